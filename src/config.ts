@@ -225,3 +225,19 @@ export function readDotenv(cwd: string): string | undefined {
 export function loadConfigFromProcess(cwd: string = process.cwd()): Readonly<Config> {
   return loadConfig({ env: process.env, dotenv: readDotenv(cwd) });
 }
+
+/** What may be shown about a configuration: everything but the secrets' values. */
+export function describeConfig(config: Config): Record<string, string | number> {
+  return {
+    goApiBaseUrl: config.goApiBaseUrl,
+    tenantId: config.tenantId,
+    backendIdentity:
+      config.jwtToken === undefined
+        ? "the caller's Authorization header"
+        : 'the shared TOOLBRIDGE_JWT_TOKEN',
+    host: config.host,
+    port: config.port,
+    logLevel: config.logLevel,
+    maxTimestampSkewSeconds: config.maxTimestampSkewSeconds,
+  };
+}

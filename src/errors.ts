@@ -13,7 +13,3 @@ export class AppError extends Error {
     this.code = code;
   }
 }
-
-export function isAppError(value: unknown, code?: ErrorCode): value is AppError {
-  return value instanceof AppError && (code === undefined || value.code === code);
-}

@@ -77,7 +77,7 @@ export interface LoggerOptions {
   secrets?: readonly (string | undefined)[];
   /** Human-readable output; meant for a TTY only. */
   pretty?: boolean;
-  /** Where JSON lines go (stdout by default); tests pass a collecting stream. */
+  /** Where lines go (stdout by default); tests pass a collecting stream. */
   destination?: DestinationStream;
 }
 
@@ -93,9 +93,9 @@ export function createLogger({
   destination,
 }: LoggerOptions): Logger {
   const scrubText = createTextScrubber(secrets);
-  const target: DestinationStream =
-    destination ??
-    (human ? pretty({ colorize: true, translateTime: 'SYS:standard' }) : pino.destination(1));
+  const target: DestinationStream = human
+    ? pretty({ colorize: true, translateTime: 'SYS:standard', destination: destination ?? 1 })
+    : (destination ?? pino.destination(1));
   const options = {
     name: 'toolbridge-mcp',
     level,
@@ -116,5 +116,9 @@ export function createLogger({
       },
     },
   } satisfies PinoOptions;
-  return pino(options, { write: (line: string) => target.write(scrubText(line)) });
+  return pino(options, {
+    write(line: string) {
+      target.write(scrubText(line));
+    },
+  });
 }

@@ -1,0 +1,320 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CONFIG_VARIABLES, describeConfig, loadConfig, readDotenv } from '../src/config.ts';
+import { AppError } from '../src/errors.ts';
+
+const SECRET = 'tenant-secret-0123456789-SENTINEL';
+const REQUIRED = {
+  TOOLBRIDGE_TENANT_ID: 'staging-tenant-001',
+  TOOLBRIDGE_TENANT_HEADER_SECRET: SECRET,
+};
+
+/** The configuration error for these variables, or a failure if there is none. */
+function configError(env: Record<string, string | undefined>, dotenv?: string): AppError {
+  try {
+    loadConfig({ env, dotenv });
+  } catch (error) {
+    if (error instanceof AppError) return error;
+    throw error;
+  }
+  throw new Error('expected the configuration to be rejected');
+}
+
+describe('loadConfig: defaults and meanings of the Python variables', () => {
+  it('needs only the tenant id and secret, and defaults the rest as Python did', () => {
+    const config = loadConfig({ env: REQUIRED });
+    expect(config).toEqual({
+      goApiBaseUrl: 'http://localhost:8081',
+      tenantId: 'staging-tenant-001',
+      tenantHeaderSecret: SECRET,
+      jwtToken: undefined,
+      logLevel: 'info',
+      host: '0.0.0.0',
+      port: 8001,
+      maxTimestampSkewSeconds: 300,
+      warnings: [],
+    });
+  });
+
+  it('reads every variable', () => {
+    const config = loadConfig({
+      env: {
+        ...REQUIRED,
+        TOOLBRIDGE_GO_API_BASE_URL: 'https://toolbridgeapi.example.com',
+        TOOLBRIDGE_JWT_TOKEN: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1In0.sig',
+        TOOLBRIDGE_LOG_LEVEL: 'DEBUG',
+        TOOLBRIDGE_HOST: '127.0.0.1',
+        TOOLBRIDGE_PORT: '9001',
+        TOOLBRIDGE_MAX_TIMESTAMP_SKEW_SECONDS: '120',
+      },
+    });
+    expect(config).toMatchObject({
+      goApiBaseUrl: 'https://toolbridgeapi.example.com',
+      jwtToken: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1In0.sig',
+      logLevel: 'debug',
+      host: '127.0.0.1',
+      port: 9001,
+      maxTimestampSkewSeconds: 120,
+    });
+  });
+
+  it('returns a frozen value', () => {
+    const config = loadConfig({ env: REQUIRED });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.warnings)).toBe(true);
+  });
+
+  it.each([
+    ['https://h.example/api', 'https://h.example/api'],
+    ['https://h.example/api/', 'https://h.example/api'],
+    ['https://h.example/', 'https://h.example'],
+    ['http://localhost:8080', 'http://localhost:8080'],
+  ])('keeps the base URL path prefix (trap 9): %s → %s', (raw, expected) => {
+    expect(loadConfig({ env: { ...REQUIRED, TOOLBRIDGE_GO_API_BASE_URL: raw } }).goApiBaseUrl).toBe(
+      expected,
+    );
+  });
+
+  it('accepts a non-ASCII tenant id and one with colons', () => {
+    for (const tenant of ['テナント-ü-🚀', 'org:acme:prod']) {
+      expect(loadConfig({ env: { ...REQUIRED, TOOLBRIDGE_TENANT_ID: tenant } }).tenantId).toBe(
+        tenant,
+      );
+    }
+  });
+
+  it('treats an empty TOOLBRIDGE_JWT_TOKEN as unset, like the Python service', () => {
+    expect(loadConfig({ env: { ...REQUIRED, TOOLBRIDGE_JWT_TOKEN: '' } }).jwtToken).toBeUndefined();
+  });
+
+  it('treats any empty value as unset, so a blank variable falls back to its default', () => {
+    const config = loadConfig({
+      env: { ...REQUIRED, TOOLBRIDGE_PORT: '', TOOLBRIDGE_LOG_LEVEL: '' },
+    });
+    expect(config.port).toBe(8001);
+    expect(config.logLevel).toBe('info');
+  });
+
+  it('reads variable names case-insensitively; the upper-case spelling wins', () => {
+    const config = loadConfig({
+      env: {
+        toolbridge_tenant_id: 'lower',
+        toolbridge_tenant_header_secret: SECRET,
+        TOOLBRIDGE_TENANT_ID: 'upper',
+      },
+    });
+    expect(config.tenantId).toBe('upper');
+    expect(
+      loadConfig({
+        env: { toolbridge_tenant_id: 'lower', Toolbridge_Tenant_Header_Secret: SECRET },
+      }).tenantId,
+    ).toBe('lower');
+  });
+});
+
+describe('loadConfig: log levels', () => {
+  it.each([
+    ['TRACE', 'trace'],
+    ['DEBUG', 'debug'],
+    ['INFO', 'info'],
+    ['SUCCESS', 'info'],
+    ['WARNING', 'warn'],
+    ['ERROR', 'error'],
+    ['CRITICAL', 'fatal'],
+    ['warning', 'warn'],
+    ['Warning', 'warn'],
+    ['warn', 'warn'],
+    ['fatal', 'fatal'],
+    ['silent', 'silent'],
+  ])('%s → %s', (name, level) => {
+    expect(loadConfig({ env: { ...REQUIRED, TOOLBRIDGE_LOG_LEVEL: name } }).logLevel).toBe(level);
+  });
+});
+
+describe('loadConfig: one error naming every bad variable, never a value', () => {
+  it.each(['TOOLBRIDGE_TENANT_ID', 'TOOLBRIDGE_TENANT_HEADER_SECRET'])('%s missing', (name) => {
+    const error = configError({ ...REQUIRED, [name]: undefined });
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.message).toContain(`${name} is required`);
+    expect(error.message).toContain('1 problem');
+  });
+
+  it('names both required variables when both are missing', () => {
+    const error = configError({});
+    expect(error.message.split('\n')).toEqual([
+      'invalid configuration (2 problems):',
+      expect.stringMatching(/^ {2}TOOLBRIDGE_TENANT_ID is required: /),
+      expect.stringMatching(/^ {2}TOOLBRIDGE_TENANT_HEADER_SECRET is required: /),
+    ]);
+  });
+
+  it('counts an empty required value as missing', () => {
+    expect(configError({ ...REQUIRED, TOOLBRIDGE_TENANT_ID: '' }).message).toContain(
+      'TOOLBRIDGE_TENANT_ID is required',
+    );
+  });
+
+  const malformed: [string, string, string][] = [
+    ['TOOLBRIDGE_GO_API_BASE_URL', 'not a url SENTINEL', 'absolute http:// or https:// URL'],
+    ['TOOLBRIDGE_GO_API_BASE_URL', 'ftp://SENTINEL.example', 'absolute http:// or https:// URL'],
+    ['TOOLBRIDGE_GO_API_BASE_URL', 'https://user:SENTINEL@h.example', 'must not embed credentials'],
+    ['TOOLBRIDGE_GO_API_BASE_URL', 'https://h.example/?k=SENTINEL', 'must not carry a query'],
+    [
+      'TOOLBRIDGE_GO_API_BASE_URL',
+      'https://h.example/#SENTINEL',
+      'must not carry a query or a fragment',
+    ],
+    ['TOOLBRIDGE_TENANT_ID', ' SENTINEL', 'must not start or end with whitespace'],
+    ['TOOLBRIDGE_TENANT_ID', 'SENTINEL\t', 'must not start or end with whitespace'],
+    ['TOOLBRIDGE_TENANT_ID', 'SENTI\nNEL', 'must not contain control characters'],
+    ['TOOLBRIDGE_JWT_TOKEN', 'Bearer SENTINEL', "without the 'Bearer ' prefix"],
+    ['TOOLBRIDGE_JWT_TOKEN', 'SENTINEL\n', 'must not contain whitespace'],
+    [
+      'TOOLBRIDGE_LOG_LEVEL',
+      'SENTINEL',
+      'expects one of TRACE, DEBUG, INFO, WARNING, ERROR, CRITICAL',
+    ],
+    ['TOOLBRIDGE_HOST', 'SENTINEL host', 'expects a host name or IP address'],
+    ['TOOLBRIDGE_PORT', 'SENTINEL', 'expects an integer from 0 to 65535'],
+    ['TOOLBRIDGE_PORT', '65536', 'expects an integer from 0 to 65535'],
+    ['TOOLBRIDGE_PORT', '-1', 'expects an integer from 0 to 65535'],
+    ['TOOLBRIDGE_PORT', '80.5', 'expects an integer from 0 to 65535'],
+    ['TOOLBRIDGE_MAX_TIMESTAMP_SKEW_SECONDS', '-5', 'a whole number of seconds from 1 to 86400'],
+    ['TOOLBRIDGE_MAX_TIMESTAMP_SKEW_SECONDS', '86401', 'a whole number of seconds from 1 to 86400'],
+    ['TOOLBRIDGE_MAX_TIMESTAMP_SKEW_SECONDS', '5m', 'a whole number of seconds from 1 to 86400'],
+  ];
+
+  it.each(malformed)('%s = %j → "%s"', (name, value, expected) => {
+    const { message } = configError({ ...REQUIRED, [name]: value });
+    expect(message).toContain(`${name} `);
+    expect(message).toContain(expected);
+    expect(message).not.toContain('SENTINEL');
+    expect(message).not.toContain(value);
+  });
+
+  it('reports every problem at once and never echoes the secret', () => {
+    const env: Record<string, string> = { TOOLBRIDGE_TENANT_HEADER_SECRET: SECRET };
+    for (const [name, value] of malformed) env[name] = value;
+    const { message } = configError(env);
+    const reported = new Set(malformed.map(([name]) => name));
+    expect(message).toContain(`(${reported.size} problems)`);
+    for (const name of reported) expect(message).toContain(`  ${name} `);
+    expect(message).not.toContain('SENTINEL');
+  });
+
+  it('mentions unrecognised TOOLBRIDGE_ variables as a hint (likely typos)', () => {
+    const { message } = configError({
+      TOOLBRIDGE_TENANT_SECERT: SECRET,
+      TOOLBRIDGE_TENANT_ID: 't',
+    });
+    expect(message).toContain('TOOLBRIDGE_TENANT_HEADER_SECRET is required');
+    expect(message).toContain('(not recognised: TOOLBRIDGE_TENANT_SECERT)');
+    expect(message).not.toContain(SECRET);
+  });
+});
+
+describe('loadConfig: warnings that do not stop the process', () => {
+  it('warns about unknown TOOLBRIDGE_ variables and ignores other ones', () => {
+    const config = loadConfig({
+      env: { ...REQUIRED, TOOLBRIDGE_LOG_LEVL: 'debug', HOME: '/root' },
+    });
+    expect(config.warnings).toEqual(['TOOLBRIDGE_LOG_LEVL is not a known variable and is ignored']);
+  });
+
+  it('warns about a short secret or one with surrounding whitespace, without showing it', () => {
+    const config = loadConfig({ env: { ...REQUIRED, TOOLBRIDGE_TENANT_HEADER_SECRET: ' short ' } });
+    expect(config.warnings).toEqual([
+      'TOOLBRIDGE_TENANT_HEADER_SECRET starts or ends with whitespace; it is used verbatim as the HMAC key',
+      'TOOLBRIDGE_TENANT_HEADER_SECRET is shorter than 16 characters',
+    ]);
+    expect(config.tenantHeaderSecret).toBe(' short ');
+  });
+});
+
+describe('.env', () => {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+  const tempDir = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'toolbridge-config-'));
+    dirs.push(dir);
+    return dir;
+  };
+
+  it('is read from the working directory, with comments, quotes and export', () => {
+    const dir = tempDir();
+    writeFileSync(
+      join(dir, '.env'),
+      [
+        '# local development',
+        'export TOOLBRIDGE_TENANT_ID=test-tenant-123',
+        `TOOLBRIDGE_TENANT_HEADER_SECRET="${SECRET}"`,
+        "TOOLBRIDGE_PORT='9100' # trailing comment",
+        'COMPOSE_PROJECT_NAME=other-tool',
+      ].join('\n'),
+    );
+    const config = loadConfig({ env: {}, dotenv: readDotenv(dir) });
+    expect(config).toMatchObject({
+      tenantId: 'test-tenant-123',
+      tenantHeaderSecret: SECRET,
+      port: 9100,
+    });
+    expect(config.warnings).toEqual([]);
+  });
+
+  it('loses to the real environment', () => {
+    const config = loadConfig({
+      env: { TOOLBRIDGE_PORT: '9200' },
+      dotenv: `TOOLBRIDGE_PORT=9100\ntoolbridge_tenant_id=from-dotenv\nTOOLBRIDGE_TENANT_HEADER_SECRET=${SECRET}`,
+    });
+    expect(config.port).toBe(9200);
+    expect(config.tenantId).toBe('from-dotenv');
+  });
+
+  it('is optional', () => {
+    expect(readDotenv(tempDir())).toBeUndefined();
+  });
+
+  it('that cannot be read is a configuration error naming the path only', () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, '.env'));
+    expect(() => readDotenv(dir)).toThrow(
+      expect.objectContaining({
+        code: 'CONFIG_INVALID',
+        message: `invalid configuration: cannot read ${join(dir, '.env')}`,
+      }),
+    );
+  });
+});
+
+describe('describeConfig', () => {
+  it('shows every setting but the secrets', () => {
+    const config = loadConfig({
+      env: { ...REQUIRED, TOOLBRIDGE_JWT_TOKEN: 'shared-token-SENTINEL' },
+    });
+    const shown = JSON.stringify(describeConfig(config));
+    expect(shown).not.toContain(SECRET);
+    expect(shown).not.toContain('shared-token-SENTINEL');
+    expect(describeConfig(config)).toMatchObject({
+      tenantId: 'staging-tenant-001',
+      backendIdentity: 'the shared TOOLBRIDGE_JWT_TOKEN',
+      port: 8001,
+    });
+  });
+
+  it('lists exactly the Python variables so far', () => {
+    expect([...CONFIG_VARIABLES].sort()).toEqual([
+      'TOOLBRIDGE_GO_API_BASE_URL',
+      'TOOLBRIDGE_HOST',
+      'TOOLBRIDGE_JWT_TOKEN',
+      'TOOLBRIDGE_LOG_LEVEL',
+      'TOOLBRIDGE_MAX_TIMESTAMP_SKEW_SECONDS',
+      'TOOLBRIDGE_PORT',
+      'TOOLBRIDGE_TENANT_HEADER_SECRET',
+      'TOOLBRIDGE_TENANT_ID',
+    ]);
+  });
+});
