@@ -62,11 +62,14 @@ function ifMatch({ req }: Exchange): number | undefined {
   return atoi(/^"[^"]*"$/.test(header) ? header.slice(1, -1) : header);
 }
 
-/** Parses the uid, then finds a live row; otherwise answers 400, 404 or 410 and returns undefined. */
+/**
+ * Parses the uid, then finds the row; a soft-deleted one only when `includeDeleted`. Otherwise
+ * answers 400, 404 or 410 (`<entity> <gone>`, no correlation id) and returns undefined.
+ */
 function liveRow(
   request: RestRequest,
   rawUid: string,
-  deletedMessage = 'deleted',
+  { gone = 'deleted', includeDeleted = false } = {},
 ): Row | undefined {
   const { exchange, entity, store, userId } = request;
   const uid = parseUuid(rawUid);
@@ -79,14 +82,30 @@ function liveRow(
     sendError(exchange, 404, `${entity.label} not found`);
     return undefined;
   }
-  if (row.deletedAtMs !== undefined) {
+  if (row.deletedAtMs !== undefined && !includeDeleted) {
     sendJson(exchange, 410, {
       deletedAt: goTime(row.deletedAtMs),
-      error: `${entity.label} ${deletedMessage}`,
+      error: `${entity.label} ${gone}`,
     });
     return undefined;
   }
   return row;
+}
+
+/**
+ * The body as a map for create and PUT. Otherwise answers 400 `invalid JSON`, or for `null` the
+ * 500 of Go's panic on assigning into a nil map (chi's Recoverer sends no body).
+ */
+async function objectBody(request: RestRequest): Promise<JsonObject | undefined> {
+  const decoded = decodeObject(await request.body());
+  if (decoded.kind === 'object') return decoded.value;
+  if (decoded.kind === 'invalid') {
+    sendError(request.exchange, 400, 'invalid JSON');
+  } else {
+    request.exchange.res.writeHead(500, { 'Content-Length': 0 });
+    request.exchange.res.end();
+  }
+  return undefined;
 }
 
 function mutate(
@@ -109,12 +128,6 @@ function mutate(
   }
 }
 
-/** Go assigns into the nil map a `null` body decodes to, which panics: chi's Recoverer says 500. */
-function recoveredPanic({ res }: Exchange): void {
-  res.writeHead(500, { 'Content-Length': 0 });
-  res.end();
-}
-
 export function list(request: RestRequest): void {
   const { exchange, entity, store, userId } = request;
   const { query } = exchange;
@@ -130,46 +143,22 @@ export function list(request: RestRequest): void {
 }
 
 export async function create(request: RestRequest): Promise<void> {
-  const decoded = decodeObject(await request.body());
-  if (decoded.kind === 'invalid') {
-    sendError(request.exchange, 400, 'invalid JSON');
-    return;
-  }
-  if (decoded.kind === 'null') {
-    recoveredPanic(request.exchange);
-    return;
-  }
-  mutate(request, 'create', 201, decoded.value);
+  const payload = await objectBody(request);
+  if (payload !== undefined) mutate(request, 'create', 201, payload);
 }
 
 export function get(request: RestRequest, rawUid: string): void {
-  const { exchange, entity, store, userId } = request;
-  const uid = parseUuid(rawUid);
-  if (uid === undefined) return sendError(exchange, 400, 'invalid UID');
-  const row = store.get(userId, entity.path, uid);
-  if (row === undefined) return sendError(exchange, 404, `${entity.label} not found`);
-  if (row.deletedAtMs !== undefined && exchange.query.get('includeDeleted') !== 'true') {
-    return sendJson(exchange, 410, {
-      deletedAt: goTime(row.deletedAtMs),
-      error: `${entity.label} deleted`,
-    });
-  }
-  sendJson(exchange, 200, itemJson(row));
+  const includeDeleted = request.exchange.query.get('includeDeleted') === 'true';
+  const row = liveRow(request, rawUid, { includeDeleted });
+  if (row !== undefined) sendJson(request.exchange, 200, itemJson(row));
 }
 
 export async function replace(request: RestRequest, rawUid: string): Promise<void> {
   const row = liveRow(request, rawUid);
   if (row === undefined) return;
-  const decoded = decodeObject(await request.body());
-  if (decoded.kind === 'invalid') {
-    sendError(request.exchange, 400, 'invalid JSON');
-    return;
-  }
-  if (decoded.kind === 'null') {
-    recoveredPanic(request.exchange);
-    return;
-  }
-  const payload = { ...decoded.value, uid: row.uid };
+  const body = await objectBody(request);
+  if (body === undefined) return;
+  const payload = { ...body, uid: row.uid };
   mutate(request, 'update', 200, payload, { expectedVersion: ifMatch(request.exchange) });
 }
 
@@ -191,7 +180,7 @@ export async function patch(request: RestRequest, rawUid: string): Promise<void>
 }
 
 export function remove(request: RestRequest, rawUid: string): void {
-  const row = liveRow(request, rawUid, 'already deleted');
+  const row = liveRow(request, rawUid, { gone: 'already deleted' });
   if (row === undefined) return;
   mutate(request, 'delete', 200, structuredClone(row.payload), { deleted: true });
 }
