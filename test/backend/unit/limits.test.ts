@@ -88,6 +88,22 @@ describe('choices the contract leaves open', () => {
     expect(Page.parse(await list.json()).items).toEqual([]);
   });
 
+  it('ignores Content-Type as Go does: a JSON body is decoded whatever its declared type', async () => {
+    const { url, headers } = await userOf();
+    const post = (contentType: string, body: string) =>
+      fetch(`${url}/v1/notes`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': contentType },
+        body,
+      });
+    expect((await post('text/plain', '{"title":"typed as text"}')).status).toBe(201);
+    const form = await post('application/x-www-form-urlencoded', 'title=form');
+    expect(form.status).toBe(400);
+    expect(await form.json()).toMatchObject({ error: 'invalid JSON' });
+    const list = await fetch(`${url}/v1/notes`, { headers });
+    expect(Page.parse(await list.json()).items).toHaveLength(1);
+  });
+
   it('answers a null create body with an empty 500, as Go under chi Recoverer', async () => {
     const { url, headers } = await userOf();
     const response = await fetch(`${url}/v1/notes`, { method: 'POST', headers, body: 'null' });
