@@ -1,15 +1,40 @@
 /**
  * The one error type of the gateway. Callers switch on `code`, never on message text.
- * `message` is always safe to show to an operator or client: it never carries a secret.
+ * `message` is always safe to show to an operator or an MCP client: it never carries a secret.
  */
-export type ErrorCode = 'CONFIG_INVALID';
+export type ErrorCode =
+  | 'CONFIG_INVALID'
+  // Client authentication (src/auth)
+  | 'TOKEN_MISSING'
+  | 'TOKEN_INVALID'
+  | 'TOKEN_EXPIRED'
+  | 'TENANT_FORBIDDEN'
+  | 'TENANT_UNRESOLVED'
+  // Tool arguments (src/tools)
+  | 'INVALID_ARGUMENTS'
+  // The ToolBridge API (src/proxy)
+  | 'UPSTREAM_HTTP_ERROR'
+  | 'UPSTREAM_SESSION_FAILED'
+  | 'UPSTREAM_TIMEOUT'
+  | 'UPSTREAM_UNREACHABLE'
+  | 'UPSTREAM_BAD_RESPONSE'
+  | 'UPSTREAM_CANCELLED';
+
+/** Facts an error carries for mapping and logging; never secrets. */
+export type ErrorDetails = Readonly<Record<string, string | number | undefined>>;
 
 export class AppError extends Error {
   readonly code: ErrorCode;
+  readonly details: ErrorDetails;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { cause?: unknown; details?: ErrorDetails } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AppError';
     this.code = code;
+    this.details = options.details ?? {};
   }
 }

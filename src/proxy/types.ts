@@ -1,0 +1,51 @@
+/**
+ * The seam between tools/ and proxy/: tools build an UpstreamRequest from validated arguments;
+ * the upstream client sends it for a backend identity and returns the parsed JSON answer, or
+ * throws an AppError with an UPSTREAM_* code.
+ */
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface UpstreamRequest {
+  readonly method: HttpMethod;
+  /** Path below the configured base URL, e.g. `/v1/notes/<uid>`; path parameters already percent-encoded. */
+  readonly path: string;
+  /** Query parameters, in the order they are sent. */
+  readonly query?: readonly (readonly [name: string, value: string])[];
+  /** JSON body; `undefined` sends no body at all. */
+  readonly body?: unknown;
+  /** `If-Match` header (the update tools), sent as an unquoted decimal. */
+  readonly ifMatch?: number;
+}
+
+/** Who the backend sees (CONTRACT.md A.2), and which tenant the X-TB-* headers are signed for. */
+export interface BackendIdentity {
+  /** The `Authorization` header value sent to the backend, e.g. `Bearer eyJ…`. */
+  readonly authorization: string;
+  /** The JWT subject: `X-Debug-Sub` on session creation, and part of the session-cache key. */
+  readonly subject: string;
+  readonly tenantId: string;
+}
+
+export interface CallOptions {
+  /** Aborts the upstream request (the MCP request was cancelled or the client went away). */
+  readonly signal?: AbortSignal;
+  /** Sent as `X-Correlation-ID`. */
+  readonly correlationId?: string;
+}
+
+export interface UpstreamResponse {
+  readonly status: number;
+  /** The parsed JSON body. */
+  readonly body: unknown;
+}
+
+export interface Upstream {
+  call(
+    request: UpstreamRequest,
+    identity: BackendIdentity,
+    options?: CallOptions,
+  ): Promise<UpstreamResponse>;
+  /** Closes the connection pool. */
+  close(): Promise<void>;
+}
