@@ -1,0 +1,206 @@
+import type { UpstreamRequest } from '../proxy/types.ts';
+import { isTruthy, type Args } from './args.ts';
+import { buildBody, patchBody, processBody } from './body.ts';
+import type { BodyRule, EntitySpec } from './entities.ts';
+import {
+  additionalFieldsParam,
+  cursorParam,
+  flag,
+  ifMatchParam,
+  limitParam,
+  metadataParam,
+  requiredText,
+  uidParam,
+  updatesParam,
+  type ParamSpec,
+} from './params.ts';
+
+/**
+ * The eight operations every entity has (CONTRACT.md A.4), each written once: its parameters,
+ * its description, the HTTP request it makes and the shape of its answer.
+ */
+export interface Operation {
+  readonly toolName: (entity: EntitySpec) => string;
+  readonly params: (entity: EntitySpec) => readonly ParamSpec[];
+  readonly description: (entity: EntitySpec) => string;
+  readonly returns: 'item' | 'list';
+  /** Named-parameter body keys, for the operations that build a body from them. */
+  readonly bodyRules?: (entity: EntitySpec) => readonly BodyRule[];
+  readonly request: (entity: EntitySpec, args: Args) => UpstreamRequest;
+}
+
+const collectionPath = (entity: EntitySpec): string => `/v1/${entity.collection}`;
+
+/**
+ * Python formatted the uid straight into the path (A.2 step 6), so a `/` or `?` in it changed the
+ * route; percent-encoding keeps it one segment (dot segments are refused in `coerce.ts`).
+ */
+const itemPath = (entity: EntitySpec, args: Args, suffix = ''): string =>
+  `${collectionPath(entity)}/${encodeURIComponent(args.text('uid'))}${suffix}`;
+
+/** `includeDeleted=true` only when true; never sent as false. */
+const includeDeletedQuery = (args: Args): [string, string][] =>
+  args.flag('include_deleted') ? [['includeDeleted', 'true']] : [];
+
+const named = (name: string) => (entity: EntitySpec) => `${name}_${entity.stem}`;
+
+const list: Operation = {
+  toolName: (entity) => `list_${entity.collection}`,
+  params: (entity) => [
+    limitParam,
+    cursorParam,
+    flag('include_deleted', `Also list soft-deleted ${entity.plural}.`),
+  ],
+  description: (entity) =>
+    `List ${entity.plural}, oldest-modified first, one page at a time. Pass the returned ` +
+    `nextCursor as cursor to continue; stop when a page has no items (nextCursor is set on ` +
+    `every non-empty page, the last one included). Soft-deleted ${entity.plural} are skipped ` +
+    `unless include_deleted is true.${entity.listNote}`,
+  returns: 'list',
+  request: (entity, args) => {
+    const cursor = args.optionalText('cursor');
+    return {
+      method: 'GET',
+      path: collectionPath(entity),
+      query: [
+        ['limit', String(args.integer('limit'))],
+        ...(cursor !== null && isTruthy(cursor) ? [['cursor', cursor] as const] : []),
+        ...includeDeletedQuery(args),
+      ],
+    };
+  },
+};
+
+const get: Operation = {
+  toolName: named('get'),
+  params: (entity) => [
+    uidParam(entity.label),
+    flag('include_deleted', `Return the ${entity.label} even if it is soft-deleted.`),
+  ],
+  description: (entity) =>
+    `Get one ${entity.label} by UID. A soft-deleted ${entity.label} fails with HTTP 410 ` +
+    `unless include_deleted is true.`,
+  returns: 'item',
+  request: (entity, args) => ({
+    method: 'GET',
+    path: itemPath(entity, args),
+    query: includeDeletedQuery(args),
+  }),
+};
+
+const createRules = (entity: EntitySpec): readonly BodyRule[] => entity.createBody;
+const updateRules = (entity: EntitySpec): readonly BodyRule[] => [
+  { key: 'uid', from: 'uid', when: 'always' },
+  ...entity.updateBody,
+];
+
+const create: Operation = {
+  toolName: named('create'),
+  params: (entity) => [...entity.createParams, additionalFieldsParam],
+  description: (entity) =>
+    `Create a ${entity.label} and return the stored record; the server assigns the UID.` +
+    `${entity.createNote} A uid passed in additional_fields updates that ${entity.label} ` +
+    `instead (still answered as a create).`,
+  returns: 'item',
+  bodyRules: createRules,
+  request: (entity, args) => ({
+    method: 'POST',
+    path: collectionPath(entity),
+    body: buildBody(args, createRules(entity)),
+  }),
+};
+
+const update: Operation = {
+  toolName: named('update'),
+  params: (entity) => [
+    uidParam(entity.label),
+    ...entity.updateParams,
+    ifMatchParam,
+    additionalFieldsParam,
+  ],
+  description: (entity) =>
+    `Replace a ${entity.label}'s whole payload (PUT) and return the new version. Keys not ` +
+    `sent are lost: ${entity.updateDrops} and any other key must be re-sent in ` +
+    `additional_fields.${entity.updateWarning} With if_match, a version mismatch fails with ` +
+    `HTTP 412 (not 409).`,
+  returns: 'item',
+  bodyRules: updateRules,
+  request: (entity, args) => {
+    const ifMatch = args.optionalInteger('if_match');
+    return {
+      method: 'PUT',
+      path: itemPath(entity, args),
+      body: buildBody(args, updateRules(entity)),
+      // Sent whenever given, 0 included (A.2 step 6).
+      ...(ifMatch === null ? {} : { ifMatch }),
+    };
+  },
+};
+
+const patch: Operation = {
+  toolName: named('patch'),
+  params: (entity) => [uidParam(entity.label), updatesParam],
+  description: (entity) =>
+    `Merge top-level keys into a ${entity.label}'s payload (PATCH) and return the new version. ` +
+    `Other keys are kept, nested objects are replaced whole, uid and sync are ignored.`,
+  returns: 'item',
+  request: (entity, args) => ({
+    method: 'PATCH',
+    path: itemPath(entity, args),
+    body: patchBody(args),
+  }),
+};
+
+const remove: Operation = {
+  toolName: named('delete'),
+  params: (entity) => [uidParam(entity.label)],
+  description: (entity) =>
+    `Soft-delete a ${entity.label} and return the tombstone (deletedAt set). Deleting it ` +
+    `again fails with HTTP 410.`,
+  returns: 'item',
+  request: (entity, args) => ({ method: 'DELETE', path: itemPath(entity, args) }),
+};
+
+const archive: Operation = {
+  toolName: named('archive'),
+  params: (entity) => [uidParam(entity.label)],
+  description: (entity) =>
+    `Archive a ${entity.label}: the server ${entity.archiveEffect}. Returns the new version.`,
+  returns: 'item',
+  request: (entity, args) => ({
+    method: 'POST',
+    path: itemPath(entity, args, '/archive'),
+    body: {},
+  }),
+};
+
+const processAction: Operation = {
+  toolName: named('process'),
+  params: (entity) => [
+    uidParam(entity.label),
+    requiredText('action', `One of: ${entity.actions.map(([action]) => action).join(', ')}.`),
+    metadataParam,
+  ],
+  description: (entity) =>
+    `Apply an action to a ${entity.label} and return the new version. The server writes: ` +
+    `${entity.actions.map(([action, effect]) => `${action} → ${effect}`).join('; ')}. Any ` +
+    `other action fails with HTTP 400.`,
+  returns: 'item',
+  request: (entity, args) => ({
+    method: 'POST',
+    path: itemPath(entity, args, '/process'),
+    body: processBody(args),
+  }),
+};
+
+/** In the order the Python modules registered them (tools/list order). */
+export const OPERATIONS: readonly Operation[] = [
+  list,
+  get,
+  create,
+  update,
+  patch,
+  remove,
+  archive,
+  processAction,
+];

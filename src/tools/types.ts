@@ -1,0 +1,23 @@
+import type { BackendIdentity } from '../proxy/types.ts';
+
+/** What tools/list shows for one tool. */
+export interface ToolDefinition {
+  readonly name: string;
+  readonly description: string;
+  /** JSON Schema, type `object`. */
+  readonly inputSchema: Readonly<Record<string, unknown>>;
+  readonly outputSchema: Readonly<Record<string, unknown>>;
+}
+
+/** Mirrors the MCP `CallToolResult`. */
+export interface ToolResult {
+  content: { type: 'text'; text: string }[];
+  structuredContent?: Record<string, unknown>;
+  isError?: boolean;
+}
+
+export interface ToolCallContext {
+  readonly identity: BackendIdentity;
+  readonly signal?: AbortSignal;
+  readonly correlationId?: string;
+}
