@@ -1,0 +1,228 @@
+import { createHash } from 'node:crypto';
+import type { Dispatcher } from 'undici';
+import { AppError } from '../errors.ts';
+import { createTenantSigner, toWireValue, type TenantSigner } from '../tenant-headers/index.ts';
+import { startDeadline } from './deadline.ts';
+import {
+  asSessionFailure,
+  badResponseError,
+  deadlineError,
+  httpError,
+  sessionHttpError,
+  transportError,
+  type FailureContext,
+} from './errors.ts';
+import { createLru } from './lru.ts';
+import { resolveOptions, type UpstreamOptions } from './options.ts';
+import { createPool } from './pool.ts';
+import { isSuccess, parseJson, sessionRejected, type RawReply } from './reply.ts';
+import { createSessionCache, type SyncSession } from './session-cache.ts';
+import { readSession } from './session.ts';
+import type { BackendIdentity, HttpMethod, Upstream } from './types.ts';
+import { parseBaseUrl, requestTarget } from './url.ts';
+
+const SESSIONS_PATH = '/v1/sync/sessions';
+/** Signers hold a derived key per tenant; even the multi-tenant mode has few tenants. */
+const MAX_CACHED_SIGNERS = 1_000;
+
+type Headers = Record<string, string>;
+
+/** Opaque cache key: identities hold bearer tokens, which the cache has no need to keep. */
+function sessionKey(identity: BackendIdentity): string {
+  return createHash('sha256')
+    .update(JSON.stringify([identity.authorization, identity.tenantId]))
+    .digest('base64url');
+}
+
+/** The token part of `Bearer <token>`, so a message quoting it without the scheme is scrubbed too. */
+function credentialOf(authorization: string): string {
+  const space = authorization.indexOf(' ');
+  return space === -1 ? authorization : authorization.slice(space + 1).trim();
+}
+
+/**
+ * The upstream client: one pool for the backend origin, X-TB-* signed per request, sync sessions
+ * cached per backend identity (CONTRACT.md A.2 steps 5–7, improved on trap 1).
+ */
+export function createUpstream(options: UpstreamOptions): Upstream {
+  const base = parseBaseUrl(options.baseUrl);
+  const settings = resolveOptions(options);
+  const { now, toolTimeoutMs, connectTimeoutMs } = settings;
+  const ownsDispatcher = options.dispatcher === undefined;
+  const dispatcher: Dispatcher =
+    options.dispatcher ?? createPool(base.origin, { connectTimeoutMs, toolTimeoutMs });
+  const signers = createLru<TenantSigner>(MAX_CACHED_SIGNERS);
+  const sessions = createSessionCache({
+    now,
+    refreshMarginMs: settings.sessionRefreshMarginMs,
+    maxEntries: settings.maxCachedSessions,
+  });
+  let closing: Promise<void> | undefined;
+
+  function signerFor(tenantId: string): TenantSigner {
+    let signer = signers.get(tenantId);
+    if (signer === undefined) {
+      signer = createTenantSigner({ tenantId, secret: settings.tenantHeaderSecret, now });
+      signers.set(tenantId, signer);
+    }
+    return signer;
+  }
+
+  const failureContext = (
+    identity: BackendIdentity,
+    method: string,
+    path: string,
+  ): FailureContext => ({
+    origin: base.origin,
+    method,
+    path,
+    timeoutMs: toolTimeoutMs,
+    connectTimeoutMs,
+    secrets: [
+      identity.authorization,
+      credentialOf(identity.authorization),
+      settings.tenantHeaderSecret,
+    ],
+  });
+
+  async function send(
+    target: string,
+    method: HttpMethod,
+    headers: Headers,
+    body: string | undefined,
+    signal: AbortSignal,
+  ): Promise<RawReply> {
+    const response = await dispatcher.request({
+      origin: base.origin,
+      path: target,
+      method,
+      headers,
+      body: body ?? null,
+      signal,
+    });
+    // Read to the end even for errors: the socket goes back to the pool only then.
+    const text = await response.body.text();
+    return { status: response.statusCode, headers: response.headers, text };
+  }
+
+  async function openSession(
+    identity: BackendIdentity,
+    signer: TenantSigner,
+    correlation: Headers,
+    signal: AbortSignal,
+  ): Promise<SyncSession> {
+    const ctx = failureContext(identity, 'POST', SESSIONS_PATH);
+    // Not the caller's deadline: other calls may be waiting on this same creation. `signal`
+    // fires when all of them have given up; each of them is bounded by its own deadline.
+    const deadline = startDeadline(toolTimeoutMs, signal);
+    const sentAt = now();
+    let reply: RawReply;
+    try {
+      const headers: Headers = {
+        'User-Agent': settings.userAgent,
+        Accept: 'application/json',
+        Authorization: identity.authorization,
+        // Sent on session creation only, as the Python proxy did (CONTRACT.md A.2 step 5).
+        ...(identity.subject === '' ? {} : { 'X-Debug-Sub': toWireValue(identity.subject) }),
+        ...correlation,
+        ...signer.headers(),
+      };
+      reply = await send(
+        `${base.prefix}${SESSIONS_PATH}`,
+        'POST',
+        headers,
+        undefined,
+        deadline.signal,
+      );
+    } catch (error) {
+      throw asSessionFailure(transportError(error, deadline.outcome(), ctx));
+    } finally {
+      deadline.dispose();
+    }
+    if (!isSuccess(reply.status)) throw sessionHttpError(reply, ctx);
+    const json = parseJson(reply.text);
+    if (!json.ok) {
+      throw asSessionFailure(badResponseError(reply, ctx, 'with a body that is not JSON'));
+    }
+    const session = readSession(json.value, sentAt);
+    if (session === undefined) {
+      throw asSessionFailure(
+        badResponseError(reply, ctx, 'without a session id and an integer epoch'),
+      );
+    }
+    return session;
+  }
+
+  return {
+    async call(request, identity, callOptions = {}) {
+      // Programming errors (bad path, unserialisable body, empty tenant) surface as they are.
+      const signer = signerFor(identity.tenantId);
+      const target = requestTarget(base.prefix, request);
+      const body = request.body === undefined ? undefined : JSON.stringify(request.body);
+      const key = sessionKey(identity);
+      const ctx = failureContext(identity, request.method, request.path);
+      const correlation: Headers =
+        callOptions.correlationId === undefined
+          ? {}
+          : { 'X-Correlation-ID': toWireValue(callOptions.correlationId) };
+      const fixedHeaders: Headers = {
+        'User-Agent': settings.userAgent,
+        Accept: 'application/json',
+        Authorization: identity.authorization,
+        ...(request.ifMatch === undefined ? {} : { 'If-Match': String(request.ifMatch) }),
+        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+        ...correlation,
+      };
+
+      const deadline = startDeadline(toolTimeoutMs, callOptions.signal);
+      const attempt = async (): Promise<{ session: SyncSession; reply: RawReply }> => {
+        // An already-cancelled call must not open a session nobody waits for.
+        deadline.signal.throwIfAborted();
+        const session = await sessions.acquire(
+          key,
+          (signal) => openSession(identity, signer, correlation, signal),
+          deadline.signal,
+        );
+        const headers: Headers = {
+          ...fixedHeaders,
+          'X-Sync-Session': session.id,
+          'X-Sync-Epoch': String(session.epoch),
+          // Fresh per request, retries included: each one gets its own timestamp.
+          ...signer.headers(),
+        };
+        const reply = await send(target, request.method, headers, body, deadline.signal);
+        return { session, reply };
+      };
+
+      let reply: RawReply;
+      try {
+        const first = await attempt();
+        reply = first.reply;
+        if (sessionRejected(reply)) {
+          // Once: a second rejection is reported below as the HTTP error it is.
+          sessions.invalidate(key, first.session);
+          reply = (await attempt()).reply;
+        }
+      } catch (error) {
+        const outcome = deadline.outcome();
+        if (outcome !== undefined) throw deadlineError(outcome, ctx, error);
+        if (error instanceof AppError) throw error;
+        throw transportError(error, undefined, ctx);
+      } finally {
+        deadline.dispose();
+      }
+
+      if (!isSuccess(reply.status)) throw httpError(reply, ctx);
+      if (reply.status === 204) return { status: reply.status, body: null };
+      const json = parseJson(reply.text);
+      if (!json.ok) throw badResponseError(reply, ctx, 'with a body that is not JSON');
+      return { status: reply.status, body: json.value };
+    },
+
+    close() {
+      if (!ownsDispatcher) return Promise.resolve();
+      closing ??= dispatcher.close();
+      return closing;
+    },
+  };
+}

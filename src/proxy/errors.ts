@@ -1,0 +1,170 @@
+import { STATUS_CODES } from 'node:http';
+import { AppError, type ErrorCode, type ErrorDetails } from '../errors.ts';
+import type { DeadlineOutcome } from './deadline.ts';
+import { backendFacts, clip, headerValue, type RawReply } from './reply.ts';
+
+/**
+ * Upstream failures as AppErrors. Messages reach MCP clients, so they say what happened in one
+ * line (status, the backend's own error text, correlation id) and carry no credential; the facts
+ * go into `details` for mapping and logs.
+ */
+
+export interface FailureContext {
+  readonly origin: string;
+  readonly method: string;
+  /** The request path below the base URL, without the query string. */
+  readonly path: string;
+  readonly timeoutMs: number;
+  readonly connectTimeoutMs: number;
+  /** Values that must never appear in a message (bearer token, tenant secret). */
+  readonly secrets: readonly string[];
+}
+
+const SESSION_PREFIX = 'Could not open a ToolBridge sync session: ';
+
+function scrub(text: string, secrets: readonly string[]): string {
+  let clean = text;
+  // Short strings would match innocently (and are no secret worth hiding).
+  for (const secret of secrets)
+    if (secret.length >= 8) clean = clean.split(secret).join('[redacted]');
+  return clean;
+}
+
+function fail(
+  ctx: FailureContext,
+  code: ErrorCode,
+  message: string,
+  details: ErrorDetails,
+  cause?: unknown,
+): AppError {
+  const safe = Object.fromEntries(
+    Object.entries(details).map(([key, value]) => [
+      key,
+      typeof value === 'string' ? scrub(value, ctx.secrets) : value,
+    ]),
+  );
+  return new AppError(code, scrub(message, ctx.secrets), {
+    details: safe,
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
+const statusLine = (status: number): string => `${status} ${STATUS_CODES[status] ?? ''}`.trim();
+
+/** `ToolBridge API answered 404 Not Found[ for GET /v1/…]: note not found (correlation_id …)` */
+function answered(reply: RawReply, ctx: FailureContext, showRequest: boolean): AppError {
+  const facts = backendFacts(reply);
+  const location =
+    reply.status >= 300 && reply.status <= 399 ? headerValue(reply, 'location') : undefined;
+  const parts = [`ToolBridge API answered ${statusLine(reply.status)}`];
+  if (showRequest) parts.push(` for ${ctx.method} ${ctx.path}`);
+  if (facts.backendError !== undefined) parts.push(`: ${facts.backendError}`);
+  if (location !== undefined) parts.push(` (redirect to ${clip(location) ?? ''} not followed)`);
+  if (facts.correlationId !== undefined) parts.push(` (correlation_id ${facts.correlationId})`);
+  return fail(ctx, 'UPSTREAM_HTTP_ERROR', parts.join(''), {
+    status: reply.status,
+    backendError: facts.backendError,
+    correlationId: facts.correlationId,
+    method: ctx.method,
+    path: ctx.path,
+    ...(location === undefined ? {} : { location }),
+  });
+}
+
+/** A non-2xx answer to the data call (3xx included: redirects are not followed). */
+export const httpError = (reply: RawReply, ctx: FailureContext): AppError =>
+  answered(reply, ctx, true);
+
+/** A 2xx whose body is not what it must be. */
+export function badResponseError(reply: RawReply, ctx: FailureContext, problem: string): AppError {
+  const correlationId = headerValue(reply, 'x-correlation-id');
+  const suffix = correlationId === undefined ? '' : ` (correlation_id ${correlationId})`;
+  return fail(
+    ctx,
+    'UPSTREAM_BAD_RESPONSE',
+    `ToolBridge API answered ${statusLine(reply.status)} for ${ctx.method} ${ctx.path} ${problem}${suffix}`,
+    { status: reply.status, correlationId, method: ctx.method, path: ctx.path },
+  );
+}
+
+export function deadlineError(outcome: DeadlineOutcome, ctx: FailureContext, cause?: unknown) {
+  const details = { method: ctx.method, path: ctx.path, timeoutMs: ctx.timeoutMs };
+  return outcome === 'timeout'
+    ? fail(
+        ctx,
+        'UPSTREAM_TIMEOUT',
+        `ToolBridge API did not answer within ${ctx.timeoutMs} ms`,
+        details,
+        cause,
+      )
+    : fail(ctx, 'UPSTREAM_CANCELLED', 'The ToolBridge API request was cancelled', details, cause);
+}
+
+/** `code` of the error and of its causes, outermost first (undici wraps socket errors). */
+function errorCodes(error: unknown): string[] {
+  const codes: string[] = [];
+  let current = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth += 1) {
+    if ('code' in current && typeof current.code === 'string') codes.push(current.code);
+    current = current.cause;
+  }
+  return codes;
+}
+
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+const CONNECTION_CODES = new Set(['UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED']);
+
+/** A request that got no HTTP answer: deadline, cancellation, or a network failure. */
+export function transportError(
+  error: unknown,
+  outcome: DeadlineOutcome | undefined,
+  ctx: FailureContext,
+): AppError {
+  if (outcome !== undefined) return deadlineError(outcome, ctx, error);
+  const codes = errorCodes(error);
+  if (codes.some((code) => TIMEOUT_CODES.has(code))) return deadlineError('timeout', ctx, error);
+  const system = codes.find((code) => /^E[A-Z0-9_]+$/.test(code));
+  const connectTimeout = codes.includes('UND_ERR_CONNECT_TIMEOUT');
+  const shown = connectTimeout
+    ? `connect timeout after ${ctx.connectTimeoutMs} ms`
+    : (system ?? codes[0] ?? (error instanceof Error ? error.name : 'unknown error'));
+  const details = { origin: ctx.origin, method: ctx.method, path: ctx.path, errorCode: shown };
+  const network =
+    connectTimeout || system !== undefined || codes.some((code) => CONNECTION_CODES.has(code));
+  // Anything else (e.g. undici refusing a header value) never left this process.
+  const message = network
+    ? `ToolBridge API at ${ctx.origin} is unreachable (${shown})`
+    : `Could not send a request to the ToolBridge API at ${ctx.origin} (${shown})`;
+  return fail(ctx, 'UPSTREAM_UNREACHABLE', message, details, error);
+}
+
+/** A non-2xx answer to POST /v1/sync/sessions. */
+export function sessionHttpError(reply: RawReply, ctx: FailureContext): AppError {
+  return asSessionFailure(answered(reply, ctx, false));
+}
+
+/** Codes that describe the backend or the call, whichever request was in flight. */
+const CALL_LEVEL = new Set<ErrorCode>([
+  'UPSTREAM_TIMEOUT',
+  'UPSTREAM_CANCELLED',
+  'UPSTREAM_UNREACHABLE',
+]);
+
+/**
+ * A failure while opening a session becomes UPSTREAM_SESSION_FAILED (the underlying code kept as
+ * `details.reason`). Timeout, cancellation and an unreachable backend keep their own codes, marked
+ * `phase: 'session'`: a caller switching on codes must see "backend down" as such, and every new
+ * identity's first request is a session POST.
+ */
+export function asSessionFailure(error: AppError): AppError {
+  if (CALL_LEVEL.has(error.code)) {
+    return new AppError(error.code, error.message, {
+      cause: error.cause,
+      details: { ...error.details, phase: 'session' },
+    });
+  }
+  return new AppError('UPSTREAM_SESSION_FAILED', `${SESSION_PREFIX}${error.message}`, {
+    cause: error,
+    details: { ...error.details, reason: error.code, phase: 'session' },
+  });
+}

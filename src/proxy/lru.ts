@@ -1,0 +1,40 @@
+/** A string-keyed map that forgets its least recently used entry beyond `maxEntries`. */
+export interface Lru<V> {
+  /** The value, marked as most recently used. */
+  get(key: string): V | undefined;
+  set(key: string, value: V): void;
+  delete(key: string): void;
+  readonly size: number;
+}
+
+export function createLru<V>(maxEntries: number): Lru<V> {
+  if (!Number.isInteger(maxEntries) || maxEntries < 1) {
+    throw new RangeError('an LRU cache needs room for at least one entry');
+  }
+  // A Map iterates in insertion order, so re-inserting on use keeps the oldest entry first.
+  const entries = new Map<string, V>();
+  return {
+    get(key) {
+      const value = entries.get(key);
+      if (value !== undefined) {
+        entries.delete(key);
+        entries.set(key, value);
+      }
+      return value;
+    },
+    set(key, value) {
+      entries.delete(key);
+      entries.set(key, value);
+      for (const oldest of entries.keys()) {
+        if (entries.size <= maxEntries) break;
+        entries.delete(oldest);
+      }
+    },
+    delete(key) {
+      entries.delete(key);
+    },
+    get size() {
+      return entries.size;
+    },
+  };
+}

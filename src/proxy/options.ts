@@ -1,0 +1,74 @@
+import type { Dispatcher } from 'undici';
+import { AppError } from '../errors.ts';
+
+export interface UpstreamOptions {
+  /** E.g. `https://h/api`; the path prefix is kept (CONTRACT.md trap 9). */
+  baseUrl: string;
+  /** TOOLBRIDGE_TENANT_HEADER_SECRET: the HMAC key for X-TB-Signature. */
+  tenantHeaderSecret: string;
+  /** Deadline for a whole call, session creation and retry included (TOOLBRIDGE_TOOL_TIMEOUT_MS). */
+  toolTimeoutMs?: number;
+  connectTimeoutMs?: number;
+  /** Replaces the default pool (undici MockAgent in tests); the caller keeps ownership of it. */
+  dispatcher?: Dispatcher;
+  /** Milliseconds since the Unix epoch: X-TB-Timestamp and session expiry. */
+  now?: () => number;
+  /** A cached sync session is replaced this long before its expiresAt. */
+  sessionRefreshMarginMs?: number;
+  /** Bound on cached sync sessions (one per backend identity); least recently used evicted. */
+  maxCachedSessions?: number;
+  /** Sent as User-Agent, e.g. `toolbridge-mcp/0.1.0`. */
+  userAgent?: string;
+}
+
+export const DEFAULTS = {
+  toolTimeoutMs: 15_000,
+  connectTimeoutMs: 5_000,
+  sessionRefreshMarginMs: 60_000,
+  maxCachedSessions: 10_000,
+  userAgent: 'toolbridge-mcp',
+} as const;
+
+export interface ResolvedOptions {
+  readonly tenantHeaderSecret: string;
+  readonly toolTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+  readonly now: () => number;
+  readonly sessionRefreshMarginMs: number;
+  readonly maxCachedSessions: number;
+  readonly userAgent: string;
+}
+
+function whole(value: number, name: string, min: number): number {
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new AppError('CONFIG_INVALID', `Upstream option ${name} must be an integer ≥ ${min}`);
+  }
+  return value;
+}
+
+export function resolveOptions(options: UpstreamOptions): ResolvedOptions {
+  if (options.tenantHeaderSecret === '') {
+    throw new AppError('CONFIG_INVALID', 'The tenant header secret must not be empty');
+  }
+  return {
+    tenantHeaderSecret: options.tenantHeaderSecret,
+    toolTimeoutMs: whole(options.toolTimeoutMs ?? DEFAULTS.toolTimeoutMs, 'toolTimeoutMs', 1),
+    connectTimeoutMs: whole(
+      options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
+      'connectTimeoutMs',
+      1,
+    ),
+    now: options.now ?? Date.now,
+    sessionRefreshMarginMs: whole(
+      options.sessionRefreshMarginMs ?? DEFAULTS.sessionRefreshMarginMs,
+      'sessionRefreshMarginMs',
+      0,
+    ),
+    maxCachedSessions: whole(
+      options.maxCachedSessions ?? DEFAULTS.maxCachedSessions,
+      'maxCachedSessions',
+      1,
+    ),
+    userAgent: options.userAgent ?? DEFAULTS.userAgent,
+  };
+}
