@@ -2,7 +2,22 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
+import {
+  anyText,
+  baseUrl,
+  claimName,
+  headerToken,
+  host,
+  integerIn,
+  logLevel,
+  oneOf,
+  originList,
+  tenantId,
+  variable,
+} from './config-values.ts';
 import { AppError } from './errors.ts';
+
+export type { LogLevel } from './config-values.ts';
 
 /**
  * The gateway's configuration: one zod parse of the environment (plus an optional `.env` file in
@@ -15,102 +30,11 @@ import { AppError } from './errors.ts';
 
 const PREFIX = 'TOOLBRIDGE_';
 
-/** Python (loguru) level names are accepted beside pino's own, case-insensitively. */
-const LOG_LEVELS = {
-  trace: 'trace',
-  debug: 'debug',
-  info: 'info',
-  success: 'info',
-  warn: 'warn',
-  warning: 'warn',
-  error: 'error',
-  critical: 'fatal',
-  fatal: 'fatal',
-  silent: 'silent',
-} as const;
-export type LogLevel = (typeof LOG_LEVELS)[keyof typeof LOG_LEVELS];
-
-const isLogLevelName = (name: string): name is keyof typeof LOG_LEVELS =>
-  Object.hasOwn(LOG_LEVELS, name);
-
-type Check<T> = (raw: string) => { ok: true; value: T } | { ok: false; problem: string };
-
-/** A variable's schema: `check` turns the raw text into a value or names the problem. */
-function variable<T>(what: string, check: Check<T>) {
-  return z
-    .string({ error: (issue) => (issue.input === undefined ? `is required: ${what}` : undefined) })
-    .transform((raw, ctx) => {
-      const result = check(raw);
-      if (result.ok) return result.value;
-      ctx.issues.push({ code: 'custom', message: result.problem, input: raw });
-      return z.NEVER;
-    });
-}
-
-const ok = <T>(value: T) => ({ ok: true as const, value });
-const bad = (problem: string) => ({ ok: false as const, problem });
-
-function hasControlCharacter(text: string): boolean {
-  for (let i = 0; i < text.length; i += 1) {
-    const code = text.charCodeAt(i);
-    if (code < 0x20 || code === 0x7f) return true;
-  }
-  return false;
-}
-
-const integerIn =
-  (min: number, max: number, what: string): Check<number> =>
-  (raw) => {
-    const text = raw.trim();
-    const value = Number(text);
-    return /^\d+$/.test(text) && value >= min && value <= max ? ok(value) : bad(`expects ${what}`);
-  };
-
-const baseUrl: Check<string> = (raw) => {
-  const expected = 'expects an absolute http:// or https:// URL, e.g. http://localhost:8081';
-  if (!URL.canParse(raw)) return bad(expected);
-  const url = new URL(raw);
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return bad(expected);
-  if (url.username !== '' || url.password !== '') return bad('must not embed credentials');
-  if (url.search !== '' || url.hash !== '') return bad('must not carry a query or a fragment');
-  // Keep a path prefix (trap 9): https://h/api + /v1/notes must reach https://h/api/v1/notes.
-  return ok(url.origin + url.pathname.replace(/\/+$/, ''));
-};
-
-const tenantId: Check<string> = (raw) => {
-  // h11 refused such values and Go trims them, so they can never verify (CONTRACT.md trap 8).
-  if (/^[ \t]|[ \t]$/.test(raw)) return bad('must not start or end with whitespace');
-  if (hasControlCharacter(raw)) return bad('must not contain control characters');
-  return ok(raw);
-};
-
-const anyText: Check<string> = (raw) => ok(raw);
-
-const headerToken: Check<string> = (raw) => {
-  if (/^bearer\s/i.test(raw)) return bad("expects the bare token, without the 'Bearer ' prefix");
-  if (/\s/.test(raw) || hasControlCharacter(raw)) return bad('must not contain whitespace');
-  return ok(raw);
-};
-
-const host: Check<string> = (raw) =>
-  /\s/.test(raw) ? bad('expects a host name or IP address, e.g. 0.0.0.0') : ok(raw);
-
-const logLevel: Check<LogLevel> = (raw) => {
-  const name = raw.trim().toLowerCase();
-  return isLogLevelName(name)
-    ? ok(LOG_LEVELS[name])
-    : bad('expects one of TRACE, DEBUG, INFO, WARNING, ERROR, CRITICAL (or pino names)');
-};
-
 const EnvSchema = z.object({
-  TOOLBRIDGE_GO_API_BASE_URL: variable('the ToolBridge Go API base URL', baseUrl).default(
-    'http://localhost:8081',
-  ),
-  TOOLBRIDGE_TENANT_ID: variable('the tenant id sent as X-TB-Tenant-ID', tenantId),
-  TOOLBRIDGE_TENANT_HEADER_SECRET: variable(
-    "the HMAC secret shared with the Go API's TENANT_HEADER_SECRET",
-    anyText,
-  ),
+  // The Python service's variables (CONTRACT.md C.1), same names and meanings.
+  TOOLBRIDGE_GO_API_BASE_URL: variable('the ToolBridge Go API base URL', baseUrl).optional(),
+  TOOLBRIDGE_TENANT_ID: variable('the tenant id sent as X-TB-Tenant-ID', tenantId).optional(),
+  TOOLBRIDGE_TENANT_HEADER_SECRET: variable('an HMAC secret', anyText).optional(),
   TOOLBRIDGE_JWT_TOKEN: variable('a bearer token', headerToken).optional(),
   TOOLBRIDGE_LOG_LEVEL: variable('a log level', logLevel).default('info'),
   TOOLBRIDGE_HOST: variable('a bind address', host).default('0.0.0.0'),
@@ -122,9 +46,59 @@ const EnvSchema = z.object({
     'seconds',
     integerIn(1, 86_400, 'a whole number of seconds from 1 to 86400'),
   ).default(300),
+  // Client authentication.
+  TOOLBRIDGE_AUTH: variable('jwt or none', oneOf(['jwt', 'none'] as const)).default('jwt'),
+  TOOLBRIDGE_JWT_SECRET: variable('an HS256 secret', anyText).optional(),
+  TOOLBRIDGE_JWT_JWKS_URL: variable('a JWKS URL', baseUrl).optional(),
+  TOOLBRIDGE_JWT_ISSUER: variable('an issuer', anyText).optional(),
+  TOOLBRIDGE_JWT_AUDIENCE: variable('an audience', anyText).optional(),
+  TOOLBRIDGE_TENANT_CLAIM: variable('a claim name', claimName).default('tenant_id'),
+  // HTTP edge and MCP sessions.
+  TOOLBRIDGE_PUBLIC_BASE_URL: variable('the public base URL', baseUrl).optional(),
+  TOOLBRIDGE_ALLOWED_ORIGINS: variable('origins', originList).default([]),
+  TOOLBRIDGE_TOOL_TIMEOUT_MS: variable(
+    'milliseconds',
+    integerIn(100, 600_000, 'milliseconds from 100 to 600000'),
+  ).default(15_000),
+  TOOLBRIDGE_SESSION_IDLE_SECONDS: variable(
+    'seconds',
+    integerIn(10, 86_400, 'a whole number of seconds from 10 to 86400'),
+  ).default(1800),
+  TOOLBRIDGE_MAX_SESSIONS: variable(
+    'a session count',
+    integerIn(1, 1_000_000, 'an integer from 1 to 1000000'),
+  ).default(10_000),
 });
 
+/**
+ * Rules that tie variables together, judged on which variables are present so they are reported
+ * together with any malformed value (zod skips object refinements once a field has failed).
+ */
+function crossProblems(values: Readonly<Record<string, string>>): string[] {
+  const has = (name: string) => values[name] !== undefined;
+  const problems: string[] = [];
+  const remote = has('TOOLBRIDGE_GO_API_BASE_URL');
+  if (remote && !has('TOOLBRIDGE_TENANT_HEADER_SECRET')) {
+    problems.push(
+      "TOOLBRIDGE_TENANT_HEADER_SECRET is required with TOOLBRIDGE_GO_API_BASE_URL: the HMAC secret shared with the Go API's TENANT_HEADER_SECRET",
+    );
+  }
+  const authOff = values['TOOLBRIDGE_AUTH']?.trim().toLowerCase() === 'none';
+  if (remote && !authOff && !has('TOOLBRIDGE_JWT_SECRET') && !has('TOOLBRIDGE_JWT_JWKS_URL')) {
+    problems.push(
+      'TOOLBRIDGE_JWT_SECRET or TOOLBRIDGE_JWT_JWKS_URL is required to verify client tokens (TOOLBRIDGE_AUTH=none turns verification off on purpose)',
+    );
+  }
+  if (has('TOOLBRIDGE_JWT_JWKS_URL')) {
+    for (const name of ['TOOLBRIDGE_JWT_ISSUER', 'TOOLBRIDGE_JWT_AUDIENCE']) {
+      if (!has(name)) problems.push(`${name} is required with TOOLBRIDGE_JWT_JWKS_URL`);
+    }
+  }
+  return problems;
+}
+
 export const Config = EnvSchema.transform((env) => ({
+  /** Undefined: no Go API configured, the embedded backend serves instead. */
   goApiBaseUrl: env.TOOLBRIDGE_GO_API_BASE_URL,
   tenantId: env.TOOLBRIDGE_TENANT_ID,
   tenantHeaderSecret: env.TOOLBRIDGE_TENANT_HEADER_SECRET,
@@ -133,6 +107,19 @@ export const Config = EnvSchema.transform((env) => ({
   host: env.TOOLBRIDGE_HOST,
   port: env.TOOLBRIDGE_PORT,
   maxTimestampSkewSeconds: env.TOOLBRIDGE_MAX_TIMESTAMP_SKEW_SECONDS,
+  auth: {
+    mode: env.TOOLBRIDGE_AUTH,
+    jwtSecret: env.TOOLBRIDGE_JWT_SECRET,
+    jwksUrl: env.TOOLBRIDGE_JWT_JWKS_URL,
+    issuer: env.TOOLBRIDGE_JWT_ISSUER,
+    audience: env.TOOLBRIDGE_JWT_AUDIENCE,
+    tenantClaim: env.TOOLBRIDGE_TENANT_CLAIM,
+  },
+  publicBaseUrl: env.TOOLBRIDGE_PUBLIC_BASE_URL,
+  allowedOrigins: env.TOOLBRIDGE_ALLOWED_ORIGINS,
+  toolTimeoutMs: env.TOOLBRIDGE_TOOL_TIMEOUT_MS,
+  sessionIdleSeconds: env.TOOLBRIDGE_SESSION_IDLE_SECONDS,
+  maxSessions: env.TOOLBRIDGE_MAX_SESSIONS,
 }));
 export type Config = z.output<typeof Config> & {
   /** Things worth telling an operator at start-up that do not stop the process. */
@@ -173,13 +160,18 @@ function collect(sources: ConfigSources): { values: Record<string, string>; unkn
 function warningsFor(config: z.output<typeof Config>, unknown: readonly string[]): string[] {
   const warnings = unknown.map((name) => `${name} is not a known variable and is ignored`);
   const secret = config.tenantHeaderSecret;
-  if (secret !== secret.trim()) {
+  if (secret !== undefined && secret !== secret.trim()) {
     warnings.push(
       'TOOLBRIDGE_TENANT_HEADER_SECRET starts or ends with whitespace; it is used verbatim as the HMAC key',
     );
   }
-  if (secret.length < 16) {
+  if (secret !== undefined && secret.length < 16) {
     warnings.push('TOOLBRIDGE_TENANT_HEADER_SECRET is shorter than 16 characters');
+  }
+  if (config.auth.mode === 'none') {
+    warnings.push(
+      'TOOLBRIDGE_AUTH=none: client tokens are not verified; anyone who can reach the port can call tools',
+    );
   }
   return warnings;
 }
@@ -188,16 +180,19 @@ function warningsFor(config: z.output<typeof Config>, unknown: readonly string[]
 export function loadConfig(sources: ConfigSources): Readonly<Config> {
   const { values, unknown } = collect(sources);
   const parsed = Config.safeParse(values);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map(
-      (issue) => `  ${issue.path.join('.')} ${issue.message}`,
-    );
+  const problems = [
+    ...(parsed.success
+      ? []
+      : parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`)),
+    ...crossProblems(values),
+  ];
+  if (!parsed.success || problems.length > 0) {
     const hints = unknown.length > 0 ? [`  (not recognised: ${unknown.join(', ')})`] : [];
     throw new AppError(
       'CONFIG_INVALID',
       [
         `invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):`,
-        ...problems,
+        ...problems.map((problem) => `  ${problem}`),
         ...hints,
       ].join('\n'),
     );
@@ -228,16 +223,26 @@ export function loadConfigFromProcess(cwd: string = process.cwd()): Readonly<Con
 
 /** What may be shown about a configuration: everything but the secrets' values. */
 export function describeConfig(config: Config): Record<string, string | number> {
+  const verifiers = [
+    config.auth.jwtSecret === undefined ? undefined : 'HS256 secret',
+    config.auth.jwksUrl === undefined ? undefined : `JWKS ${config.auth.jwksUrl}`,
+  ].filter((part) => part !== undefined);
   return {
-    goApiBaseUrl: config.goApiBaseUrl,
-    tenantId: config.tenantId,
+    goApiBaseUrl: config.goApiBaseUrl ?? '(embedded backend)',
+    tenantId: config.tenantId ?? `(from the token's ${config.auth.tenantClaim} claim)`,
     backendIdentity:
       config.jwtToken === undefined
         ? "the caller's Authorization header"
         : 'the shared TOOLBRIDGE_JWT_TOKEN',
+    clientAuth:
+      config.auth.mode === 'none'
+        ? 'none (TOOLBRIDGE_AUTH=none)'
+        : verifiers.length > 0
+          ? verifiers.join(' + ')
+          : 'the embedded backend dev secret',
     host: config.host,
     port: config.port,
     logLevel: config.logLevel,
-    maxTimestampSkewSeconds: config.maxTimestampSkewSeconds,
+    toolTimeoutMs: config.toolTimeoutMs,
   };
 }

@@ -6,7 +6,7 @@ import {
   type LoggerOptions as PinoOptions,
 } from 'pino';
 import pretty from 'pino-pretty';
-import type { LogLevel } from './config.ts';
+import type { LogLevel } from './config-values.ts';
 
 export type { Logger };
 

@@ -1,26 +1,121 @@
 #!/usr/bin/env node
-import { describeConfig, loadConfigFromProcess } from './config.ts';
+import { parseArgs } from 'node:util';
+import { serveStdio } from '@modelcontextprotocol/server/stdio';
+import { claimOf, subjectOf } from './auth/identity.ts';
+import { describeConfig, loadConfigFromProcess, type Config } from './config.ts';
+import { devToken, startDevBackend, type DevBackend } from './dev-backend.ts';
 import { AppError } from './errors.ts';
-import { createLogger } from './log.ts';
+import { createGateway, startGateway, type GatewaySettings } from './gateway.ts';
+import { createLogger, type Logger } from './log.ts';
 
 /** sysexits(3) codes, so supervisors can tell a usage or configuration error from a crash. */
 const EX_USAGE = 64;
 const EX_CONFIG = 78;
+const DEV_TENANT = 'dev-tenant';
+const DEV_SUBJECT = 'dev-user';
 
-const USAGE = `Usage: toolbridge-mcp [--help]
+const USAGE = `Usage: toolbridge-mcp [--stdio] [--help]
 
-Configuration comes from TOOLBRIDGE_* environment variables and ./.env (see README.md).
+Serves MCP over HTTP (Streamable HTTP at /mcp, legacy SSE at /sse) or, with --stdio, over
+standard input/output. Configuration comes from TOOLBRIDGE_* environment variables and ./.env
+(see README.md). Without TOOLBRIDGE_GO_API_BASE_URL an embedded ToolBridge API is started.
 `;
 
-/** The composition root: arguments, then configuration, then logging. */
-function main(args: readonly string[]): number {
-  if (args.includes('--help') || args.includes('-h')) {
+function settingsFrom(config: Config, dev: DevBackend | undefined): GatewaySettings {
+  const jwtSecret =
+    config.auth.jwtSecret ?? (config.auth.jwksUrl === undefined ? dev?.jwtSecret : undefined);
+  return {
+    goApiBaseUrl: dev?.backend.url ?? config.goApiBaseUrl ?? '',
+    tenantHeaderSecret: dev?.tenantHeaderSecret ?? config.tenantHeaderSecret ?? '',
+    auth: { ...config.auth, jwtSecret },
+    pinnedTenant: config.tenantId ?? (dev === undefined ? undefined : DEV_TENANT),
+    sharedToken: config.jwtToken,
+    host: config.host,
+    port: config.port,
+    allowedOrigins: config.allowedOrigins,
+    publicBaseUrl: config.publicBaseUrl,
+    toolTimeoutMs: config.toolTimeoutMs,
+    sessionIdleSeconds: config.sessionIdleSeconds,
+    maxSessions: config.maxSessions,
+  };
+}
+
+async function serveHttp(settings: GatewaySettings, dev: DevBackend | undefined, log: Logger) {
+  const gateway = await startGateway(settings, log);
+  log.info({ url: `${gateway.url}/mcp` }, 'MCP gateway listening');
+  if (dev !== undefined) {
+    const token = await devToken(dev.jwtSecret, {
+      sub: DEV_SUBJECT,
+      tenant_id: settings.pinnedTenant ?? DEV_TENANT,
+    });
+    process.stdout.write(
+      [
+        '',
+        `ToolBridge MCP gateway (embedded ToolBridge API at ${dev.backend.url})`,
+        `  Streamable HTTP: ${gateway.url}/mcp`,
+        `  Legacy SSE:      ${gateway.url}/sse`,
+        `  Dev bearer token (sub=${DEV_SUBJECT}, 24 h), for MCP Inspector's Authorization header:`,
+        `  Bearer ${token}`,
+        '',
+      ].join('\n'),
+    );
+  }
+  return gateway;
+}
+
+/**
+ * stdio has no HTTP edge and no client token: every call acts as TOOLBRIDGE_JWT_TOKEN's user, for
+ * TOOLBRIDGE_TENANT_ID or else the tenant claim in that token.
+ */
+function serveOverStdio(config: Config, settings: GatewaySettings, log: Logger) {
+  const token = config.jwtToken;
+  if (token === undefined) {
+    throw new AppError(
+      'CONFIG_INVALID',
+      'invalid configuration: --stdio needs TOOLBRIDGE_JWT_TOKEN (the backend identity)',
+    );
+  }
+  const tenantId = settings.pinnedTenant ?? claimOf(token, config.auth.tenantClaim);
+  if (tenantId === undefined) {
+    throw new AppError(
+      'CONFIG_INVALID',
+      `invalid configuration: --stdio needs TOOLBRIDGE_TENANT_ID or a '${config.auth.tenantClaim}' claim in TOOLBRIDGE_JWT_TOKEN`,
+    );
+  }
+  const principal = { subject: subjectOf(token), tenantId, authorization: `Bearer ${token}` };
+  const gateway = createGateway({ ...settings, sharedToken: token }, log, principal);
+  const handle = serveStdio(() => gateway.newServer(), {
+    onerror: (error) => {
+      log.warn({ err: error }, 'stdio error');
+    },
+  });
+  return {
+    async close() {
+      await handle.close();
+      await gateway.close();
+    },
+  };
+}
+
+async function main(): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        stdio: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    process.stderr.write(
+      `toolbridge-mcp: ${error instanceof Error ? error.message : String(error)}\n${USAGE}`,
+    );
+    return EX_USAGE;
+  }
+  if (values.help) {
     process.stdout.write(USAGE);
     return 0;
-  }
-  if (args.length > 0) {
-    process.stderr.write(`toolbridge-mcp: unknown argument ${JSON.stringify(args[0])}\n${USAGE}`);
-    return EX_USAGE;
   }
   let config;
   try {
@@ -33,12 +128,37 @@ function main(args: readonly string[]): number {
   }
   const log = createLogger({
     level: config.logLevel,
-    secrets: [config.tenantHeaderSecret, config.jwtToken],
-    pretty: process.stdout.isTTY,
+    secrets: [config.tenantHeaderSecret, config.jwtToken, config.auth.jwtSecret],
+    // stdout carries the protocol in stdio mode, so logs go to stderr there.
+    pretty: !values.stdio && process.stdout.isTTY,
+    ...(values.stdio ? { destination: process.stderr } : {}),
   });
   for (const warning of config.warnings) log.warn(warning);
-  log.info({ config: describeConfig(config) }, 'configuration is valid');
+  log.info({ config: describeConfig(config) }, 'starting');
+
+  const dev =
+    config.goApiBaseUrl === undefined ? await startDevBackend(config.auth.jwtSecret) : undefined;
+  const settings = settingsFrom(config, dev);
+  let running: { close(): Promise<void> };
+  try {
+    running = values.stdio
+      ? serveOverStdio(config, settings, log)
+      : await serveHttp(settings, dev, log);
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    process.stderr.write(`toolbridge-mcp: ${error.message}\n`);
+    await dev?.backend.close();
+    return EX_CONFIG;
+  }
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  log.info({ signal }, 'shutting down');
+  await running.close();
+  await dev?.backend.close();
   return 0;
 }
 
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = await main();

@@ -10,6 +10,12 @@ const REQUIRED = {
   TOOLBRIDGE_TENANT_ID: 'staging-tenant-001',
   TOOLBRIDGE_TENANT_HEADER_SECRET: SECRET,
 };
+/** A gateway in front of a real Go API: the tenant secret and a client-token verifier are needed. */
+const REMOTE = {
+  ...REQUIRED,
+  TOOLBRIDGE_GO_API_BASE_URL: 'https://toolbridgeapi.example.com',
+  TOOLBRIDGE_JWT_SECRET: 'go-api-hs256-secret',
+};
 
 /** The configuration error for these variables, or a failure if there is none. */
 function configError(env: Record<string, string | undefined>, dotenv?: string): AppError {
@@ -23,31 +29,62 @@ function configError(env: Record<string, string | undefined>, dotenv?: string): 
 }
 
 describe('loadConfig: defaults and meanings of the Python variables', () => {
-  it('needs only the tenant id and secret, and defaults the rest as Python did', () => {
-    const config = loadConfig({ env: REQUIRED });
+  it('needs nothing: without a Go API the embedded backend serves, with Python defaults elsewhere', () => {
+    const config = loadConfig({ env: {} });
     expect(config).toEqual({
-      goApiBaseUrl: 'http://localhost:8081',
-      tenantId: 'staging-tenant-001',
-      tenantHeaderSecret: SECRET,
+      goApiBaseUrl: undefined,
+      tenantId: undefined,
+      tenantHeaderSecret: undefined,
       jwtToken: undefined,
       logLevel: 'info',
       host: '0.0.0.0',
       port: 8001,
       maxTimestampSkewSeconds: 300,
+      auth: {
+        mode: 'jwt',
+        jwtSecret: undefined,
+        jwksUrl: undefined,
+        issuer: undefined,
+        audience: undefined,
+        tenantClaim: 'tenant_id',
+      },
+      publicBaseUrl: undefined,
+      allowedOrigins: [],
+      toolTimeoutMs: 15_000,
+      sessionIdleSeconds: 1800,
+      maxSessions: 10_000,
       warnings: [],
+    });
+  });
+
+  it('accepts the Python deployment variables unchanged, plus a verifier', () => {
+    const config = loadConfig({ env: { ...REMOTE } });
+    expect(config).toMatchObject({
+      goApiBaseUrl: 'https://toolbridgeapi.example.com',
+      tenantId: 'staging-tenant-001',
+      tenantHeaderSecret: SECRET,
     });
   });
 
   it('reads every variable', () => {
     const config = loadConfig({
       env: {
-        ...REQUIRED,
-        TOOLBRIDGE_GO_API_BASE_URL: 'https://toolbridgeapi.example.com',
+        ...REMOTE,
         TOOLBRIDGE_JWT_TOKEN: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1In0.sig',
         TOOLBRIDGE_LOG_LEVEL: 'DEBUG',
         TOOLBRIDGE_HOST: '127.0.0.1',
         TOOLBRIDGE_PORT: '9001',
         TOOLBRIDGE_MAX_TIMESTAMP_SKEW_SECONDS: '120',
+        TOOLBRIDGE_AUTH: 'JWT',
+        TOOLBRIDGE_JWT_JWKS_URL: 'https://idp.example.com/oauth2/jwks',
+        TOOLBRIDGE_JWT_ISSUER: 'https://idp.example.com',
+        TOOLBRIDGE_JWT_AUDIENCE: 'https://mcp.example.com/mcp',
+        TOOLBRIDGE_TENANT_CLAIM: 'org_id',
+        TOOLBRIDGE_PUBLIC_BASE_URL: 'https://mcp.example.com/',
+        TOOLBRIDGE_ALLOWED_ORIGINS: 'https://claude.ai, http://localhost:6274',
+        TOOLBRIDGE_TOOL_TIMEOUT_MS: '5000',
+        TOOLBRIDGE_SESSION_IDLE_SECONDS: '600',
+        TOOLBRIDGE_MAX_SESSIONS: '500',
       },
     });
     expect(config).toMatchObject({
@@ -57,6 +94,19 @@ describe('loadConfig: defaults and meanings of the Python variables', () => {
       host: '127.0.0.1',
       port: 9001,
       maxTimestampSkewSeconds: 120,
+      auth: {
+        mode: 'jwt',
+        jwtSecret: 'go-api-hs256-secret',
+        jwksUrl: 'https://idp.example.com/oauth2/jwks',
+        issuer: 'https://idp.example.com',
+        audience: 'https://mcp.example.com/mcp',
+        tenantClaim: 'org_id',
+      },
+      publicBaseUrl: 'https://mcp.example.com',
+      allowedOrigins: ['https://claude.ai', 'http://localhost:6274'],
+      toolTimeoutMs: 5000,
+      sessionIdleSeconds: 600,
+      maxSessions: 500,
     });
   });
 
@@ -72,7 +122,7 @@ describe('loadConfig: defaults and meanings of the Python variables', () => {
     ['https://h.example/', 'https://h.example'],
     ['http://localhost:8080', 'http://localhost:8080'],
   ])('keeps the base URL path prefix (trap 9): %s → %s', (raw, expected) => {
-    expect(loadConfig({ env: { ...REQUIRED, TOOLBRIDGE_GO_API_BASE_URL: raw } }).goApiBaseUrl).toBe(
+    expect(loadConfig({ env: { ...REMOTE, TOOLBRIDGE_GO_API_BASE_URL: raw } }).goApiBaseUrl).toBe(
       expected,
     );
   });
@@ -134,25 +184,42 @@ describe('loadConfig: log levels', () => {
 });
 
 describe('loadConfig: one error naming every bad variable, never a value', () => {
-  it.each(['TOOLBRIDGE_TENANT_ID', 'TOOLBRIDGE_TENANT_HEADER_SECRET'])('%s missing', (name) => {
-    const error = configError({ ...REQUIRED, [name]: undefined });
+  it('needs the tenant secret and a verifier once a Go API is configured', () => {
+    const error = configError({ TOOLBRIDGE_GO_API_BASE_URL: 'https://api.example.com' });
     expect(error.code).toBe('CONFIG_INVALID');
-    expect(error.message).toContain(`${name} is required`);
-    expect(error.message).toContain('1 problem');
-  });
-
-  it('names both required variables when both are missing', () => {
-    const error = configError({});
     expect(error.message.split('\n')).toEqual([
       'invalid configuration (2 problems):',
-      expect.stringMatching(/^ {2}TOOLBRIDGE_TENANT_ID is required: /),
-      expect.stringMatching(/^ {2}TOOLBRIDGE_TENANT_HEADER_SECRET is required: /),
+      expect.stringMatching(
+        /^ {2}TOOLBRIDGE_TENANT_HEADER_SECRET is required with TOOLBRIDGE_GO_API_BASE_URL/,
+      ),
+      expect.stringMatching(/^ {2}TOOLBRIDGE_JWT_SECRET or TOOLBRIDGE_JWT_JWKS_URL is required/),
     ]);
   });
 
+  it('lets TOOLBRIDGE_AUTH=none replace the verifier on purpose, with a warning', () => {
+    const config = loadConfig({
+      env: { ...REMOTE, TOOLBRIDGE_JWT_SECRET: undefined, TOOLBRIDGE_AUTH: 'none' },
+    });
+    expect(config.auth.mode).toBe('none');
+    expect(config.warnings).toContainEqual(expect.stringContaining('TOOLBRIDGE_AUTH=none'));
+  });
+
+  it('needs an issuer and an audience with a JWKS', () => {
+    const error = configError({
+      ...REMOTE,
+      TOOLBRIDGE_JWT_JWKS_URL: 'https://idp.example.com/jwks',
+    });
+    expect(error.message).toContain(
+      'TOOLBRIDGE_JWT_ISSUER is required with TOOLBRIDGE_JWT_JWKS_URL',
+    );
+    expect(error.message).toContain(
+      'TOOLBRIDGE_JWT_AUDIENCE is required with TOOLBRIDGE_JWT_JWKS_URL',
+    );
+  });
+
   it('counts an empty required value as missing', () => {
-    expect(configError({ ...REQUIRED, TOOLBRIDGE_TENANT_ID: '' }).message).toContain(
-      'TOOLBRIDGE_TENANT_ID is required',
+    expect(configError({ ...REMOTE, TOOLBRIDGE_TENANT_HEADER_SECRET: '' }).message).toContain(
+      'TOOLBRIDGE_TENANT_HEADER_SECRET is required',
     );
   });
 
@@ -184,10 +251,23 @@ describe('loadConfig: one error naming every bad variable, never a value', () =>
     ['TOOLBRIDGE_MAX_TIMESTAMP_SKEW_SECONDS', '-5', 'a whole number of seconds from 1 to 86400'],
     ['TOOLBRIDGE_MAX_TIMESTAMP_SKEW_SECONDS', '86401', 'a whole number of seconds from 1 to 86400'],
     ['TOOLBRIDGE_MAX_TIMESTAMP_SKEW_SECONDS', '5m', 'a whole number of seconds from 1 to 86400'],
+    ['TOOLBRIDGE_AUTH', 'SENTINEL', 'expects one of jwt, none'],
+    ['TOOLBRIDGE_JWT_JWKS_URL', 'file:///SENTINEL', 'absolute http:// or https:// URL'],
+    ['TOOLBRIDGE_TENANT_CLAIM', 'SENTINEL claim', 'expects a claim name'],
+    ['TOOLBRIDGE_PUBLIC_BASE_URL', 'SENTINEL', 'absolute http:// or https:// URL'],
+    [
+      'TOOLBRIDGE_ALLOWED_ORIGINS',
+      'https://ok.example,SENTINEL',
+      'expects comma-separated origins',
+    ],
+    ['TOOLBRIDGE_ALLOWED_ORIGINS', 'https://ok.example/SENTINEL', 'scheme, host, port only'],
+    ['TOOLBRIDGE_TOOL_TIMEOUT_MS', '99', 'milliseconds from 100 to 600000'],
+    ['TOOLBRIDGE_SESSION_IDLE_SECONDS', '9', 'a whole number of seconds from 10 to 86400'],
+    ['TOOLBRIDGE_MAX_SESSIONS', '-5', 'an integer from 1 to 1000000'],
   ];
 
   it.each(malformed)('%s = %j → "%s"', (name, value, expected) => {
-    const { message } = configError({ ...REQUIRED, [name]: value });
+    const { message } = configError({ ...REMOTE, [name]: value });
     expect(message).toContain(`${name} `);
     expect(message).toContain(expected);
     expect(message).not.toContain('SENTINEL');
@@ -199,15 +279,18 @@ describe('loadConfig: one error naming every bad variable, never a value', () =>
     for (const [name, value] of malformed) env[name] = value;
     const { message } = configError(env);
     const reported = new Set(malformed.map(([name]) => name));
-    expect(message).toContain(`(${reported.size} problems)`);
+    // Plus the two rules a JWKS URL (even a malformed one) brings: issuer and audience.
+    expect(message).toContain(`(${reported.size + 2} problems)`);
+    expect(message).toContain('TOOLBRIDGE_JWT_ISSUER is required with TOOLBRIDGE_JWT_JWKS_URL');
     for (const name of reported) expect(message).toContain(`  ${name} `);
     expect(message).not.toContain('SENTINEL');
   });
 
   it('mentions unrecognised TOOLBRIDGE_ variables as a hint (likely typos)', () => {
     const { message } = configError({
+      ...REMOTE,
+      TOOLBRIDGE_TENANT_HEADER_SECRET: undefined,
       TOOLBRIDGE_TENANT_SECERT: SECRET,
-      TOOLBRIDGE_TENANT_ID: 't',
     });
     expect(message).toContain('TOOLBRIDGE_TENANT_HEADER_SECRET is required');
     expect(message).toContain('(not recognised: TOOLBRIDGE_TENANT_SECERT)');
@@ -305,8 +388,8 @@ describe('describeConfig', () => {
     });
   });
 
-  it('lists exactly the Python variables so far', () => {
-    expect([...CONFIG_VARIABLES].sort()).toEqual([
+  it('keeps every Python variable, and names the new ones with the same prefix', () => {
+    const python = [
       'TOOLBRIDGE_GO_API_BASE_URL',
       'TOOLBRIDGE_HOST',
       'TOOLBRIDGE_JWT_TOKEN',
@@ -315,6 +398,8 @@ describe('describeConfig', () => {
       'TOOLBRIDGE_PORT',
       'TOOLBRIDGE_TENANT_HEADER_SECRET',
       'TOOLBRIDGE_TENANT_ID',
-    ]);
+    ];
+    expect(CONFIG_VARIABLES).toEqual(expect.arrayContaining(python));
+    for (const name of CONFIG_VARIABLES) expect(name).toMatch(/^TOOLBRIDGE_[A-Z_]+$/);
   });
 });

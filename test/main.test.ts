@@ -1,10 +1,9 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-
-const parseJson = (text: string): unknown => JSON.parse(text);
 
 const MAIN = resolve(import.meta.dirname, '../src/main.ts');
 const SECRET = 'tenant-secret-0123456789-SENTINEL';
@@ -13,79 +12,97 @@ afterAll(() => {
   rmSync(workdir, { recursive: true, force: true });
 });
 
-/** Runs the CLI as a newcomer would: a clean environment, a working directory of its own. */
+const cleanEnv = (env: Record<string, string>) => ({ PATH: process.env['PATH'] ?? '', ...env });
+
+/** Runs the CLI to completion as a newcomer would: clean environment, own working directory. */
 function run(env: Record<string, string>, args: string[] = [], cwd = workdir) {
   const result = spawnSync(process.execPath, [MAIN, ...args], {
     cwd,
-    env: { PATH: process.env['PATH'] ?? '', ...env },
+    env: cleanEnv(env),
     encoding: 'utf8',
     timeout: 15_000,
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/** Starts the gateway and resolves once it has printed its banner. */
+async function start(env: Record<string, string>, cwd = workdir) {
+  const child = spawn(process.execPath, [MAIN], {
+    cwd,
+    env: cleanEnv(env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  child.stdout.setEncoding('utf8');
+  await new Promise<void>((done, fail) => {
+    child.stdout.on('data', (chunk: string) => {
+      stdout += chunk;
+      if (/Bearer \S+\n/.test(stdout)) done();
+    });
+    child.once('exit', (code) => {
+      fail(new Error(`exited early (${String(code)}): ${stdout}`));
+    });
+  });
+  return { child, stdout: () => stdout };
+}
+
 describe('toolbridge-mcp start-up', () => {
-  it('with no configuration: one message naming both required variables, exit 78', () => {
-    const { code, stdout, stderr } = run({});
-    expect(code).toBe(78);
-    expect(stdout).toBe('');
-    expect(stderr.trimEnd().split('\n')).toEqual([
-      'toolbridge-mcp: invalid configuration (2 problems):',
-      expect.stringContaining('TOOLBRIDGE_TENANT_ID is required'),
-      expect.stringContaining('TOOLBRIDGE_TENANT_HEADER_SECRET is required'),
-    ]);
+  it('with no configuration: serves on the embedded backend and prints the MCP URL and a dev token', async () => {
+    const { child, stdout } = await start({ TOOLBRIDGE_HOST: '127.0.0.1', TOOLBRIDGE_PORT: '0' });
+    const url = /Streamable HTTP: (\S+)/.exec(stdout())?.[1] ?? '';
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
+    const metadata = await fetch(url.replace('/mcp', '/.well-known/oauth-protected-resource/mcp'));
+    expect(await metadata.json()).toMatchObject({ resource: url });
+    const unauthenticated = await fetch(url, {
+      method: 'POST',
+      body: '{}',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(unauthenticated.status).toBe(401);
+
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+    expect(child.exitCode).toBe(0);
+    const lines = stdout()
+      .split('\n')
+      .filter((line) => line.startsWith('{'));
+    expect(lines.map((line): unknown => JSON.parse(line))).toContainEqual(
+      expect.objectContaining({ msg: 'shutting down', signal: 'SIGTERM' }),
+    );
   });
 
-  it('with bad values: names every one, shows no stack trace and no secret', () => {
-    const { code, stderr } = run({
+  it('with a bad configuration: one message naming every problem, no stack, no secret, exit 78', () => {
+    const { code, stdout, stderr } = run({
+      TOOLBRIDGE_GO_API_BASE_URL: 'https://api.example.com',
       TOOLBRIDGE_TENANT_ID: ' padded',
       TOOLBRIDGE_TENANT_HEADER_SECRET: SECRET,
       TOOLBRIDGE_PORT: 'eighty',
-      TOOLBRIDGE_LOG_LEVEL: 'loud',
       TOOLBRIDGE_JWT_TOKEN: `Bearer ${SECRET}`,
     });
     expect(code).toBe(78);
-    expect(stderr).toContain('(4 problems)');
-    for (const name of ['TENANT_ID', 'PORT', 'LOG_LEVEL', 'JWT_TOKEN']) {
+    expect(stdout).toBe('');
+    expect(stderr).toContain('toolbridge-mcp: invalid configuration (4 problems):');
+    for (const name of ['TENANT_ID', 'PORT', 'JWT_TOKEN', 'JWT_SECRET']) {
       expect(stderr).toContain(`TOOLBRIDGE_${name} `);
     }
     expect(stderr).not.toContain('SENTINEL');
     expect(stderr).not.toMatch(/^\s+at /m);
   });
 
-  it('with a valid configuration: logs JSON (stdout is not a TTY), never a secret, exit 0', () => {
-    const { code, stdout, stderr } = run({
-      TOOLBRIDGE_TENANT_ID: 'staging-tenant-001',
-      TOOLBRIDGE_TENANT_HEADER_SECRET: SECRET,
-      TOOLBRIDGE_JWT_TOKEN: 'shared-token-SENTINEL',
-      TOOLBRIDGE_LOG_LEVEL: 'INFO',
-      TOOLBRIDGE_UNKNOWN: '1',
-    });
-    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
-    const records = stdout
-      .trim()
-      .split('\n')
-      .map((line) => parseJson(line));
-    expect(records).toMatchObject([
-      { level: 'warn', msg: 'TOOLBRIDGE_UNKNOWN is not a known variable and is ignored' },
-      {
-        level: 'info',
-        msg: 'configuration is valid',
-        config: { tenantId: 'staging-tenant-001', port: 8001 },
-      },
-    ]);
-    expect(stdout).not.toContain('SENTINEL');
-  });
-
   it('reads ./.env from its working directory', () => {
     const dir = mkdtempSync(join(workdir, 'dotenv-'));
-    writeFileSync(
-      join(dir, '.env'),
-      `TOOLBRIDGE_TENANT_ID=from-dotenv\nTOOLBRIDGE_TENANT_HEADER_SECRET=${SECRET}\n`,
+    writeFileSync(join(dir, '.env'), 'TOOLBRIDGE_GO_API_BASE_URL=https://api.example.com\n');
+    const { code, stderr } = run({}, [], dir);
+    expect(code).toBe(78);
+    expect(stderr).toContain(
+      'TOOLBRIDGE_TENANT_HEADER_SECRET is required with TOOLBRIDGE_GO_API_BASE_URL',
     );
-    const { code, stdout } = run({}, [], dir);
-    expect(code).toBe(0);
-    expect(stdout).toContain('"tenantId":"from-dotenv"');
+  });
+
+  it('refuses --stdio without a backend identity', () => {
+    const { code, stderr } = run({}, ['--stdio']);
+    expect(code).toBe(78);
+    expect(stderr).toContain('--stdio needs TOOLBRIDGE_JWT_TOKEN');
   });
 
   it('answers --help, and refuses an unknown argument with exit 64', () => {
@@ -94,6 +111,6 @@ describe('toolbridge-mcp start-up', () => {
     expect(help.stdout).toContain('Usage: toolbridge-mcp');
     const bogus = run({}, ['--bogus']);
     expect(bogus.code).toBe(64);
-    expect(bogus.stderr).toContain('unknown argument "--bogus"');
+    expect(bogus.stderr).toContain("Unknown option '--bogus'");
   });
 });

@@ -1,0 +1,86 @@
+import express, { type Request, type Response } from 'express';
+import { METADATA_PATH, resourceMetadata } from './auth/metadata.ts';
+import type { ClientVerifier } from './auth/verifier.ts';
+import { authenticate } from './http/auth.ts';
+import { requestContext } from './http/context.ts';
+import { errorFunnel } from './http/errors.ts';
+import { originGuard } from './http/guards.ts';
+import type { Logger } from './log.ts';
+import type { SessionRegistry } from './mcp/sessions.ts';
+import { MESSAGES_PATH, createSseHandlers } from './mcp/sse.ts';
+import type { NewServer } from './mcp/server.ts';
+import { createStreamableHandler } from './mcp/streamable.ts';
+
+export interface AppDeps {
+  logger: Logger;
+  verify: ClientVerifier;
+  newServer: NewServer;
+  sessions: SessionRegistry;
+  allowedOrigins: readonly string[];
+  publicBaseUrl?: string | undefined;
+  bindHost: string;
+  issuer?: string | undefined;
+  maxBodyBytes: number;
+}
+
+/**
+ * The HTTP surface: RFC 9728 metadata, Streamable HTTP at /mcp (both eras), and the legacy SSE
+ * pair at /sse + /messages/ that the Python service served. Everything MCP is authenticated
+ * first; nothing is built per request beyond what the protocol needs.
+ */
+export function createApp(deps: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  // /sse and /sse/ are different routes, as in the Python service (Starlette redirects the latter).
+  app.set('strict routing', true);
+  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+
+  const baseUrlOf = (req: Request) =>
+    deps.publicBaseUrl ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;
+  const json = express.json({
+    limit: deps.maxBodyBytes,
+    type: ['application/json', 'application/*+json'],
+  });
+  const auth = authenticate(deps.verify, baseUrlOf);
+  const streamable = createStreamableHandler({
+    newServer: deps.newServer,
+    sessions: deps.sessions,
+    logger: deps.logger,
+    maxBodyBytes: deps.maxBodyBytes,
+  });
+  const sse = createSseHandlers(deps.newServer, deps.sessions);
+
+  app.use(requestContext(deps.logger));
+  app.use(originGuard(deps));
+
+  const metadata = (req: Request, res: Response) => {
+    res.json(resourceMetadata({ baseUrl: baseUrlOf(req), issuer: deps.issuer }));
+  };
+  app.get(METADATA_PATH, metadata);
+  app.get(`${METADATA_PATH}/mcp`, metadata);
+
+  app.post('/mcp', json, auth, streamable);
+  app.get('/mcp', auth, streamable);
+  app.delete('/mcp', auth, streamable);
+  app.all('/mcp', (_req, res) => {
+    res.set('Allow', 'GET, POST, DELETE').status(405).json({ error: 'method_not_allowed' });
+  });
+
+  app.get('/sse', auth, sse.open);
+  app.all('/sse', (_req, res) => {
+    res.set('Allow', 'GET').status(405).type('text/plain').send('Method Not Allowed');
+  });
+  app.get('/sse/', (_req, res) => {
+    res.redirect(307, '/sse');
+  });
+  app.post(MESSAGES_PATH, json, auth, sse.post);
+  app.post('/messages', (req, res) => {
+    res.redirect(307, `${MESSAGES_PATH}${req.url.slice('/messages'.length)}`);
+  });
+
+  app.use((_req, res) => {
+    res.status(404).json({ error: 'not_found' });
+  });
+  app.use(errorFunnel(deps.logger));
+  return app;
+}

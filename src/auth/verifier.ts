@@ -1,0 +1,174 @@
+import {
+  createRemoteJWKSet,
+  decodeJwt,
+  decodeProtectedHeader,
+  errors,
+  jwtVerify,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from 'jose';
+import { AppError } from '../errors.ts';
+
+/**
+ * Client JWT verification, before any MCP work. The Python proxy never verified tokens (it
+ * decoded `sub` without a signature check; CONTRACT.md A.2 step 4); this gateway refuses a
+ * request unless its token verifies against the Go API's HS256 secret or the configured JWKS.
+ */
+
+export interface VerifierOptions {
+  /** `none` skips verification on purpose: tokens are decoded, not checked (Python behaviour). */
+  mode: 'jwt' | 'none';
+  /** The Go API's JWT_HS256_SECRET: HS256/384/512 tokens are checked with it. */
+  jwtSecret?: string | undefined;
+  /** A JWKS for asymmetric tokens (RS/PS/ES/EdDSA), fetched and cached by jose. */
+  jwksUrl?: string | undefined;
+  issuer?: string | undefined;
+  audience?: string | undefined;
+  /** The claim naming the tenant (TOOLBRIDGE_TENANT_CLAIM). */
+  tenantClaim: string;
+  /** TOOLBRIDGE_TENANT_ID: this gateway serves only that tenant. */
+  pinnedTenant?: string | undefined;
+  /** Allowed clock difference for exp/nbf. */
+  leewaySeconds?: number;
+  /** Injectable key lookup for the JWKS (tests); defaults to jose's remote set. */
+  jwks?: JWTVerifyGetKey;
+  now?: () => number;
+}
+
+/** Who is calling, once the token has been checked. */
+export interface Principal {
+  readonly subject: string;
+  readonly tenantId: string;
+  /** The Authorization header exactly as the client sent it, for per-user forwarding (A.2). */
+  readonly authorization: string;
+  /** Seconds since the epoch, when the token says. */
+  readonly expiresAt?: number | undefined;
+}
+
+const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'];
+const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA'];
+
+export type ClientVerifier = (authorization: string | undefined) => Promise<Principal>;
+
+export function createClientVerifier(options: VerifierOptions): ClientVerifier {
+  const now = options.now ?? Date.now;
+  const secret =
+    options.jwtSecret === undefined ? undefined : new TextEncoder().encode(options.jwtSecret);
+  const jwks =
+    options.jwks ??
+    (options.jwksUrl === undefined
+      ? undefined
+      : createRemoteJWKSet(new URL(options.jwksUrl), {
+          cooldownDuration: 30_000,
+          cacheMaxAge: 10 * 60_000,
+        }));
+  const claimsOptions = {
+    ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
+    ...(options.audience === undefined ? {} : { audience: options.audience }),
+    clockTolerance: options.leewaySeconds ?? 30,
+  };
+
+  const verify = async (token: string): Promise<JWTPayload> => {
+    let alg: string | undefined;
+    try {
+      alg = decodeProtectedHeader(token).alg;
+    } catch {
+      throw new AppError('TOKEN_INVALID', 'the bearer token is not a JWT');
+    }
+    const currentDate = new Date(now());
+    if (secret !== undefined && alg !== undefined && HMAC_ALGORITHMS.includes(alg)) {
+      return (
+        await jwtVerify(token, secret, {
+          ...claimsOptions,
+          currentDate,
+          algorithms: HMAC_ALGORITHMS,
+        })
+      ).payload;
+    }
+    if (jwks !== undefined && alg !== undefined && ASYMMETRIC_ALGORITHMS.includes(alg)) {
+      return (
+        await jwtVerify(token, jwks, {
+          ...claimsOptions,
+          currentDate,
+          algorithms: ASYMMETRIC_ALGORITHMS,
+        })
+      ).payload;
+    }
+    throw new AppError(
+      'TOKEN_INVALID',
+      `tokens signed with ${alg ?? 'no algorithm'} are not accepted`,
+    );
+  };
+
+  return async (authorization) => {
+    if (authorization === undefined || authorization === '') {
+      throw new AppError('TOKEN_MISSING', 'a bearer token is required');
+    }
+    const match = /^Bearer +(\S+)$/i.exec(authorization);
+    if (match?.[1] === undefined) {
+      throw new AppError('TOKEN_INVALID', "the Authorization header must be 'Bearer <token>'");
+    }
+    const token = match[1];
+    let claims: JWTPayload;
+    try {
+      claims = options.mode === 'none' ? decodeJwt(token) : await verify(token);
+    } catch (error) {
+      throw toAuthError(error);
+    }
+    if (typeof claims.sub !== 'string' || claims.sub === '') {
+      throw new AppError('TOKEN_INVALID', "the token has no 'sub' claim");
+    }
+    return {
+      subject: claims.sub,
+      tenantId: resolveTenant(claims, options),
+      authorization,
+      expiresAt: claims.exp,
+    };
+  };
+}
+
+/** A pinned tenant wins and a claim naming another is refused; otherwise the claim decides. */
+function resolveTenant(claims: JWTPayload, options: VerifierOptions): string {
+  const claimed = claims[options.tenantClaim];
+  const tenant = typeof claimed === 'string' && claimed !== '' ? claimed : undefined;
+  if (options.pinnedTenant !== undefined) {
+    if (tenant !== undefined && tenant !== options.pinnedTenant) {
+      throw new AppError(
+        'TENANT_FORBIDDEN',
+        `this gateway serves another tenant than the token's ${options.tenantClaim}`,
+      );
+    }
+    return options.pinnedTenant;
+  }
+  if (tenant === undefined) {
+    throw new AppError(
+      'TENANT_UNRESOLVED',
+      `no tenant: TOOLBRIDGE_TENANT_ID is not set and the token has no '${options.tenantClaim}' claim`,
+    );
+  }
+  return tenant;
+}
+
+/** Maps jose's failures to our codes, with messages that never contain the token. */
+function toAuthError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  if (error instanceof errors.JWTExpired)
+    return new AppError('TOKEN_EXPIRED', 'the token has expired');
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    return new AppError('TOKEN_INVALID', `the token's '${error.claim}' claim is not accepted`);
+  }
+  if (error instanceof errors.JOSEAlgNotAllowed) {
+    return new AppError('TOKEN_INVALID', 'the token algorithm is not accepted');
+  }
+  if (
+    error instanceof errors.JWKSNoMatchingKey ||
+    error instanceof errors.JWSSignatureVerificationFailed
+  ) {
+    return new AppError('TOKEN_INVALID', 'the token signature does not verify');
+  }
+  if (error instanceof errors.JOSEError)
+    return new AppError('TOKEN_INVALID', 'the token is malformed or not verifiable', {
+      cause: error,
+    });
+  return new AppError('TOKEN_INVALID', 'the token could not be verified', { cause: error });
+}

@@ -1,0 +1,127 @@
+import { z } from 'zod';
+
+/**
+ * The value checks behind the configuration schema: each turns a variable's raw text into a
+ * value or names the problem, never repeating the value (it may be a secret in the wrong place).
+ */
+
+/** Python (loguru) level names are accepted beside pino's own, case-insensitively. */
+const LOG_LEVELS = {
+  trace: 'trace',
+  debug: 'debug',
+  info: 'info',
+  success: 'info',
+  warn: 'warn',
+  warning: 'warn',
+  error: 'error',
+  critical: 'fatal',
+  fatal: 'fatal',
+  silent: 'silent',
+} as const;
+export type LogLevel = (typeof LOG_LEVELS)[keyof typeof LOG_LEVELS];
+
+const isLogLevelName = (name: string): name is keyof typeof LOG_LEVELS =>
+  Object.hasOwn(LOG_LEVELS, name);
+
+export type Check<T> = (raw: string) => { ok: true; value: T } | { ok: false; problem: string };
+
+/** A variable's schema: `check` turns the raw text into a value or names the problem. */
+export function variable<T>(what: string, check: Check<T>) {
+  return z
+    .string({ error: (issue) => (issue.input === undefined ? `is required: ${what}` : undefined) })
+    .transform((raw, ctx) => {
+      const result = check(raw);
+      if (result.ok) return result.value;
+      ctx.issues.push({ code: 'custom', message: result.problem, input: raw });
+      return z.NEVER;
+    });
+}
+
+export const ok = <T>(value: T) => ({ ok: true as const, value });
+export const bad = (problem: string) => ({ ok: false as const, problem });
+
+function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i += 1) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}
+
+export const integerIn =
+  (min: number, max: number, what: string): Check<number> =>
+  (raw) => {
+    const text = raw.trim();
+    const value = Number(text);
+    return /^\d+$/.test(text) && value >= min && value <= max ? ok(value) : bad(`expects ${what}`);
+  };
+
+export const baseUrl: Check<string> = (raw) => {
+  const expected = 'expects an absolute http:// or https:// URL, e.g. http://localhost:8081';
+  if (!URL.canParse(raw)) return bad(expected);
+  const url = new URL(raw);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return bad(expected);
+  if (url.username !== '' || url.password !== '') return bad('must not embed credentials');
+  if (url.search !== '' || url.hash !== '') return bad('must not carry a query or a fragment');
+  // Keep a path prefix (trap 9): https://h/api + /v1/notes must reach https://h/api/v1/notes.
+  return ok(url.origin + url.pathname.replace(/\/+$/, ''));
+};
+
+export const tenantId: Check<string> = (raw) => {
+  // h11 refused such values and Go trims them, so they can never verify (CONTRACT.md trap 8).
+  if (/^[ \t]|[ \t]$/.test(raw)) return bad('must not start or end with whitespace');
+  if (hasControlCharacter(raw)) return bad('must not contain control characters');
+  return ok(raw);
+};
+
+export const anyText: Check<string> = (raw) => ok(raw);
+
+export const headerToken: Check<string> = (raw) => {
+  if (/^bearer\s/i.test(raw)) return bad("expects the bare token, without the 'Bearer ' prefix");
+  if (/\s/.test(raw) || hasControlCharacter(raw)) return bad('must not contain whitespace');
+  return ok(raw);
+};
+
+export const host: Check<string> = (raw) =>
+  /\s/.test(raw) ? bad('expects a host name or IP address, e.g. 0.0.0.0') : ok(raw);
+
+export const logLevel: Check<LogLevel> = (raw) => {
+  const name = raw.trim().toLowerCase();
+  return isLogLevelName(name)
+    ? ok(LOG_LEVELS[name])
+    : bad('expects one of TRACE, DEBUG, INFO, WARNING, ERROR, CRITICAL (or pino names)');
+};
+
+/** A comma-separated list of absolute http(s) origins, e.g. `https://claude.ai,http://localhost:6274`. */
+export const originList: Check<string[]> = (raw) => {
+  const origins = raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+  for (const origin of origins) {
+    if (!URL.canParse(origin))
+      return bad('expects comma-separated origins like https://app.example.com');
+    const url = new URL(origin);
+    if (
+      (url.protocol !== 'http:' && url.protocol !== 'https:') ||
+      url.origin !== origin.replace(/\/$/, '')
+    ) {
+      return bad(
+        'expects comma-separated origins like https://app.example.com (scheme, host, port only)',
+      );
+    }
+  }
+  return ok(origins.map((origin) => new URL(origin).origin));
+};
+
+export const oneOf =
+  <const T extends string>(choices: readonly T[]): Check<T> =>
+  (raw) => {
+    const value = raw.trim().toLowerCase();
+    const found = choices.find((choice) => choice === value);
+    return found === undefined ? bad(`expects one of ${choices.join(', ')}`) : ok(found);
+  };
+
+/** A JWT claim name: letters, digits, `_`, `-`, `.`, `:` or `/`. */
+export const claimName: Check<string> = (raw) =>
+  /^[\w.:/-]+$/.test(raw) ? ok(raw) : bad('expects a claim name, e.g. tenant_id');

@@ -1,0 +1,85 @@
+import { randomUUID } from 'node:crypto';
+// The low-level Server (marked "advanced use" in the SDK) on purpose: one tool table built at start
+// serves every per-request instance, where McpServer would re-register 41 tools per request.
+import { ProtocolError, ProtocolErrorCode, Server } from '@modelcontextprotocol/server';
+
+/** Builds one protocol instance: per request (2026-07-28 era) or per session (2025 era). */
+// eslint-disable-next-line @typescript-eslint/no-deprecated
+export type NewServer = () => Server;
+
+import type { Principal } from '../auth/verifier.ts';
+import type { Logger } from '../log.ts';
+import type { BackendIdentity } from '../proxy/types.ts';
+import type { ToolRuntime } from '../tools/index.ts';
+import { principalOf } from './principal.ts';
+
+export interface ServerDeps {
+  tools: ToolRuntime;
+  identityFor: (principal: Principal) => BackendIdentity;
+  /** stdio has no HTTP edge: every call acts as this principal. */
+  fallbackPrincipal?: Principal | undefined;
+  logger: Logger;
+  version: string;
+}
+
+/**
+ * Builds MCP protocol instances over one shared tool table. The 2026-07-28 entry needs a fresh
+ * instance per request and the 2025 era one per session; each instance is a low-level Server with
+ * two handlers closing over data built once here, so no tool table is built per request.
+ */
+export function createServerFactory(deps: ServerDeps): NewServer {
+  const listResult = {
+    tools: deps.tools.definitions.map((tool) => ({
+      name: tool.name,
+      description: tool.description,
+      inputSchema: { ...tool.inputSchema, type: 'object' as const },
+      outputSchema: { ...tool.outputSchema, type: 'object' as const },
+    })),
+  };
+
+  return () => {
+    // eslint-disable-next-line @typescript-eslint/no-deprecated
+    const server = new Server(
+      { name: 'ToolBridge', version: deps.version },
+      { capabilities: { tools: {} } },
+    );
+    server.setRequestHandler('tools/list', () => listResult);
+    server.setRequestHandler('tools/call', async (request, ctx) => {
+      const { name, arguments: args } = request.params;
+      if (!deps.tools.has(name)) {
+        throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${name}`);
+      }
+      const principal = principalOf(ctx.http?.authInfo) ?? deps.fallbackPrincipal;
+      if (principal === undefined) {
+        return {
+          isError: true,
+          content: [
+            {
+              type: 'text' as const,
+              text: `Error calling tool '${name}': no authenticated caller`,
+            },
+          ],
+        };
+      }
+      const correlationId = randomUUID();
+      const log = deps.logger.child({
+        tool: name,
+        tenant: principal.tenantId,
+        subject: principal.subject,
+        correlationId,
+      });
+      const started = performance.now();
+      const result = await deps.tools.call(name, args, {
+        identity: deps.identityFor(principal),
+        signal: ctx.mcpReq.signal,
+        correlationId,
+      });
+      const ms = Math.round((performance.now() - started) * 10) / 10;
+      if (result.isError === true)
+        log.warn({ ms, error: result.content[0]?.text }, 'tool call failed');
+      else log.info({ ms }, 'tool call');
+      return { ...result };
+    });
+    return server;
+  };
+}

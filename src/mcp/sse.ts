@@ -1,0 +1,120 @@
+import { randomBytes } from 'node:crypto';
+import {
+  isJSONRPCNotification,
+  isJSONRPCRequest,
+  isJSONRPCResponse,
+  type AuthInfo,
+  type JSONRPCMessage,
+  type MessageExtraInfo,
+  type Transport,
+} from '@modelcontextprotocol/server';
+import type { Request, Response } from 'express';
+import { principalKey, principalOf } from './principal.ts';
+import type { NewServer } from './server.ts';
+import type { SessionRegistry } from './sessions.ts';
+
+/**
+ * The legacy HTTP+SSE transport as the Python service served it (CONTRACT.md C.2):
+ * `GET /sse` opens the stream and sends an `endpoint` event naming
+ * `/messages/?session_id=<32 hex>`; clients POST JSON-RPC there, get `202 Accepted`, and read the
+ * replies as `message` events on the stream.
+ */
+
+export const MESSAGES_PATH = '/messages/';
+const KEEPALIVE_MS = 15_000;
+const SESSION_ID = /^[0-9a-f]{32}$/;
+
+export interface SseTransport extends Transport {
+  /** Hands one POSTed message to the protocol instance, with the POST's own credentials. */
+  deliver(message: JSONRPCMessage, authInfo: AuthInfo | undefined): void;
+}
+
+function createSseTransport(res: Response, sessionId: string): SseTransport {
+  let closed = false;
+  let keepalive: NodeJS.Timeout | undefined;
+  const transport: SseTransport = {
+    sessionId,
+    start() {
+      res.writeHead(200, {
+        'Content-Type': 'text/event-stream',
+        'Cache-Control': 'no-cache, no-transform',
+        Connection: 'keep-alive',
+        'X-Accel-Buffering': 'no',
+      });
+      res.write(`event: endpoint\ndata: ${MESSAGES_PATH}?session_id=${sessionId}\n\n`);
+      keepalive = setInterval(() => res.write(': ping\n\n'), KEEPALIVE_MS);
+      keepalive.unref();
+      res.on('close', () => void transport.close());
+      return Promise.resolve();
+    },
+    send(message) {
+      if (!closed) res.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
+      return Promise.resolve();
+    },
+    close() {
+      if (closed) return Promise.resolve();
+      closed = true;
+      clearInterval(keepalive);
+      res.end();
+      transport.onclose?.();
+      return Promise.resolve();
+    },
+    deliver(message, authInfo) {
+      const extra: MessageExtraInfo = authInfo === undefined ? {} : { authInfo };
+      transport.onmessage?.(message, extra);
+    },
+  };
+  return transport;
+}
+
+type AuthedRequest = Request & { auth?: AuthInfo };
+
+const isMessage = (value: unknown): value is JSONRPCMessage =>
+  isJSONRPCRequest(value) || isJSONRPCNotification(value) || isJSONRPCResponse(value);
+
+const ownerOf = (req: AuthedRequest) => {
+  const principal = principalOf(req.auth);
+  return principal === undefined ? 'anonymous' : principalKey(principal);
+};
+
+export function createSseHandlers(newServer: NewServer, sessions: SessionRegistry) {
+  return {
+    /** GET /sse */
+    open: async (req: AuthedRequest, res: Response): Promise<void> => {
+      const id = randomBytes(16).toString('hex');
+      const transport = createSseTransport(res, id);
+      sessions.add({ id, owner: ownerOf(req), kind: 'sse', transport });
+      const forget = transport.onclose;
+      transport.onclose = () => {
+        sessions.forget(id);
+        forget?.();
+      };
+      await newServer().connect(transport);
+    },
+
+    /** POST /messages/?session_id=… — answers like the Python SDK's SseServerTransport. */
+    post: (req: AuthedRequest, res: Response): void => {
+      const id = req.query['session_id'];
+      if (typeof id !== 'string' || id === '') {
+        res.status(400).type('text/plain').send('session_id is required');
+        return;
+      }
+      if (!SESSION_ID.test(id)) {
+        res.status(400).type('text/plain').send('Invalid session ID');
+        return;
+      }
+      const entry = sessions.use(id, ownerOf(req));
+      if (entry?.kind !== 'sse') {
+        res.status(404).type('text/plain').send('Could not find session');
+        return;
+      }
+      const body: unknown = req.body;
+      if (!isMessage(body)) {
+        res.status(400).type('text/plain').send('Could not parse message');
+        return;
+      }
+      res.status(202).type('text/plain').send('Accepted');
+      entry.transport.deliver(body, req.auth);
+    },
+  };
+}

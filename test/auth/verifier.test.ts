@@ -1,0 +1,239 @@
+import { createServer } from 'node:http';
+import { SignJWT, exportJWK, generateKeyPair, type JWTPayload } from 'jose';
+import { describe, expect, it } from 'vitest';
+import { bearerChallenge, resourceMetadata } from '../../src/auth/metadata.ts';
+import { createClientVerifier, type VerifierOptions } from '../../src/auth/verifier.ts';
+import { AppError, type ErrorCode } from '../../src/errors.ts';
+import { listen } from '../helpers/loopback.ts';
+
+const SECRET = 'go-api-hs256-secret-for-tests';
+const NOW = Date.UTC(2025, 10, 20);
+const seconds = (ms: number) => Math.floor(ms / 1000);
+
+const hs256 = (claims: JWTPayload, secret = SECRET, alg = 'HS256') =>
+  new SignJWT(claims).setProtectedHeader({ alg }).sign(new TextEncoder().encode(secret));
+
+const base: VerifierOptions = {
+  mode: 'jwt',
+  jwtSecret: SECRET,
+  tenantClaim: 'tenant_id',
+  now: () => NOW,
+};
+
+async function failure(
+  verify: ReturnType<typeof createClientVerifier>,
+  header: string | undefined,
+) {
+  try {
+    await verify(header);
+  } catch (error) {
+    if (error instanceof AppError) return { code: error.code, message: error.message };
+    throw error;
+  }
+  throw new Error('expected the token to be refused');
+}
+
+describe('HS256 verification', () => {
+  const verify = createClientVerifier({ ...base, pinnedTenant: 'tenant-a' });
+
+  it('accepts a valid token and keeps the Authorization header as sent', async () => {
+    const token = await hs256({ sub: 'user-1', exp: seconds(NOW) + 60 });
+    expect(await verify(`Bearer ${token}`)).toEqual({
+      subject: 'user-1',
+      tenantId: 'tenant-a',
+      authorization: `Bearer ${token}`,
+      expiresAt: seconds(NOW) + 60,
+    });
+  });
+
+  it('accepts the other HMAC algorithms the Go API accepts', async () => {
+    const token = await hs256({ sub: 'user-1' }, SECRET, 'HS512');
+    expect((await verify(`Bearer ${token}`)).subject).toBe('user-1');
+  });
+
+  const unsigned = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from('{"sub":"user-1"}').toString('base64url')}.`;
+  const cases: [string, () => Promise<string | undefined>, ErrorCode][] = [
+    ['no header', () => Promise.resolve(undefined), 'TOKEN_MISSING'],
+    ['an empty header', () => Promise.resolve(''), 'TOKEN_MISSING'],
+    ['another scheme', () => Promise.resolve('Basic dXNlcjpwYXNz'), 'TOKEN_INVALID'],
+    ['not a JWT', () => Promise.resolve('Bearer not-a-jwt'), 'TOKEN_INVALID'],
+    ['alg none', () => Promise.resolve(`Bearer ${unsigned}`), 'TOKEN_INVALID'],
+    [
+      'the wrong key',
+      async () => `Bearer ${await hs256({ sub: 'u' }, 'another-secret')}`,
+      'TOKEN_INVALID',
+    ],
+    [
+      'expired beyond the leeway',
+      async () => `Bearer ${await hs256({ sub: 'u', exp: seconds(NOW) - 31 })}`,
+      'TOKEN_EXPIRED',
+    ],
+    [
+      'not yet valid',
+      async () => `Bearer ${await hs256({ sub: 'u', nbf: seconds(NOW) + 120 })}`,
+      'TOKEN_INVALID',
+    ],
+    ['no sub', async () => `Bearer ${await hs256({ tenant_id: 'tenant-a' })}`, 'TOKEN_INVALID'],
+    [
+      'another tenant',
+      async () => `Bearer ${await hs256({ sub: 'u', tenant_id: 'tenant-b' })}`,
+      'TENANT_FORBIDDEN',
+    ],
+  ];
+
+  it.each(cases)('refuses %s → %s', async (_name, header, code) => {
+    const token = await header();
+    const refused = await failure(verify, token);
+    expect(refused.code).toBe(code);
+    if (token !== undefined && token.length > 20)
+      expect(refused.message).not.toContain(token.slice(7));
+  });
+
+  it('tolerates a small clock difference', async () => {
+    const token = await hs256({ sub: 'u', exp: seconds(NOW) - 10 });
+    expect((await verify(`Bearer ${token}`)).subject).toBe('u');
+  });
+
+  it('checks issuer and audience when configured', async () => {
+    const strict = createClientVerifier({
+      ...base,
+      issuer: 'https://idp.example',
+      audience: 'toolbridge',
+    });
+    const good = await hs256({
+      sub: 'u',
+      tenant_id: 't',
+      iss: 'https://idp.example',
+      aud: 'toolbridge',
+    });
+    expect((await strict(`Bearer ${good}`)).tenantId).toBe('t');
+    const wrongIssuer = await hs256({
+      sub: 'u',
+      tenant_id: 't',
+      iss: 'https://evil.example',
+      aud: 'toolbridge',
+    });
+    expect((await failure(strict, `Bearer ${wrongIssuer}`)).code).toBe('TOKEN_INVALID');
+    const wrongAudience = await hs256({
+      sub: 'u',
+      tenant_id: 't',
+      iss: 'https://idp.example',
+      aud: 'other',
+    });
+    expect((await failure(strict, `Bearer ${wrongAudience}`)).message).toContain("'aud'");
+  });
+});
+
+describe('tenant resolution', () => {
+  it('takes the tenant from the claim when none is pinned', async () => {
+    const verify = createClientVerifier(base);
+    expect(
+      (await verify(`Bearer ${await hs256({ sub: 'u', tenant_id: 'from-claim' })}`)).tenantId,
+    ).toBe('from-claim');
+  });
+
+  it('uses the configured claim name', async () => {
+    const verify = createClientVerifier({ ...base, tenantClaim: 'org_id' });
+    expect((await verify(`Bearer ${await hs256({ sub: 'u', org_id: 'org-1' })}`)).tenantId).toBe(
+      'org-1',
+    );
+  });
+
+  it('refuses a token without a tenant when none is pinned, saying how to fix it', async () => {
+    const refused = await failure(
+      createClientVerifier(base),
+      `Bearer ${await hs256({ sub: 'u' })}`,
+    );
+    expect(refused).toEqual({
+      code: 'TENANT_UNRESOLVED',
+      message: "no tenant: TOOLBRIDGE_TENANT_ID is not set and the token has no 'tenant_id' claim",
+    });
+  });
+
+  it('accepts a token naming the pinned tenant or none', async () => {
+    const verify = createClientVerifier({ ...base, pinnedTenant: 'p' });
+    expect((await verify(`Bearer ${await hs256({ sub: 'u', tenant_id: 'p' })}`)).tenantId).toBe(
+      'p',
+    );
+    expect((await verify(`Bearer ${await hs256({ sub: 'u' })}`)).tenantId).toBe('p');
+  });
+});
+
+describe('JWKS verification over a loopback JWKS endpoint', () => {
+  it('accepts RS256 tokens signed by a published key and refuses others', async () => {
+    const { publicKey, privateKey } = await generateKeyPair('RS256');
+    const other = await generateKeyPair('RS256');
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
+    let fetched = 0;
+    const jwksServer = createServer((_req, res) => {
+      fetched += 1;
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ keys: [jwk] }));
+    });
+    const origin = await listen(jwksServer);
+    const verify = createClientVerifier({
+      mode: 'jwt',
+      jwksUrl: `${origin}/jwks`,
+      issuer: 'https://idp.example',
+      audience: 'toolbridge',
+      tenantClaim: 'tenant_id',
+      pinnedTenant: 't',
+    });
+    const sign = (key: Parameters<SignJWT['sign']>[0], kid: string) =>
+      new SignJWT({ sub: 'u', iss: 'https://idp.example', aud: 'toolbridge' })
+        .setProtectedHeader({ alg: 'RS256', kid })
+        .setExpirationTime('5m')
+        .sign(key);
+
+    expect((await verify(`Bearer ${await sign(privateKey, 'k1')}`)).subject).toBe('u');
+    expect((await verify(`Bearer ${await sign(privateKey, 'k1')}`)).subject).toBe('u');
+    expect(fetched).toBe(1);
+    expect((await failure(verify, `Bearer ${await sign(other.privateKey, 'k1')}`)).code).toBe(
+      'TOKEN_INVALID',
+    );
+    // An HMAC token is refused when only a JWKS is configured: no algorithm confusion.
+    expect((await failure(verify, `Bearer ${await hs256({ sub: 'u' })}`)).code).toBe(
+      'TOKEN_INVALID',
+    );
+  });
+});
+
+describe('TOOLBRIDGE_AUTH=none', () => {
+  it('decodes without verifying, as the Python proxy did', async () => {
+    const verify = createClientVerifier({
+      mode: 'none',
+      tenantClaim: 'tenant_id',
+      pinnedTenant: 't',
+    });
+    const token = await hs256({ sub: 'anyone' }, 'a-key-nobody-checks');
+    expect((await verify(`Bearer ${token}`)).subject).toBe('anyone');
+  });
+});
+
+describe('challenge and metadata', () => {
+  it('points at the protected-resource metadata, with invalid_token only for bad credentials', () => {
+    expect(bearerChallenge('https://mcp.example')).toBe(
+      'Bearer resource_metadata="https://mcp.example/.well-known/oauth-protected-resource/mcp"',
+    );
+    expect(
+      bearerChallenge(
+        'https://mcp.example',
+        new AppError('TOKEN_EXPIRED', 'the token has expired'),
+      ),
+    ).toBe(
+      'Bearer error="invalid_token", error_description="the token has expired", resource_metadata="https://mcp.example/.well-known/oauth-protected-resource/mcp"',
+    );
+  });
+
+  it('describes the resource per RFC 9728', () => {
+    expect(
+      resourceMetadata({ baseUrl: 'https://mcp.example', issuer: 'https://idp.example' }),
+    ).toEqual({
+      resource: 'https://mcp.example/mcp',
+      authorization_servers: ['https://idp.example'],
+      bearer_methods_supported: ['header'],
+      resource_name: 'ToolBridge MCP gateway',
+    });
+  });
+});
