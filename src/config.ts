@@ -74,7 +74,7 @@ const EnvSchema = z.object({
  * Rules that tie variables together, judged on which variables are present so they are reported
  * together with any malformed value (zod skips object refinements once a field has failed).
  */
-function crossProblems(values: Readonly<Record<string, string>>): string[] {
+function crossProblems(values: Readonly<Record<string, string>>, transport: Transport): string[] {
   const has = (name: string) => values[name] !== undefined;
   const problems: string[] = [];
   const remote = has('TOOLBRIDGE_GO_API_BASE_URL');
@@ -82,6 +82,15 @@ function crossProblems(values: Readonly<Record<string, string>>): string[] {
     problems.push(
       "TOOLBRIDGE_TENANT_HEADER_SECRET is required with TOOLBRIDGE_GO_API_BASE_URL: the HMAC secret shared with the Go API's TENANT_HEADER_SECRET",
     );
+  }
+  if (transport === 'stdio') {
+    // No client tokens on stdio: the backend identity is the shared token.
+    if (!has('TOOLBRIDGE_JWT_TOKEN')) {
+      problems.push(
+        'TOOLBRIDGE_JWT_TOKEN is required with --stdio: the bearer token every call uses',
+      );
+    }
+    return problems;
   }
   const authOff = values['TOOLBRIDGE_AUTH']?.trim().toLowerCase() === 'none';
   if (remote && !authOff && !has('TOOLBRIDGE_JWT_SECRET') && !has('TOOLBRIDGE_JWT_JWKS_URL')) {
@@ -177,14 +186,20 @@ function warningsFor(config: z.output<typeof Config>, unknown: readonly string[]
 }
 
 /** Parses the configuration or throws one `CONFIG_INVALID` error naming every bad variable. */
-export function loadConfig(sources: ConfigSources): Readonly<Config> {
+/** How the gateway will serve MCP: the rules differ (stdio has no client tokens). */
+export type Transport = 'http' | 'stdio';
+
+export function loadConfig(
+  sources: ConfigSources,
+  transport: Transport = 'http',
+): Readonly<Config> {
   const { values, unknown } = collect(sources);
   const parsed = Config.safeParse(values);
   const problems = [
     ...(parsed.success
       ? []
       : parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`)),
-    ...crossProblems(values),
+    ...crossProblems(values, transport),
   ];
   if (!parsed.success || problems.length > 0) {
     const hints = unknown.length > 0 ? [`  (not recognised: ${unknown.join(', ')})`] : [];
@@ -217,8 +232,11 @@ export function readDotenv(cwd: string): string | undefined {
 }
 
 /** The composition root's entry: the process environment plus `./.env`. */
-export function loadConfigFromProcess(cwd: string = process.cwd()): Readonly<Config> {
-  return loadConfig({ env: process.env, dotenv: readDotenv(cwd) });
+export function loadConfigFromProcess(
+  transport: Transport = 'http',
+  cwd: string = process.cwd(),
+): Readonly<Config> {
+  return loadConfig({ env: process.env, dotenv: readDotenv(cwd) }, transport);
 }
 
 /** What may be shown about a configuration: everything but the secrets' values. */

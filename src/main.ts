@@ -119,7 +119,7 @@ async function main(): Promise<number> {
   }
   let config;
   try {
-    config = loadConfigFromProcess();
+    config = loadConfigFromProcess(values.stdio ? 'stdio' : 'http');
   } catch (error) {
     // An AppError's message is safe to show by construction; anything else is a bug.
     if (!(error instanceof AppError)) throw error;

@@ -204,6 +204,15 @@ describe('loadConfig: one error naming every bad variable, never a value', () =>
     expect(config.warnings).toContainEqual(expect.stringContaining('TOOLBRIDGE_AUTH=none'));
   });
 
+  it('on stdio needs the shared token instead of a client-token verifier', () => {
+    const stdio = { ...REMOTE, TOOLBRIDGE_JWT_SECRET: undefined };
+    expect(() => loadConfig({ env: stdio }, 'stdio')).toThrow(
+      'TOOLBRIDGE_JWT_TOKEN is required with --stdio',
+    );
+    const config = loadConfig({ env: { ...stdio, TOOLBRIDGE_JWT_TOKEN: 'a.b.c' } }, 'stdio');
+    expect(config.jwtToken).toBe('a.b.c');
+  });
+
   it('needs an issuer and an audience with a JWKS', () => {
     const error = configError({
       ...REMOTE,

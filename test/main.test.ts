@@ -102,7 +102,7 @@ describe('toolbridge-mcp start-up', () => {
   it('refuses --stdio without a backend identity', () => {
     const { code, stderr } = run({}, ['--stdio']);
     expect(code).toBe(78);
-    expect(stderr).toContain('--stdio needs TOOLBRIDGE_JWT_TOKEN');
+    expect(stderr).toContain('TOOLBRIDGE_JWT_TOKEN is required with --stdio');
   });
 
   it('answers --help, and refuses an unknown argument with exit 64', () => {
