@@ -11,14 +11,16 @@ export function createIdentityResolver(sharedToken: string | undefined) {
     sharedToken === undefined
       ? undefined
       : { authorization: `Bearer ${sharedToken}`, subject: subjectOf(sharedToken) };
-  return (principal: Principal): BackendIdentity =>
-    shared === undefined
-      ? {
-          authorization: principal.authorization,
-          subject: principal.subject,
-          tenantId: principal.tenantId,
-        }
-      : { ...shared, tenantId: principal.tenantId };
+  /** Undefined when there is nobody to act as: no caller token and no shared token. */
+  return (principal: Principal): BackendIdentity | undefined => {
+    if (shared !== undefined) return { ...shared, tenantId: principal.tenantId };
+    if (principal.authorization === '') return undefined;
+    return {
+      authorization: principal.authorization,
+      subject: principal.subject,
+      tenantId: principal.tenantId,
+    };
+  };
 }
 
 /** A string claim of a token, read without verification (the Go API verifies the token). */

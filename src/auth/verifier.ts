@@ -102,6 +102,8 @@ export function createClientVerifier(options: VerifierOptions): ClientVerifier {
 
   return async (authorization) => {
     if (authorization === undefined || authorization === '') {
+      // Python deployments with a shared TOOLBRIDGE_JWT_TOKEN had clients send no token at all.
+      if (options.mode === 'none') return anonymous(options);
       throw new AppError('TOKEN_MISSING', 'a bearer token is required');
     }
     const match = /^Bearer +(\S+)$/i.exec(authorization);
@@ -125,6 +127,11 @@ export function createClientVerifier(options: VerifierOptions): ClientVerifier {
       expiresAt: claims.exp,
     };
   };
+}
+
+/** A caller without a token, accepted only with TOOLBRIDGE_AUTH=none. */
+function anonymous(options: VerifierOptions): Principal {
+  return { subject: 'anonymous', tenantId: resolveTenant({}, options), authorization: '' };
 }
 
 /** A pinned tenant wins and a claim naming another is refused; otherwise the claim decides. */

@@ -15,7 +15,7 @@ import { principalOf } from './principal.ts';
 
 export interface ServerDeps {
   tools: ToolRuntime;
-  identityFor: (principal: Principal) => BackendIdentity;
+  identityFor: (principal: Principal) => BackendIdentity | undefined;
   /** stdio has no HTTP edge: every call acts as this principal. */
   fallbackPrincipal?: Principal | undefined;
   logger: Logger;
@@ -50,16 +50,11 @@ export function createServerFactory(deps: ServerDeps): NewServer {
         throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${name}`);
       }
       const principal = principalOf(ctx.http?.authInfo) ?? deps.fallbackPrincipal;
-      if (principal === undefined) {
-        return {
-          isError: true,
-          content: [
-            {
-              type: 'text' as const,
-              text: `Error calling tool '${name}': no authenticated caller`,
-            },
-          ],
-        };
+      const identity = principal === undefined ? undefined : deps.identityFor(principal);
+      if (principal === undefined || identity === undefined) {
+        // The Python proxy's words for the same situation (CONTRACT.md A.6).
+        const text = `Error calling tool '${name}': Missing Authorization header. MCP client must provide JWT token or configure TOOLBRIDGE_JWT_TOKEN.`;
+        return { isError: true, content: [{ type: 'text' as const, text }] };
       }
       const correlationId = randomUUID();
       const log = deps.logger.child({
@@ -70,7 +65,7 @@ export function createServerFactory(deps: ServerDeps): NewServer {
       });
       const started = performance.now();
       const result = await deps.tools.call(name, args, {
-        identity: deps.identityFor(principal),
+        identity,
         signal: ctx.mcpReq.signal,
         correlationId,
       });

@@ -200,6 +200,21 @@ describe('JWKS verification over a loopback JWKS endpoint', () => {
 });
 
 describe('TOOLBRIDGE_AUTH=none', () => {
+  it('lets a caller without a token through as anonymous, for the pinned tenant', async () => {
+    const verify = createClientVerifier({
+      mode: 'none',
+      tenantClaim: 'tenant_id',
+      pinnedTenant: 't',
+    });
+    expect(await verify(undefined)).toEqual({
+      subject: 'anonymous',
+      tenantId: 't',
+      authorization: '',
+    });
+    const unpinned = createClientVerifier({ mode: 'none', tenantClaim: 'tenant_id' });
+    expect((await failure(unpinned, undefined)).code).toBe('TENANT_UNRESOLVED');
+  });
+
   it('decodes without verifying, as the Python proxy did', async () => {
     const verify = createClientVerifier({
       mode: 'none',
