@@ -74,7 +74,7 @@ export function createStreamableHandler({
     const principal = principalOf(req.auth);
     const owner = principal === undefined ? 'anonymous' : principalKey(principal);
     const sessionId = req.get('mcp-session-id');
-    if (sessionId !== undefined) {
+    if (sessionId !== undefined && sessionId !== '') {
       const entry = sessions.use(sessionId, owner);
       if (entry?.kind === 'streamable') return entry.transport.handleRequest(req, res, req.body);
       rpcError(res, 404, -32001, 'Session not found');

@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { createSessionRegistry, type SessionEntry } from '../../src/mcp/sessions.ts';
+import type { SseTransport } from '../../src/mcp/sse.ts';
+
+/** A stand-in transport that records being closed; the registry only ever calls close(). */
+function entry(id: string, owner: string, closed: string[]): SessionEntry {
+  const transport: SseTransport = {
+    start: () => Promise.resolve(),
+    send: () => Promise.resolve(),
+    close: () => {
+      closed.push(id);
+      return Promise.resolve();
+    },
+    deliver: () => undefined,
+  };
+  return { id, owner, kind: 'sse', transport };
+}
+
+function registry(options: { idleMs?: number; max?: number } = {}) {
+  let clock = 1_000_000;
+  const closed: string[] = [];
+  const evicted: [string, string][] = [];
+  const sessions = createSessionRegistry({
+    idleMs: options.idleMs ?? 60_000,
+    max: options.max ?? 100,
+    now: () => clock,
+    onEvict: (e, reason) => evicted.push([e.id, reason]),
+  });
+  return {
+    sessions,
+    closed,
+    evicted,
+    advance: (ms: number) => {
+      clock += ms;
+    },
+    add: (id: string, owner = 'alice') => {
+      sessions.add(entry(id, owner, closed));
+    },
+  };
+}
+
+describe('session registry', () => {
+  it('finds a session only for the principal that opened it', async () => {
+    const { sessions, add } = registry();
+    add('s1', 'alice');
+    expect(sessions.use('s1', 'alice')?.id).toBe('s1');
+    expect(sessions.use('s1', 'mallory')).toBeUndefined();
+    expect(sessions.use('nope', 'alice')).toBeUndefined();
+    await sessions.closeAll();
+  });
+
+  it('closes sessions idle for longer than the idle time, and keeps used ones', async () => {
+    const { sessions, closed, evicted, add, advance } = registry({ idleMs: 1000 });
+    add('idle');
+    add('busy');
+    advance(600);
+    sessions.use('busy', 'alice');
+    advance(600);
+    sessions.sweep();
+    await Promise.resolve();
+    expect(closed).toEqual(['idle']);
+    expect(evicted).toEqual([['idle', 'idle']]);
+    expect(sessions.use('busy', 'alice')?.id).toBe('busy');
+    await sessions.closeAll();
+  });
+
+  it('refuses a session that went idle even before the sweep ran', async () => {
+    const { sessions, closed, add, advance } = registry({ idleMs: 1000 });
+    add('s1');
+    advance(1001);
+    expect(sessions.use('s1', 'alice')).toBeUndefined();
+    await Promise.resolve();
+    expect(closed).toEqual(['s1']);
+    await sessions.closeAll();
+  });
+
+  it('beyond the cap closes the least recently used session', async () => {
+    const { sessions, evicted, add, advance } = registry({ max: 2 });
+    add('a');
+    advance(1);
+    add('b');
+    advance(1);
+    sessions.use('a', 'alice');
+    add('c');
+    expect(evicted).toEqual([['b', 'capacity']]);
+    expect(sessions.count()).toBe(2);
+    expect(sessions.count('sse')).toBe(2);
+    await sessions.closeAll();
+  });
+
+  it('closes everything on shutdown, and forgets sessions their transports ended', async () => {
+    const { sessions, closed, add } = registry();
+    add('a');
+    add('b');
+    sessions.forget('b');
+    await sessions.closeAll();
+    expect(closed).toEqual(['a']);
+    expect(sessions.count()).toBe(0);
+  });
+});
