@@ -59,7 +59,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.get(METADATA_PATH, metadata);
   app.get(`${METADATA_PATH}/mcp`, metadata);
 
-  app.post('/mcp', json, auth, streamable);
+  // Authentication first: an unauthenticated caller learns nothing from body parsing errors.
+  app.post('/mcp', auth, json, streamable);
   app.get('/mcp', auth, streamable);
   app.delete('/mcp', auth, streamable);
   app.all('/mcp', (_req, res) => {
@@ -73,7 +74,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/sse/', (_req, res) => {
     res.redirect(307, '/sse');
   });
-  app.post(MESSAGES_PATH, json, auth, sse.post);
+  app.post(MESSAGES_PATH, auth, json, sse.post);
   app.post('/messages', (req, res) => {
     res.redirect(307, `${MESSAGES_PATH}${req.url.slice('/messages'.length)}`);
   });

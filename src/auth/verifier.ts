@@ -39,7 +39,10 @@ export interface VerifierOptions {
 export interface Principal {
   readonly subject: string;
   readonly tenantId: string;
-  /** The Authorization header exactly as the client sent it, for per-user forwarding (A.2). */
+  /**
+   * The Authorization value forwarded in per-user mode (A.2): `Bearer <token>` in the one spelling
+   * the Go API accepts (B.2), whatever case or spacing of the scheme the client used.
+   */
   readonly authorization: string;
   /** Seconds since the epoch, when the token says. */
   readonly expiresAt?: number | undefined;
@@ -123,7 +126,7 @@ export function createClientVerifier(options: VerifierOptions): ClientVerifier {
     return {
       subject: claims.sub,
       tenantId: resolveTenant(claims, options),
-      authorization,
+      authorization: `Bearer ${token}`,
       expiresAt: claims.exp,
     };
   };

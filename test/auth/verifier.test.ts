@@ -36,7 +36,14 @@ async function failure(
 describe('HS256 verification', () => {
   const verify = createClientVerifier({ ...base, pinnedTenant: 'tenant-a' });
 
-  it('accepts a valid token and keeps the Authorization header as sent', async () => {
+  it('normalises the scheme to the one spelling the Go API accepts', async () => {
+    const token = await hs256({ sub: 'user-1' });
+    for (const header of [`bearer ${token}`, `BEARER ${token}`, `Bearer  ${token}`]) {
+      expect((await verify(header)).authorization).toBe(`Bearer ${token}`);
+    }
+  });
+
+  it('accepts a valid token and forwards it as Bearer <token>', async () => {
     const token = await hs256({ sub: 'user-1', exp: seconds(NOW) + 60 });
     expect(await verify(`Bearer ${token}`)).toEqual({
       subject: 'user-1',
