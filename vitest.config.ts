@@ -1,10 +1,28 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     environment: 'node',
-    // Tests that spawn the CLI start a fresh Node process each time.
+    // Tests that spawn the CLI or real clients start a fresh process each time.
     testTimeout: 20_000,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, 'test/interop/**'],
+        },
+      },
+      {
+        // Clients nobody here wrote: MCP Inspector CLI and the Python SDK (venvs built once).
+        extends: true,
+        test: {
+          name: 'interop',
+          include: ['test/interop/**/*.test.ts'],
+          globalSetup: ['test/interop/python-setup.ts'],
+        },
+      },
+    ],
   },
 });

@@ -1,0 +1,148 @@
+/**
+ * The official MCP Inspector's CLI (@modelcontextprotocol/inspector, a devDependency) against the
+ * gateway, spawned as a child process exactly as a developer would run it. It is started from
+ * node_modules with this Node (Inspector needs ≥ 22.19), never through npx, so nothing is fetched.
+ */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { Note, TOOL_NAMES, ToolResult, runClient, startStack } from './stack.ts';
+
+const INSPECTOR_PACKAGE = '@modelcontextprotocol/inspector';
+
+/** The path of Inspector's `mcp-inspector` bin, from its installed package.json. */
+function inspectorBin(): string {
+  let manifest: string;
+  try {
+    manifest = createRequire(import.meta.url).resolve(`${INSPECTOR_PACKAGE}/package.json`);
+  } catch {
+    throw new Error(
+      `${INSPECTOR_PACKAGE} is not installed: it is a devDependency of this project (npm ci)`,
+    );
+  }
+  const { bin } = z
+    .object({ bin: z.object({ 'mcp-inspector': z.string() }) })
+    .parse(JSON.parse(readFileSync(manifest, 'utf8')));
+  return join(dirname(manifest), bin['mcp-inspector']);
+}
+
+const BIN = inspectorBin();
+
+/** Runs `mcp-inspector --cli …` with JSON output; never interactive (no OAuth prompt). */
+async function inspector(args: readonly string[]) {
+  const run = await runClient(process.execPath, [
+    BIN,
+    '--cli',
+    ...args,
+    '--format',
+    'json',
+    '--stored-auth-only',
+  ]);
+  const parsed: unknown = run.stdout.trim() === '' ? undefined : JSON.parse(run.stdout);
+  return { ...run, json: parsed };
+}
+
+const Success = z.object({ result: z.unknown() });
+const ListResult = z.object({ tools: z.array(z.object({ name: z.string() })) });
+
+async function succeeded(args: readonly string[]): Promise<unknown> {
+  const run = await inspector(args);
+  expect(run.code, run.stderr).toBe(0);
+  return Success.parse(run.json).result;
+}
+
+describe('MCP Inspector CLI', () => {
+  it('lists the 41 tools over Streamable HTTP', async () => {
+    const stack = await startStack();
+    const auth = `Authorization: Bearer ${await stack.token()}`;
+    const result = await succeeded([
+      `${stack.url}/mcp`,
+      '--transport',
+      'http',
+      '--header',
+      auth,
+      '--method',
+      'tools/list',
+    ]);
+    const { tools } = ListResult.parse(result);
+    expect(tools.map((tool) => tool.name)).toEqual(TOOL_NAMES);
+  });
+
+  it('creates a note (2025 session), reads it back (2026-07-28 era) and over legacy SSE', async () => {
+    const stack = await startStack();
+    const auth = `Authorization: Bearer ${await stack.token()}`;
+    const created = ToolResult.parse(
+      await succeeded([
+        `${stack.url}/mcp`,
+        '--transport',
+        'http',
+        '--header',
+        auth,
+        '--method',
+        'tools/call',
+        '--tool-name',
+        'create_note',
+        '--tool-arg',
+        'title=From the Inspector',
+        'content=Hello, gateway',
+      ]),
+    );
+    expect(created.isError).toBe(false);
+    const note = Note.parse(created.structuredContent);
+    expect(note.payload).toMatchObject({ title: 'From the Inspector', content: 'Hello, gateway' });
+    expect(JSON.parse(created.content[0]?.text ?? '')).toEqual(created.structuredContent);
+
+    const modern = ToolResult.parse(
+      await succeeded([
+        `${stack.url}/mcp`,
+        '--transport',
+        'http',
+        '--protocol-era',
+        'modern',
+        '--header',
+        auth,
+        '--method',
+        'tools/call',
+        '--tool-name',
+        'get_note',
+        '--tool-arg',
+        `uid=${note.uid}`,
+      ]),
+    );
+    expect(modern.isError).toBe(false);
+    expect(modern.structuredContent).toEqual(created.structuredContent);
+
+    const overSse = ToolResult.parse(
+      await succeeded([
+        `${stack.url}/sse`,
+        '--transport',
+        'sse',
+        '--header',
+        auth,
+        '--method',
+        'tools/call',
+        '--tool-name',
+        'list_notes',
+        '--tool-arg',
+        'limit=5',
+      ]),
+    );
+    expect(overSse.isError).toBe(false);
+    expect(overSse.structuredContent).toMatchObject({ items: [created.structuredContent] });
+  });
+
+  it('reports a missing token as auth_required (from the 401 challenge), exit 3', async () => {
+    const stack = await startStack();
+    const run = await inspector([
+      `${stack.url}/mcp`,
+      '--transport',
+      'http',
+      '--method',
+      'tools/list',
+    ]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain('"code":"auth_required"');
+  });
+});
