@@ -30,6 +30,10 @@ export interface VerifierOptions {
   pinnedTenant?: string | undefined;
   /** Allowed clock difference for exp/nbf. */
   leewaySeconds?: number;
+  /** Verified tokens remembered at most this long (and never past their exp); 0 turns it off. */
+  cacheSeconds?: number;
+  /** Bound on remembered tokens; the oldest are forgotten first. */
+  cacheSize?: number;
   /** Injectable key lookup for the JWKS (tests); defaults to jose's remote set. */
   jwks?: JWTVerifyGetKey;
   now?: () => number;
@@ -103,6 +107,23 @@ export function createClientVerifier(options: VerifierOptions): ClientVerifier {
     );
   };
 
+  // Signature checks were the largest single cost per call (the same bearer arrives on every
+  // call of a session), so a verified token is remembered until its exp, or a few minutes.
+  const cacheMs = (options.cacheSeconds ?? 300) * 1000;
+  const cacheSize = options.cacheSize ?? 10_000;
+  const leewayMs = (options.leewaySeconds ?? 30) * 1000;
+  const verified = new Map<string, { principal: Principal; until: number }>();
+  const remember = (token: string, principal: Principal) => {
+    if (cacheMs <= 0 || options.mode === 'none') return;
+    const expiry =
+      principal.expiresAt === undefined ? Infinity : principal.expiresAt * 1000 + leewayMs;
+    verified.set(token, { principal, until: Math.min(now() + cacheMs, expiry) });
+    if (verified.size > cacheSize) {
+      const oldest = verified.keys().next().value;
+      if (oldest !== undefined) verified.delete(oldest);
+    }
+  };
+
   return async (authorization) => {
     if (authorization === undefined || authorization === '') {
       // Python deployments with a shared TOOLBRIDGE_JWT_TOKEN had clients send no token at all.
@@ -114,6 +135,11 @@ export function createClientVerifier(options: VerifierOptions): ClientVerifier {
       throw new AppError('TOKEN_INVALID', "the Authorization header must be 'Bearer <token>'");
     }
     const token = match[1];
+    const known = verified.get(token);
+    if (known !== undefined) {
+      if (now() < known.until) return known.principal;
+      verified.delete(token);
+    }
     let claims: JWTPayload;
     try {
       claims = options.mode === 'none' ? decodeJwt(token) : await verify(token);
@@ -123,12 +149,14 @@ export function createClientVerifier(options: VerifierOptions): ClientVerifier {
     if (typeof claims.sub !== 'string' || claims.sub === '') {
       throw new AppError('TOKEN_INVALID', "the token has no 'sub' claim");
     }
-    return {
+    const principal = {
       subject: claims.sub,
       tenantId: resolveTenant(claims, options),
       authorization: `Bearer ${token}`,
       expiresAt: claims.exp,
     };
+    remember(token, principal);
+    return principal;
   };
 }
 

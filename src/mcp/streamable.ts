@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { NodeStreamableHTTPServerTransport, toNodeHandler } from '@modelcontextprotocol/node';
 import {
-  NodeStreamableHTTPServerTransport,
-  toNodeHandler,
-  toWebRequest,
-} from '@modelcontextprotocol/node';
-import { createMcpHandler, isLegacyRequest, type AuthInfo } from '@modelcontextprotocol/server';
+  classifyInboundRequest,
+  createMcpHandler,
+  type AuthInfo,
+  type InboundHttpRequest,
+} from '@modelcontextprotocol/server';
 import type { Request, Response } from 'express';
 import type { Logger } from '../log.ts';
 import type { NewServer } from './server.ts';
@@ -14,7 +15,7 @@ import type { SessionRegistry } from './sessions.ts';
 /**
  * Streamable HTTP at /mcp for both protocol eras. 2026-07-28 requests (the per-request envelope)
  * go to the SDK's stateless entry; 2025-era traffic keeps its sessions: `initialize` opens one,
- * `Mcp-Session-Id` routes to it, GET streams, DELETE ends it. The SDK's own predicate makes the
+ * `Mcp-Session-Id` routes to it, GET streams, DELETE ends it. The SDK's own classifier makes the
  * split, so this routing can never disagree with the entry.
  */
 
@@ -30,6 +31,19 @@ type AuthedRequest = Request & { auth?: AuthInfo };
 const rpcError = (res: Response, status: number, code: number, message: string) => {
   res.status(status).json({ jsonrpc: '2.0', error: { code, message }, id: null });
 };
+
+/** What the SDK's classifier reads; absent headers are left out (exactOptionalPropertyTypes). */
+function inbound(req: Request): InboundHttpRequest {
+  const body: unknown = req.body;
+  const request: InboundHttpRequest = { httpMethod: req.method, body };
+  const version = req.get('mcp-protocol-version');
+  const method = req.get('mcp-method');
+  const name = req.get('mcp-name');
+  if (version !== undefined) request.protocolVersionHeader = version;
+  if (method !== undefined) request.mcpMethodHeader = method;
+  if (name !== undefined) request.mcpNameHeader = name;
+  return request;
+}
 
 const isInitialize = (body: unknown) =>
   typeof body === 'object' && body !== null && 'method' in body && body.method === 'initialize';
@@ -80,8 +94,10 @@ export function createStreamableHandler({
       rpcError(res, 404, -32001, 'Session not found');
       return;
     }
-    const legacy =
-      req.method !== 'POST' || (await isLegacyRequest(await toWebRequest(req, req.body), req.body));
+    // The SDK's own body-primary classifier, on the parsed body: no web Request built to route.
+    const route = classifyInboundRequest(inbound(req));
+    // Modern traffic and the entry's own rejections both belong to the modern leg.
+    const legacy = route.kind === 'legacy';
     if (!legacy) return serveModern(req, res, req.body);
     if (req.method === 'POST' && isInitialize(req.body)) return openSession(req, res, owner);
     rpcError(res, 400, -32000, 'Bad Request: no valid Mcp-Session-Id; send initialize first');

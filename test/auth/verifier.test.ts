@@ -259,3 +259,37 @@ describe('challenge and metadata', () => {
     });
   });
 });
+
+describe('verified-token cache', () => {
+  it('verifies a token once, and again after the cache period, never past exp', async () => {
+    const { publicKey, privateKey } = await generateKeyPair('ES256');
+    let lookups = 0;
+    let clock = NOW;
+    const verify = createClientVerifier({
+      mode: 'jwt',
+      tenantClaim: 'tenant_id',
+      pinnedTenant: 't',
+      issuer: 'https://idp.example',
+      audience: 'toolbridge',
+      cacheSeconds: 60,
+      jwks: () => {
+        lookups += 1;
+        return Promise.resolve(publicKey);
+      },
+      now: () => clock,
+    });
+    const token = await new SignJWT({ sub: 'u', iss: 'https://idp.example', aud: 'toolbridge' })
+      .setProtectedHeader({ alg: 'ES256' })
+      .setExpirationTime(seconds(NOW) + 120)
+      .sign(privateKey);
+
+    await verify(`Bearer ${token}`);
+    await verify(`Bearer ${token}`);
+    expect(lookups).toBe(1);
+    clock += 61_000;
+    await verify(`Bearer ${token}`);
+    expect(lookups).toBe(2);
+    clock += 120_000; // past exp + leeway: the cached entry must not be served
+    expect((await failure(verify, `Bearer ${token}`)).code).toBe('TOKEN_EXPIRED');
+  });
+});
