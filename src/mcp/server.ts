@@ -57,22 +57,26 @@ export function createServerFactory(deps: ServerDeps): NewServer {
         return { isError: true, content: [{ type: 'text' as const, text }] };
       }
       const correlationId = randomUUID();
-      const log = deps.logger.child({
-        tool: name,
-        tenant: principal.tenantId,
-        subject: principal.subject,
-        correlationId,
-      });
       const started = performance.now();
       const result = await deps.tools.call(name, args, {
         identity,
         signal: ctx.mcpReq.signal,
         correlationId,
       });
-      const ms = Math.round((performance.now() - started) * 10) / 10;
-      if (result.isError === true)
-        log.warn({ ms, error: result.content[0]?.text }, 'tool call failed');
-      else log.info({ ms }, 'tool call');
+      // One line per call, built only when its level is on (this runs for every tool call).
+      const failed = result.isError === true;
+      if (deps.logger.isLevelEnabled(failed ? 'warn' : 'info')) {
+        const fields = {
+          tool: name,
+          tenant: principal.tenantId,
+          subject: principal.subject,
+          correlationId,
+          ms: Math.round((performance.now() - started) * 10) / 10,
+        };
+        if (failed)
+          deps.logger.warn({ ...fields, error: result.content[0]?.text }, 'tool call failed');
+        else deps.logger.info(fields, 'tool call');
+      }
       return { ...result };
     });
     return server;
