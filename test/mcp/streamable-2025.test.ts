@@ -1,36 +1,11 @@
-import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { startBackend } from '../../src/backend/index.ts';
-import { startGateway } from '../../src/gateway.ts';
-import { createLogger } from '../../src/log.ts';
-import { onCleanup } from '../helpers/loopback.ts';
+import { stackToken, startStack } from '../helpers/stack.ts';
 
 /** 2025-era Streamable HTTP on the wire, as raw requests: protocol-version check and GET stream. */
-const JWT_SECRET = 'streamable-2025-secret';
-
 async function started() {
-  const backend = await startBackend({ port: 0, jwtSecret: JWT_SECRET, tenantHeaderSecret: 'ts' });
-  onCleanup(() => backend.close());
-  const gateway = await startGateway(
-    {
-      goApiBaseUrl: backend.url,
-      tenantHeaderSecret: 'ts',
-      auth: { mode: 'jwt', jwtSecret: JWT_SECRET, tenantClaim: 'tenant_id' },
-      pinnedTenant: 't',
-      host: '127.0.0.1',
-      port: 0,
-      allowedOrigins: [],
-      toolTimeoutMs: 5000,
-      sessionIdleSeconds: 60,
-      maxSessions: 10,
-    },
-    createLogger({ level: 'silent' }),
-  );
-  onCleanup(() => gateway.close());
-  const token = await new SignJWT({ sub: 'raw-user' })
-    .setProtectedHeader({ alg: 'HS256' })
-    .sign(new TextEncoder().encode(JWT_SECRET));
+  const { gateway } = await startStack();
+  const token = await stackToken({ sub: 'raw-user' });
   const headers = {
     authorization: `Bearer ${token}`,
     'content-type': 'application/json',
