@@ -45,9 +45,6 @@ function inbound(req: Request): InboundHttpRequest {
   return request;
 }
 
-const isInitialize = (body: unknown) =>
-  typeof body === 'object' && body !== null && 'method' in body && body.method === 'initialize';
-
 export function createStreamableHandler({
   newServer,
   sessions,
@@ -97,9 +94,8 @@ export function createStreamableHandler({
     // The SDK's own body-primary classifier, on the parsed body: no web Request built to route.
     const route = classifyInboundRequest(inbound(req));
     // Modern traffic and the entry's own rejections both belong to the modern leg.
-    const legacy = route.kind === 'legacy';
-    if (!legacy) return serveModern(req, res, req.body);
-    if (req.method === 'POST' && isInitialize(req.body)) return openSession(req, res, owner);
+    if (route.kind !== 'legacy') return serveModern(req, res, req.body);
+    if (route.reason === 'initialize') return openSession(req, res, owner);
     rpcError(res, 400, -32000, 'Bad Request: no valid Mcp-Session-Id; send initialize first');
   };
 }
