@@ -4,6 +4,7 @@ import type { ClientVerifier } from './auth/verifier.ts';
 import { authenticate } from './http/auth.ts';
 import { requestContext } from './http/context.ts';
 import { errorFunnel } from './http/errors.ts';
+import { healthRoutes, type HealthOptions } from './http/health.ts';
 import { originGuard } from './http/guards.ts';
 import type { Logger } from './log.ts';
 import type { SessionRegistry } from './mcp/sessions.ts';
@@ -21,6 +22,7 @@ export interface AppDeps {
   bindHost: string;
   issuer?: string | undefined;
   maxBodyBytes: number;
+  health: HealthOptions;
 }
 
 /**
@@ -41,7 +43,9 @@ export function createApp(deps: AppDeps): express.Express {
     limit: deps.maxBodyBytes,
     type: ['application/json', 'application/*+json'],
   });
-  const auth = authenticate(deps.verify, baseUrlOf);
+  const auth = authenticate(deps.verify, baseUrlOf, (code) => {
+    deps.health.metrics.authFailure(code);
+  });
   const streamable = createStreamableHandler({
     newServer: deps.newServer,
     sessions: deps.sessions,
@@ -51,6 +55,16 @@ export function createApp(deps: AppDeps): express.Express {
   const sse = createSseHandlers(deps.newServer, deps.sessions);
 
   app.use(requestContext(deps.logger));
+  // Requests being answered hold the shutdown drain; the long-lived GET streams do not.
+  app.use((req, res, next) => {
+    if (req.method === 'GET' && (req.path === '/sse' || req.path === '/mcp')) {
+      next();
+      return;
+    }
+    res.once('close', deps.health.drain.begin());
+    next();
+  });
+  app.use(healthRoutes(deps.health));
   app.use(originGuard(deps));
 
   const metadata = (req: Request, res: Response) => {

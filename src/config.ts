@@ -64,6 +64,10 @@ const EnvSchema = z.object({
     'seconds',
     integerIn(10, 86_400, 'a whole number of seconds from 10 to 86400'),
   ).default(1800),
+  TOOLBRIDGE_SHUTDOWN_TIMEOUT_SECONDS: variable(
+    'seconds',
+    integerIn(0, 3600, 'a whole number of seconds from 0 to 3600'),
+  ).default(7),
   TOOLBRIDGE_MAX_SESSIONS: variable(
     'a session count',
     integerIn(1, 1_000_000, 'an integer from 1 to 1000000'),
@@ -129,6 +133,7 @@ export const Config = EnvSchema.transform((env) => ({
   toolTimeoutMs: env.TOOLBRIDGE_TOOL_TIMEOUT_MS,
   sessionIdleSeconds: env.TOOLBRIDGE_SESSION_IDLE_SECONDS,
   maxSessions: env.TOOLBRIDGE_MAX_SESSIONS,
+  shutdownTimeoutSeconds: env.TOOLBRIDGE_SHUTDOWN_TIMEOUT_SECONDS,
 }));
 export type Config = z.output<typeof Config> & {
   /** Things worth telling an operator at start-up that do not stop the process. */

@@ -4,9 +4,11 @@ import { readFileSync } from 'node:fs';
 import { createApp } from './app.ts';
 import { createIdentityResolver } from './auth/identity.ts';
 import { createClientVerifier, type Principal, type VerifierOptions } from './auth/verifier.ts';
+import { createDrain } from './drain.ts';
 import type { Logger } from './log.ts';
+import { createMetrics } from './metrics.ts';
 import { createServerFactory } from './mcp/server.ts';
-import { createSessionRegistry } from './mcp/sessions.ts';
+import { createSessionRegistry, type SessionRegistry } from './mcp/sessions.ts';
 import { createUpstream } from './proxy/index.ts';
 import { createToolRuntime } from './tools/index.ts';
 
@@ -26,6 +28,8 @@ export interface GatewaySettings {
   sessionIdleSeconds: number;
   maxSessions: number;
   maxBodyBytes?: number;
+  /** Standing configuration warnings, repeated by /readyz. */
+  warnings?: readonly string[];
 }
 
 export const VERSION: string = (() => {
@@ -46,11 +50,26 @@ export function createGateway(
   logger: Logger,
   fallbackPrincipal?: Principal,
 ) {
+  const drain = createDrain();
+  const sessions = createSessionRegistry({
+    idleMs: settings.sessionIdleSeconds * 1000,
+    max: settings.maxSessions,
+    onEvict: (entry, reason) => {
+      logger.info({ session: entry.kind, reason }, 'MCP session closed');
+    },
+  });
   const upstream = createUpstream({
     baseUrl: settings.goApiBaseUrl,
     tenantHeaderSecret: settings.tenantHeaderSecret,
     toolTimeoutMs: settings.toolTimeoutMs,
     userAgent: `toolbridge-mcp/${VERSION}`,
+    onExchange: (exchange) => {
+      metrics.upstreamExchange(exchange);
+    },
+  });
+  const metrics = createMetrics({
+    sessions: () => ({ streamable: sessions.count('streamable'), sse: sessions.count('sse') }),
+    pool: () => upstream.poolStats?.(),
   });
   const tools = createToolRuntime({
     upstream,
@@ -67,13 +86,8 @@ export function createGateway(
     fallbackPrincipal,
     logger,
     version: VERSION,
-  });
-  const sessions = createSessionRegistry({
-    idleMs: settings.sessionIdleSeconds * 1000,
-    max: settings.maxSessions,
-    onEvict: (entry, reason) => {
-      logger.info({ session: entry.kind, reason }, 'MCP session closed');
-    },
+    drain,
+    metrics,
   });
   const app = createApp({
     logger,
@@ -85,6 +99,12 @@ export function createGateway(
     bindHost: settings.host,
     issuer: settings.auth.issuer,
     maxBodyBytes: settings.maxBodyBytes ?? 1024 * 1024,
+    health: {
+      backendUrl: settings.goApiBaseUrl,
+      warnings: settings.warnings ?? [],
+      drain,
+      metrics,
+    },
   });
   return {
     app,
@@ -92,9 +112,19 @@ export function createGateway(
     newServer,
     identityFor,
     sessions,
-    async close() {
+    drain,
+    metrics,
+    /**
+     * Waits up to `timeoutMs` for running tool calls, then ends the sessions (SSE streams close
+     * cleanly) and the upstream pool. Resolves whether every call finished in time.
+     */
+    async close(timeoutMs = 0): Promise<boolean> {
+      const finished = await drain.settle(timeoutMs);
+      // Let responses queued by the last handlers reach their sockets before transports close.
+      await new Promise((resolve) => setImmediate(resolve));
       await sessions.closeAll();
       await upstream.close();
+      return finished;
     },
   };
 }
@@ -102,8 +132,12 @@ export function createGateway(
 export interface RunningGateway {
   /** e.g. http://127.0.0.1:8001 */
   readonly url: string;
-  readonly sessions: ReturnType<typeof createGateway>['sessions'];
-  close(): Promise<void>;
+  readonly sessions: SessionRegistry;
+  /**
+   * Stops accepting connections, lets running tool calls finish within `timeoutMs` (0: at once),
+   * then closes everything. Resolves whether every call finished in time.
+   */
+  close(timeoutMs?: number): Promise<boolean>;
 }
 
 export async function startGateway(
@@ -119,16 +153,17 @@ export async function startGateway(
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`,
     sessions: gateway.sessions,
-    async close() {
-      const closed = new Promise<void>((resolve) =>
+    async close(timeoutMs = 0) {
+      const closed = new Promise<void>((resolve) => {
         server.close(() => {
           resolve();
-        }),
-      );
+        });
+      });
       server.closeIdleConnections();
-      await gateway.close();
+      const finished = await gateway.close(timeoutMs);
       server.closeAllConnections();
       await closed;
+      return finished;
     },
   };
 }

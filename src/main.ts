@@ -37,6 +37,7 @@ function settingsFrom(config: Config, dev: DevBackend | undefined): GatewaySetti
     toolTimeoutMs: config.toolTimeoutMs,
     sessionIdleSeconds: config.sessionIdleSeconds,
     maxSessions: config.maxSessions,
+    warnings: config.warnings,
   };
 }
 
@@ -90,9 +91,11 @@ function serveOverStdio(config: Config, settings: GatewaySettings, log: Logger) 
     },
   });
   return {
-    async close() {
+    async close(timeoutMs: number) {
+      const finished = await gateway.drain.settle(timeoutMs);
       await handle.close();
       await gateway.close();
+      return finished;
     },
   };
 }
@@ -139,7 +142,7 @@ async function main(): Promise<number> {
   const dev =
     config.goApiBaseUrl === undefined ? await startDevBackend(config.auth.jwtSecret) : undefined;
   const settings = settingsFrom(config, dev);
-  let running: { close(): Promise<void> };
+  let running: { close(timeoutMs: number): Promise<boolean> };
   try {
     running = values.stdio
       ? serveOverStdio(config, settings, log)
@@ -155,9 +158,15 @@ async function main(): Promise<number> {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  log.info({ signal }, 'shutting down');
-  await running.close();
+  // Fly's kill_timeout must stay above TOOLBRIDGE_SHUTDOWN_TIMEOUT_SECONDS (fly.staging.toml).
+  log.info(
+    { signal, timeoutSeconds: config.shutdownTimeoutSeconds },
+    'shutting down: draining in-flight calls',
+  );
+  const finished = await running.close(config.shutdownTimeoutSeconds * 1000);
+  if (!finished) log.warn('shutdown timeout reached with tool calls still running; they were cut');
   await dev?.backend.close();
+  log.info('stopped');
   return 0;
 }
 

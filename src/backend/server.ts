@@ -24,15 +24,17 @@ export async function startBackend(options: BackendOptions): Promise<RunningBack
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('not a TCP server');
   const shownHost = host.includes(':') ? `[${host}]` : host;
+  let closing: Promise<void> | undefined;
   return {
     url: `http://${shownHost}:${address.port}`,
+    // Idempotent: a second close (e.g. a test's cleanup after a test stopped it) is harmless.
     close: () =>
-      new Promise<void>((resolve, reject) => {
+      (closing ??= new Promise<void>((resolve, reject) => {
         server.close((error) => {
           if (error) reject(error);
           else resolve();
         });
         server.closeIdleConnections();
-      }),
+      })),
   };
 }

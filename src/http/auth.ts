@@ -10,7 +10,11 @@ import { toAuthInfo } from '../mcp/principal.ts';
  * SDK transports pass to handlers. Failures are 401 with a Bearer challenge pointing at the
  * protected-resource metadata, or 403 for a tenant the gateway will not serve.
  */
-export function authenticate(verify: ClientVerifier, baseUrlOf: (req: Request) => string) {
+export function authenticate(
+  verify: ClientVerifier,
+  baseUrlOf: (req: Request) => string,
+  onFailure: (code: string) => void = () => undefined,
+) {
   return async (req: Request & { auth?: AuthInfo }, res: Response, next: NextFunction) => {
     const authorization = req.get('authorization');
     try {
@@ -23,7 +27,7 @@ export function authenticate(verify: ClientVerifier, baseUrlOf: (req: Request) =
         return;
       }
       const tenantProblem = error.code === 'TENANT_FORBIDDEN' || error.code === 'TENANT_UNRESOLVED';
-      res.locals['authFailure'] = error.code;
+      onFailure(error.code);
       if (!tenantProblem) res.setHeader('WWW-Authenticate', bearerChallenge(baseUrlOf(req), error));
       res.status(tenantProblem ? 403 : 401).json({
         error: tenantProblem ? 'forbidden' : 'invalid_token',

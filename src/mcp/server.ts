@@ -8,7 +8,9 @@ import { ProtocolError, ProtocolErrorCode, Server } from '@modelcontextprotocol/
 export type NewServer = () => Server;
 
 import type { Principal } from '../auth/verifier.ts';
+import type { Drain } from '../drain.ts';
 import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
 import type { BackendIdentity } from '../proxy/types.ts';
 import type { ToolRuntime } from '../tools/index.ts';
 import { principalOf } from './principal.ts';
@@ -20,6 +22,10 @@ export interface ServerDeps {
   fallbackPrincipal?: Principal | undefined;
   logger: Logger;
   version: string;
+  /** Counts the call in flight so a shutdown can wait for it (optional in tests). */
+  drain?: Drain | undefined;
+  /** Records the call's outcome and duration (optional in tests). */
+  metrics?: Pick<Metrics, 'toolCall'> | undefined;
 }
 
 /**
@@ -58,11 +64,11 @@ export function createServerFactory(deps: ServerDeps): NewServer {
       }
       const correlationId = randomUUID();
       const started = performance.now();
-      const result = await deps.tools.call(name, args, {
-        identity,
-        signal: ctx.mcpReq.signal,
-        correlationId,
-      });
+      const run = () =>
+        deps.tools.call(name, args, { identity, signal: ctx.mcpReq.signal, correlationId });
+      const result = await (deps.drain === undefined ? run() : deps.drain.track(run));
+      const seconds = (performance.now() - started) / 1000;
+      deps.metrics?.toolCall(name, result.isError === true ? 'error' : 'ok', seconds);
       // One line per call, built only when its level is on (this runs for every tool call).
       const failed = result.isError === true;
       if (deps.logger.isLevelEnabled(failed ? 'warn' : 'info')) {
@@ -71,7 +77,7 @@ export function createServerFactory(deps: ServerDeps): NewServer {
           tenant: principal.tenantId,
           subject: principal.subject,
           correlationId,
-          ms: Math.round((performance.now() - started) * 10) / 10,
+          ms: Math.round(seconds * 10_000) / 10,
         };
         if (failed)
           deps.logger.warn({ ...fields, error: result.content[0]?.text }, 'tool call failed');

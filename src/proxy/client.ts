@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Dispatcher } from 'undici';
+import type { Dispatcher, Pool } from 'undici';
 import { AppError } from '../errors.ts';
 import { createTenantSigner, toWireValue, type TenantSigner } from '../tenant-headers/index.ts';
 import { startDeadline } from './deadline.ts';
@@ -34,6 +34,15 @@ function sessionKey(identity: BackendIdentity): string {
     .digest('base64url');
 }
 
+function dispatcherFor(
+  injected: Dispatcher | undefined,
+  makePool: () => Pool,
+): { pool: Pool | undefined; dispatcher: Dispatcher } {
+  if (injected !== undefined) return { pool: undefined, dispatcher: injected };
+  const pool = makePool();
+  return { pool, dispatcher: pool };
+}
+
 /** The token part of `Bearer <token>`, so a message quoting it without the scheme is scrubbed too. */
 function credentialOf(authorization: string): string {
   const space = authorization.indexOf(' ');
@@ -48,9 +57,10 @@ export function createUpstream(options: UpstreamOptions): Upstream {
   const base = parseBaseUrl(options.baseUrl);
   const settings = resolveOptions(options);
   const { now, toolTimeoutMs, connectTimeoutMs } = settings;
-  const ownsDispatcher = options.dispatcher === undefined;
-  const dispatcher: Dispatcher =
-    options.dispatcher ?? createPool(base.origin, { connectTimeoutMs, toolTimeoutMs });
+  // An injected dispatcher stays its owner's; only a pool made here is ours to report and close.
+  const { pool, dispatcher } = dispatcherFor(options.dispatcher, () =>
+    createPool(base.origin, { connectTimeoutMs, toolTimeoutMs }),
+  );
   const signers = createLru<TenantSigner>(MAX_CACHED_SIGNERS);
   const sessions = createSessionCache({
     now,
@@ -92,17 +102,24 @@ export function createUpstream(options: UpstreamOptions): Upstream {
     body: string | undefined,
     signal: AbortSignal,
   ): Promise<RawReply> {
-    const response = await dispatcher.request({
-      origin: base.origin,
-      path: target,
-      method,
-      headers,
-      body: body ?? null,
-      signal,
-    });
-    // Read to the end even for errors: the socket goes back to the pool only then.
-    const text = await response.body.text();
-    return { status: response.statusCode, headers: response.headers, text };
+    const started = performance.now();
+    let status: number | undefined;
+    try {
+      const response = await dispatcher.request({
+        origin: base.origin,
+        path: target,
+        method,
+        headers,
+        body: body ?? null,
+        signal,
+      });
+      // Read to the end even for errors: the socket goes back to the pool only then.
+      const text = await response.body.text();
+      status = response.statusCode;
+      return { status, headers: response.headers, text };
+    } finally {
+      options.onExchange?.({ method, status, seconds: (performance.now() - started) / 1000 });
+    }
   }
 
   async function openSession(
@@ -219,9 +236,15 @@ export function createUpstream(options: UpstreamOptions): Upstream {
       return { status: reply.status, body: json.value };
     },
 
+    poolStats() {
+      if (pool === undefined) return undefined;
+      const { connected, free, pending, queued, running } = pool.stats;
+      return { connected, free, pending, queued, running };
+    },
+
     close() {
-      if (!ownsDispatcher) return Promise.resolve();
-      closing ??= dispatcher.close();
+      if (pool === undefined) return Promise.resolve();
+      closing ??= pool.close();
       return closing;
     },
   };

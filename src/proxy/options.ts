@@ -19,6 +19,14 @@ export interface UpstreamOptions {
   maxCachedSessions?: number;
   /** Sent as User-Agent, e.g. `toolbridge-mcp/0.1.0`. */
   userAgent?: string;
+  /** Told about every finished exchange with the API (metrics); status is undefined on failure. */
+  onExchange?: (exchange: UpstreamExchange) => void;
+}
+
+export interface UpstreamExchange {
+  readonly method: string;
+  readonly status: number | undefined;
+  readonly seconds: number;
 }
 
 export const DEFAULTS = {

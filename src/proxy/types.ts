@@ -46,6 +46,16 @@ export interface Upstream {
     identity: BackendIdentity,
     options?: CallOptions,
   ): Promise<UpstreamResponse>;
+  /** Connection-pool state for metrics; undefined when the dispatcher was injected. */
+  poolStats?(): PoolStats | undefined;
   /** Closes the connection pool. */
   close(): Promise<void>;
+}
+
+export interface PoolStats {
+  readonly connected: number;
+  readonly free: number;
+  readonly pending: number;
+  readonly queued: number;
+  readonly running: number;
 }

@@ -2,10 +2,10 @@ import { once } from 'node:events';
 import type { Server } from 'node:net';
 import { afterEach } from 'vitest';
 
-const cleanups: (() => Promise<void>)[] = [];
+const cleanups: (() => Promise<unknown>)[] = [];
 
 /** Runs after each test, newest first: servers and clients a test opened are closed. */
-export function onCleanup(cleanup: () => Promise<void>): void {
+export function onCleanup(cleanup: () => Promise<unknown>): void {
   cleanups.push(cleanup);
 }
 

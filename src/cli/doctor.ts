@@ -1,0 +1,148 @@
+import type { Dispatcher } from 'undici';
+import { claimOf } from '../auth/identity.ts';
+import type { Config } from '../config.ts';
+import { createProbeAgent, probe, statusLine, targetOf, type ProbeContext } from './probe.ts';
+import { createReport, type Report, type Sink } from './report.ts';
+import { checkSession, type SessionCheck } from './session-check.ts';
+import { judgeSkew, measureSkew } from './skew.ts';
+
+/**
+ * `toolbridge-mcp doctor`: checks, in dependency order, what a gateway needs from a remote
+ * ToolBridge API (configuration, reachability, clock, signed session creation), stopping where a
+ * failure makes the next check meaningless. Exit 0 when every check performed passed.
+ */
+
+export interface DoctorOptions {
+  /** This machine's clock in ms; shifted in tests to simulate skew. */
+  now?: () => number;
+  /** Per request, each of connect, headers and body. */
+  timeoutMs?: number;
+  /** Replaces the doctor's own undici Agent (which it closes); a given one is left open. */
+  dispatcher?: Dispatcher;
+}
+
+export const DOCTOR_TIMEOUT_MS = 5_000;
+
+type Tenant = SessionCheck['tenant'];
+
+function tenantOf(config: Config): Tenant {
+  if (config.tenantId !== undefined) return { id: config.tenantId, source: 'TOOLBRIDGE_TENANT_ID' };
+  const claim = config.auth.tenantClaim;
+  const fromToken = config.jwtToken === undefined ? undefined : claimOf(config.jwtToken, claim);
+  return fromToken === undefined
+    ? undefined
+    : { id: fromToken, source: `the '${claim}' claim of TOOLBRIDGE_JWT_TOKEN` };
+}
+
+/** Check 1. Returns the base URL and secret when there is a remote API to check. */
+function checkConfig(
+  config: Config,
+  report: Report,
+): { baseUrl: string; secret: string } | undefined {
+  const baseUrl = config.goApiBaseUrl;
+  if (baseUrl === undefined) {
+    report.pass(
+      'configuration: no TOOLBRIDGE_GO_API_BASE_URL, so the gateway starts its embedded ToolBridge API on loopback; there is no remote API to check',
+    );
+    return undefined;
+  }
+  const secret = config.tenantHeaderSecret;
+  if (secret === undefined) {
+    report.fail(
+      'configuration: TOOLBRIDGE_TENANT_HEADER_SECRET is not set',
+      "set it to the API's TENANT_HEADER_SECRET",
+    );
+    return undefined;
+  }
+  const tenant = tenantOf(config);
+  const tenantText =
+    config.tenantId !== undefined
+      ? `tenant ${JSON.stringify(config.tenantId)} pinned by TOOLBRIDGE_TENANT_ID`
+      : `tenant from each client token's '${config.auth.tenantClaim}' claim${tenant === undefined ? '' : ` (${JSON.stringify(tenant.id)} in TOOLBRIDGE_JWT_TOKEN)`}`;
+  const identity =
+    config.jwtToken === undefined
+      ? "backend identity: each client's own token"
+      : 'backend identity: TOOLBRIDGE_JWT_TOKEN';
+  report.pass(
+    `configuration: Go API ${baseUrl}, ${tenantText}, tenant header secret set, ${identity}`,
+  );
+  for (const warning of config.warnings) report.warn(`configuration: ${warning}`);
+  return { baseUrl, secret };
+}
+
+async function checkRemote(
+  config: Config,
+  report: Report,
+  ctx: ProbeContext,
+  secret: string,
+): Promise<void> {
+  const healthz = await probe(ctx, 'GET', '/healthz');
+  const label = `backend reachable (${ctx.target.hostPort})`;
+  if (!healthz.ok) {
+    report.fail(`${label}: ${healthz.problem}`, healthz.fix);
+    report.skip('clock skew and session creation: skipped (the API is unreachable)');
+    return;
+  }
+  const { status, receivedAt, sentAt } = healthz.reply;
+  if (status !== 200) {
+    report.fail(
+      `${label}: GET ${ctx.target.prefix}/healthz answered ${statusLine(status)}, expected 200`,
+      'check that TOOLBRIDGE_GO_API_BASE_URL points at the ToolBridge API (host, port and any path prefix)',
+    );
+    report.skip('clock skew and session creation: skipped (not the ToolBridge API, or unhealthy)');
+    return;
+  }
+  report.pass(
+    `${label}: GET ${ctx.target.prefix}/healthz → 200 in ${Math.round(receivedAt - sentAt)} ms`,
+  );
+  const measured = await measureSkew(ctx, healthz.reply);
+  if (!judgeSkew(report, measured)) {
+    report.skip(
+      'session creation: skipped (every signature would be refused until the clocks agree)',
+    );
+    return;
+  }
+  await checkSession(report, ctx, {
+    token: config.jwtToken,
+    secret,
+    tenant: tenantOf(config),
+    tenantClaim: config.auth.tenantClaim,
+    skewMeasured: measured !== undefined,
+  });
+}
+
+export async function runDoctor(
+  config: Config,
+  out: Sink,
+  options: DoctorOptions = {},
+): Promise<number> {
+  const report = createReport(out, [
+    config.tenantHeaderSecret,
+    config.jwtToken,
+    config.auth.jwtSecret,
+  ]);
+  const remote = checkConfig(config, report);
+  if (remote !== undefined) {
+    const timeoutMs = options.timeoutMs ?? DOCTOR_TIMEOUT_MS;
+    const dispatcher = options.dispatcher ?? createProbeAgent(timeoutMs);
+    const ctx: ProbeContext = {
+      target: targetOf(remote.baseUrl),
+      dispatcher,
+      timeoutMs,
+      now: options.now ?? Date.now,
+    };
+    try {
+      await checkRemote(config, report, ctx, remote.secret);
+    } finally {
+      // destroy, not close: a timed-out request must not keep the process alive.
+      if (dispatcher !== options.dispatcher) await dispatcher.destroy();
+    }
+  }
+  const failures = report.failures;
+  report.note(
+    failures === 0
+      ? 'doctor: all checks passed'
+      : `doctor: ${failures} check${failures === 1 ? '' : 's'} failed`,
+  );
+  return failures === 0 ? 0 : 1;
+}

@@ -1,0 +1,3 @@
+export { DOCTOR_TIMEOUT_MS, runDoctor, type DoctorOptions } from './doctor.ts';
+export { EX_CONFIG, EX_USAGE, runSign, type SignOptions } from './sign.ts';
+export type { Sink } from './report.ts';

@@ -1,0 +1,97 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { UpstreamExchange } from './proxy/options.ts';
+import type { PoolStats } from './proxy/types.ts';
+
+/**
+ * Prometheus metrics at /metrics: tool calls by tool and outcome, gateway and upstream latency,
+ * upstream pool state, open MCP sessions, and auth failures by code. One registry per gateway
+ * (no global state), so tests and several gateways in one process never share counters. Labels
+ * never carry tenants, subjects or tokens.
+ */
+
+const LATENCY_BUCKETS = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15,
+];
+
+export type ToolOutcome = 'ok' | 'error';
+
+const POOL_STATES = ['connected', 'free', 'running', 'pending', 'queued'] as const;
+
+export interface MetricSources {
+  sessions: () => { streamable: number; sse: number };
+  pool: () => PoolStats | undefined;
+}
+
+export function createMetrics(sources: MetricSources) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+
+  const toolCalls = new Counter({
+    name: 'toolbridge_tool_calls_total',
+    help: 'MCP tool calls by tool and outcome (error = isError result).',
+    labelNames: ['tool', 'outcome'],
+    registers,
+  });
+  const toolSeconds = new Histogram({
+    name: 'toolbridge_tool_call_duration_seconds',
+    help: 'Time from a tool call reaching the gateway to its result, upstream included.',
+    labelNames: ['tool'],
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const upstreamSeconds = new Histogram({
+    name: 'toolbridge_upstream_request_duration_seconds',
+    help: 'Requests to the ToolBridge API by method and status (status "error": no answer).',
+    labelNames: ['method', 'status'],
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const authFailures = new Counter({
+    name: 'toolbridge_auth_failures_total',
+    help: 'Refused client credentials by reason.',
+    labelNames: ['code'],
+    registers,
+  });
+  new Gauge({
+    name: 'toolbridge_mcp_sessions',
+    help: 'Open stateful MCP sessions by transport.',
+    labelNames: ['transport'],
+    registers,
+    collect() {
+      const { streamable, sse } = sources.sessions();
+      this.set({ transport: 'streamable_http' }, streamable);
+      this.set({ transport: 'sse' }, sse);
+    },
+  });
+  new Gauge({
+    name: 'toolbridge_upstream_pool_connections',
+    help: 'Upstream connection pool: connected, free, running, pending and queued requests.',
+    labelNames: ['state'],
+    registers,
+    collect() {
+      const stats = sources.pool();
+      if (stats === undefined) return;
+      for (const state of POOL_STATES) this.set({ state }, stats[state]);
+    },
+  });
+
+  return {
+    registry,
+    toolCall(tool: string, outcome: ToolOutcome, seconds: number): void {
+      toolCalls.inc({ tool, outcome });
+      toolSeconds.observe({ tool }, seconds);
+    },
+    upstreamExchange({ method, status, seconds }: UpstreamExchange): void {
+      upstreamSeconds.observe(
+        { method, status: status === undefined ? 'error' : String(status) },
+        seconds,
+      );
+    },
+    authFailure(code: string): void {
+      authFailures.inc({ code });
+    },
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

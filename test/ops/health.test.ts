@@ -1,0 +1,84 @@
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { onCleanup } from '../helpers/loopback.ts';
+import { stackToken, startStack } from '../helpers/stack.ts';
+
+const Ready = z.object({
+  status: z.string(),
+  reasons: z.array(z.string()),
+  warnings: z.array(z.string()),
+});
+
+describe('/healthz and /readyz', () => {
+  it('answer without credentials; readiness checks the backend and says why it is not ready', async () => {
+    const { gateway, backend } = await startStack({
+      warnings: ['TOOLBRIDGE_AUTH=none: client tokens are not verified'],
+    });
+    const live = await fetch(`${gateway.url}/healthz`, {
+      headers: { origin: 'https://evil.example' },
+    });
+    expect(live.status).toBe(200);
+    expect(await live.json()).toEqual({ status: 'ok' });
+
+    const ready = await fetch(`${gateway.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(Ready.parse(await ready.json())).toEqual({
+      status: 'ready',
+      reasons: [],
+      warnings: ['TOOLBRIDGE_AUTH=none: client tokens are not verified'],
+    });
+
+    await backend.close();
+    const down = await fetch(`${gateway.url}/readyz`);
+    expect(down.status).toBe(503);
+    const body = Ready.parse(await down.json());
+    expect(body.status).toBe('not_ready');
+    expect(body.reasons[0]).toMatch(/^the ToolBridge API at 127\.0\.0\.1:\d+ is unreachable$/);
+    // Liveness never depends on the backend.
+    expect((await fetch(`${gateway.url}/healthz`)).status).toBe(200);
+  });
+});
+
+describe('/metrics', () => {
+  it('counts tool calls, upstream requests, sessions and auth failures, with no tenant or subject labels', async () => {
+    const { gateway } = await startStack();
+    const token = await stackToken({ sub: 'metrics-user' });
+    const client = new Client({ name: 'metrics', version: '1.0.0' });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${gateway.url}/mcp`), {
+        requestInit: { headers: { authorization: `Bearer ${token}` } },
+      }),
+    );
+    onCleanup(() => client.close());
+    await client.callTool({ name: 'create_note', arguments: { title: 't', content: 'c' } });
+    await client.callTool({
+      name: 'get_note',
+      arguments: { uid: '00000000-0000-4000-8000-000000000000' },
+    });
+    await fetch(`${gateway.url}/mcp`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer nope' },
+      body: '{}',
+    });
+
+    const response = await fetch(`${gateway.url}/metrics`);
+    expect(response.headers.get('content-type')).toContain('text/plain');
+    const text = await response.text();
+    expect(text).toContain('toolbridge_tool_calls_total{tool="create_note",outcome="ok"} 1');
+    expect(text).toContain('toolbridge_tool_calls_total{tool="get_note",outcome="error"} 1');
+    expect(text).toMatch(/toolbridge_tool_call_duration_seconds_count\{tool="create_note"\} 1/);
+    expect(text).toMatch(
+      /toolbridge_upstream_request_duration_seconds_count\{method="POST",status="201"\} 2/,
+    );
+    expect(text).toMatch(
+      /toolbridge_upstream_request_duration_seconds_count\{method="GET",status="404"\} 1/,
+    );
+    expect(text).toContain('toolbridge_mcp_sessions{transport="streamable_http"} 1');
+    expect(text).toContain('toolbridge_auth_failures_total{code="TOKEN_INVALID"} 1');
+    expect(text).toMatch(/toolbridge_upstream_pool_connections\{state="connected"\} \d+/);
+    expect(text).toContain('process_resident_memory_bytes');
+    expect(text).not.toContain('metrics-user');
+    expect(text).not.toContain('stack-tenant');
+  });
+});

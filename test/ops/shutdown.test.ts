@@ -1,0 +1,159 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import { resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { describe, expect, it } from 'vitest';
+import { createBackendHandler } from '../../src/backend/index.ts';
+import { listen, onCleanup } from '../helpers/loopback.ts';
+import { STACK_JWT_SECRET, stackToken } from '../helpers/stack.ts';
+
+const MAIN = resolve(import.meta.dirname, '../../src/main.ts');
+const TENANT_SECRET = 'shutdown-tenant-secret';
+const SLOW_MS = 1500;
+
+/** The embedded API, answering note listings only after SLOW_MS. */
+async function slowBackend(): Promise<string> {
+  const handler = createBackendHandler({
+    jwtSecret: STACK_JWT_SECRET,
+    tenantHeaderSecret: TENANT_SECRET,
+  });
+  return listen(
+    createServer((req, res) => {
+      const delay = req.method === 'GET' && req.url?.startsWith('/v1/notes') === true ? SLOW_MS : 0;
+      setTimeout(() => {
+        handler(req, res);
+      }, delay);
+    }),
+  );
+}
+
+/** Starts the gateway as a process, as Fly runs it, and collects its log lines. */
+async function startGateway(backendUrl: string, shutdownSeconds: string) {
+  const child = spawn(process.execPath, [MAIN], {
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      TOOLBRIDGE_GO_API_BASE_URL: backendUrl,
+      TOOLBRIDGE_TENANT_HEADER_SECRET: TENANT_SECRET,
+      TOOLBRIDGE_JWT_SECRET: STACK_JWT_SECRET,
+      TOOLBRIDGE_TENANT_ID: 'shutdown-tenant',
+      TOOLBRIDGE_HOST: '127.0.0.1',
+      TOOLBRIDGE_PORT: '0',
+      TOOLBRIDGE_SHUTDOWN_TIMEOUT_SECONDS: shutdownSeconds,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  onCleanup(async () => {
+    if (child.exitCode === null) {
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+    }
+  });
+  const lines: string[] = [];
+  child.stdout.setEncoding('utf8');
+  const url = await new Promise<string>((done, fail) => {
+    child.stdout.on('data', (chunk: string) => {
+      lines.push(...chunk.split('\n').filter((line) => line !== ''));
+      const listening = lines
+        .map((line) => /"url":"(http:[^"]+)\/mcp"/.exec(line)?.[1])
+        .find(Boolean);
+      if (listening !== undefined) done(listening);
+    });
+    child.once('exit', () => {
+      fail(new Error(`gateway exited early: ${lines.join('\n')}`));
+    });
+  });
+  return { child, url, lines };
+}
+
+async function clients(url: string) {
+  const headers = { authorization: `Bearer ${await stackToken({ sub: 'drain-user' })}` };
+  const http = new Client({ name: 'drain-http', version: '1.0.0' });
+  await http.connect(
+    new StreamableHTTPClientTransport(new URL(`${url}/mcp`), { requestInit: { headers } }),
+  );
+  return { http, headers };
+}
+
+/**
+ * A raw legacy SSE session: resolves `ended` when the server finishes the stream (a clean end, not
+ * an error), and `post` sends a JSON-RPC message to the session's endpoint.
+ */
+async function rawSse(url: string, headers: Record<string, string>) {
+  const response = await fetch(`${url}/sse`, { headers });
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = '';
+  while (!buffered.includes('\n\n')) buffered += (await reader.read()).value ?? '';
+  const endpoint = /data: (\S+)/.exec(buffered)?.[1] ?? '';
+  const ended = (async () => {
+    for (;;) {
+      const { done } = await reader.read();
+      if (done) return 'clean end';
+    }
+  })();
+  const post = (message: unknown) =>
+    fetch(`${url}${endpoint}`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify(message),
+    });
+  return { ended, post };
+}
+
+describe('graceful shutdown on SIGTERM', () => {
+  it('finishes the in-flight call, closes SSE streams, and exits 0', async () => {
+    const { child, url, lines } = await startGateway(await slowBackend(), '7');
+    const { http, headers } = await clients(url);
+    const sse = await rawSse(url, headers);
+    const initialize = {
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: {
+        protocolVersion: '2025-06-18',
+        capabilities: {},
+        clientInfo: { name: 'raw-sse', version: '1' },
+      },
+    };
+    expect((await sse.post(initialize)).status).toBe(202);
+
+    const started = Date.now();
+    const inFlight = http.callTool({ name: 'list_notes', arguments: {} });
+    await sleep(300);
+    child.kill('SIGTERM');
+
+    const result = await inFlight;
+    expect(result.isError).toBe(false);
+    expect(result.structuredContent).toEqual({ items: [], nextCursor: null });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(SLOW_MS);
+
+    expect(await sse.ended).toBe('clean end');
+    await once(child, 'exit');
+    expect(child.exitCode).toBe(0);
+    const messages = lines.map((line) => /"msg":"([^"]*)"/.exec(line)?.[1]);
+    expect(messages).toContain('shutting down: draining in-flight calls');
+    expect(messages).toContain('stopped');
+    expect(messages).not.toContain(
+      'shutdown timeout reached with tool calls still running; they were cut',
+    );
+    await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+  });
+
+  it('cuts calls still running when the timeout is reached, and says so', async () => {
+    const { child, url, lines } = await startGateway(await slowBackend(), '0');
+    const { http } = await clients(url);
+    const inFlight = http.callTool({ name: 'list_notes', arguments: {} }).then(
+      (result) => result.isError === true,
+      () => true,
+    );
+    await sleep(300);
+    child.kill('SIGTERM');
+    expect(await inFlight).toBe(true);
+    await once(child, 'exit');
+    expect(child.exitCode).toBe(0);
+    expect(lines.join('\n')).toContain(
+      'shutdown timeout reached with tool calls still running; they were cut',
+    );
+  });
+});
