@@ -78,7 +78,7 @@ const EnvSchema = z.object({
  * Rules that tie variables together, judged on which variables are present so they are reported
  * together with any malformed value (zod skips object refinements once a field has failed).
  */
-function crossProblems(values: Readonly<Record<string, string>>, transport: Transport): string[] {
+function crossProblems(values: Readonly<Record<string, string>>, mode: ConfigMode): string[] {
   const has = (name: string) => values[name] !== undefined;
   const problems: string[] = [];
   const remote = has('TOOLBRIDGE_GO_API_BASE_URL');
@@ -87,7 +87,7 @@ function crossProblems(values: Readonly<Record<string, string>>, transport: Tran
       "TOOLBRIDGE_TENANT_HEADER_SECRET is required with TOOLBRIDGE_GO_API_BASE_URL: the HMAC secret shared with the Go API's TENANT_HEADER_SECRET",
     );
   }
-  if (transport === 'stdio') {
+  if (mode === 'stdio') {
     // No client tokens on stdio: the backend identity is the shared token.
     if (!has('TOOLBRIDGE_JWT_TOKEN')) {
       problems.push(
@@ -97,7 +97,14 @@ function crossProblems(values: Readonly<Record<string, string>>, transport: Tran
     return problems;
   }
   const authOff = values['TOOLBRIDGE_AUTH']?.trim().toLowerCase() === 'none';
-  if (remote && !authOff && !has('TOOLBRIDGE_JWT_SECRET') && !has('TOOLBRIDGE_JWT_JWKS_URL')) {
+  const verifies = mode === 'http';
+  if (
+    verifies &&
+    remote &&
+    !authOff &&
+    !has('TOOLBRIDGE_JWT_SECRET') &&
+    !has('TOOLBRIDGE_JWT_JWKS_URL')
+  ) {
     problems.push(
       'TOOLBRIDGE_JWT_SECRET or TOOLBRIDGE_JWT_JWKS_URL is required to verify client tokens (TOOLBRIDGE_AUTH=none turns verification off on purpose)',
     );
@@ -191,20 +198,20 @@ function warningsFor(config: z.output<typeof Config>, unknown: readonly string[]
 }
 
 /** Parses the configuration or throws one `CONFIG_INVALID` error naming every bad variable. */
-/** How the gateway will serve MCP: the rules differ (stdio has no client tokens). */
-export type Transport = 'http' | 'stdio';
+/**
+ * What the configuration is loaded for; the rules differ: stdio has no client tokens, and the
+ * `doctor`/`sign` commands verify no client tokens either.
+ */
+export type ConfigMode = 'http' | 'stdio' | 'cli';
 
-export function loadConfig(
-  sources: ConfigSources,
-  transport: Transport = 'http',
-): Readonly<Config> {
+export function loadConfig(sources: ConfigSources, mode: ConfigMode = 'http'): Readonly<Config> {
   const { values, unknown } = collect(sources);
   const parsed = Config.safeParse(values);
   const problems = [
     ...(parsed.success
       ? []
       : parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`)),
-    ...crossProblems(values, transport),
+    ...crossProblems(values, mode),
   ];
   if (!parsed.success || problems.length > 0) {
     const hints = unknown.length > 0 ? [`  (not recognised: ${unknown.join(', ')})`] : [];
@@ -238,10 +245,10 @@ export function readDotenv(cwd: string): string | undefined {
 
 /** The composition root's entry: the process environment plus `./.env`. */
 export function loadConfigFromProcess(
-  transport: Transport = 'http',
+  mode: ConfigMode = 'http',
   cwd: string = process.cwd(),
 ): Readonly<Config> {
-  return loadConfig({ env: process.env, dotenv: readDotenv(cwd) }, transport);
+  return loadConfig({ env: process.env, dotenv: readDotenv(cwd) }, mode);
 }
 
 /** What may be shown about a configuration: everything but the secrets' values. */

@@ -53,6 +53,7 @@ describe('loadConfig: defaults and meanings of the Python variables', () => {
       toolTimeoutMs: 15_000,
       sessionIdleSeconds: 1800,
       maxSessions: 10_000,
+      shutdownTimeoutSeconds: 7,
       warnings: [],
     });
   });
@@ -85,6 +86,7 @@ describe('loadConfig: defaults and meanings of the Python variables', () => {
         TOOLBRIDGE_TOOL_TIMEOUT_MS: '5000',
         TOOLBRIDGE_SESSION_IDLE_SECONDS: '600',
         TOOLBRIDGE_MAX_SESSIONS: '500',
+        TOOLBRIDGE_SHUTDOWN_TIMEOUT_SECONDS: '20',
       },
     });
     expect(config).toMatchObject({
@@ -107,6 +109,7 @@ describe('loadConfig: defaults and meanings of the Python variables', () => {
       toolTimeoutMs: 5000,
       sessionIdleSeconds: 600,
       maxSessions: 500,
+      shutdownTimeoutSeconds: 20,
     });
   });
 
@@ -213,6 +216,11 @@ describe('loadConfig: one error naming every bad variable, never a value', () =>
     expect(config.jwtToken).toBe('a.b.c');
   });
 
+  it('for the doctor and sign commands needs no client-token verifier', () => {
+    const cli = { ...REMOTE, TOOLBRIDGE_JWT_SECRET: undefined };
+    expect(loadConfig({ env: cli }, 'cli').goApiBaseUrl).toBe('https://toolbridgeapi.example.com');
+  });
+
   it('needs an issuer and an audience with a JWKS', () => {
     const error = configError({
       ...REMOTE,
@@ -273,6 +281,7 @@ describe('loadConfig: one error naming every bad variable, never a value', () =>
     ['TOOLBRIDGE_TOOL_TIMEOUT_MS', '99', 'milliseconds from 100 to 600000'],
     ['TOOLBRIDGE_SESSION_IDLE_SECONDS', '9', 'a whole number of seconds from 10 to 86400'],
     ['TOOLBRIDGE_MAX_SESSIONS', '-5', 'an integer from 1 to 1000000'],
+    ['TOOLBRIDGE_SHUTDOWN_TIMEOUT_SECONDS', '3601', 'a whole number of seconds from 0 to 3600'],
   ];
 
   it.each(malformed)('%s = %j → "%s"', (name, value, expected) => {

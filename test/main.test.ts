@@ -67,7 +67,10 @@ describe('toolbridge-mcp start-up', () => {
       .split('\n')
       .filter((line) => line.startsWith('{'));
     expect(lines.map((line): unknown => JSON.parse(line))).toContainEqual(
-      expect.objectContaining({ msg: 'shutting down', signal: 'SIGTERM' }),
+      expect.objectContaining({
+        msg: 'shutting down: draining in-flight calls',
+        signal: 'SIGTERM',
+      }),
     );
   });
 

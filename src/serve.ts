@@ -1,0 +1,125 @@
+import { serveStdio } from '@modelcontextprotocol/server/stdio';
+import { claimOf, subjectOf } from './auth/identity.ts';
+import type { Config } from './config.ts';
+import { devToken, startDevBackend, type DevBackend } from './dev-backend.ts';
+import { AppError } from './errors.ts';
+import { createGateway, startGateway, type GatewaySettings } from './gateway.ts';
+import type { Logger } from './log.ts';
+
+/**
+ * Serving MCP from a loaded configuration: over HTTP (with the embedded ToolBridge API when no Go
+ * API is configured) or over stdio. Resolves once a signal asked it to stop and it has drained.
+ */
+
+const DEV_TENANT = 'dev-tenant';
+const DEV_SUBJECT = 'dev-user';
+
+function settingsFrom(config: Config, dev: DevBackend | undefined): GatewaySettings {
+  const jwtSecret =
+    config.auth.jwtSecret ?? (config.auth.jwksUrl === undefined ? dev?.jwtSecret : undefined);
+  return {
+    goApiBaseUrl: dev?.backend.url ?? config.goApiBaseUrl ?? '',
+    tenantHeaderSecret: dev?.tenantHeaderSecret ?? config.tenantHeaderSecret ?? '',
+    auth: { ...config.auth, jwtSecret },
+    pinnedTenant: config.tenantId ?? (dev === undefined ? undefined : DEV_TENANT),
+    sharedToken: config.jwtToken,
+    host: config.host,
+    port: config.port,
+    allowedOrigins: config.allowedOrigins,
+    publicBaseUrl: config.publicBaseUrl,
+    toolTimeoutMs: config.toolTimeoutMs,
+    sessionIdleSeconds: config.sessionIdleSeconds,
+    maxSessions: config.maxSessions,
+    warnings: config.warnings,
+  };
+}
+
+async function serveHttp(settings: GatewaySettings, dev: DevBackend | undefined, log: Logger) {
+  const gateway = await startGateway(settings, log);
+  log.info({ url: `${gateway.url}/mcp` }, 'MCP gateway listening');
+  if (dev !== undefined) {
+    const token = await devToken(dev.jwtSecret, {
+      sub: DEV_SUBJECT,
+      tenant_id: settings.pinnedTenant ?? DEV_TENANT,
+    });
+    process.stdout.write(
+      [
+        '',
+        `ToolBridge MCP gateway (embedded ToolBridge API at ${dev.backend.url})`,
+        `  Streamable HTTP: ${gateway.url}/mcp`,
+        `  Legacy SSE:      ${gateway.url}/sse`,
+        `  Dev bearer token (sub=${DEV_SUBJECT}, 24 h), for MCP Inspector's Authorization header:`,
+        `  Bearer ${token}`,
+        '',
+      ].join('\n'),
+    );
+  }
+  return gateway;
+}
+
+/**
+ * stdio has no HTTP edge and no client token: every call acts as TOOLBRIDGE_JWT_TOKEN's user, for
+ * TOOLBRIDGE_TENANT_ID or else the tenant claim in that token.
+ */
+function serveOverStdio(config: Config, settings: GatewaySettings, log: Logger) {
+  const token = config.jwtToken;
+  if (token === undefined) {
+    throw new AppError(
+      'CONFIG_INVALID',
+      'invalid configuration: --stdio needs TOOLBRIDGE_JWT_TOKEN (the backend identity)',
+    );
+  }
+  const tenantId = settings.pinnedTenant ?? claimOf(token, config.auth.tenantClaim);
+  if (tenantId === undefined) {
+    throw new AppError(
+      'CONFIG_INVALID',
+      `invalid configuration: --stdio needs TOOLBRIDGE_TENANT_ID or a '${config.auth.tenantClaim}' claim in TOOLBRIDGE_JWT_TOKEN`,
+    );
+  }
+  const principal = { subject: subjectOf(token), tenantId, authorization: `Bearer ${token}` };
+  const gateway = createGateway({ ...settings, sharedToken: token }, log, principal);
+  const handle = serveStdio(() => gateway.newServer(), {
+    onerror: (error) => {
+      log.warn({ err: error }, 'stdio error');
+    },
+  });
+  return {
+    async close(timeoutMs: number) {
+      const finished = await gateway.drain.settle(timeoutMs);
+      await handle.close();
+      await gateway.close();
+      return finished;
+    },
+  };
+}
+
+export type Transport = 'http' | 'stdio';
+
+export async function serve(config: Config, transport: Transport, log: Logger): Promise<void> {
+  const dev =
+    config.goApiBaseUrl === undefined ? await startDevBackend(config.auth.jwtSecret) : undefined;
+  const settings = settingsFrom(config, dev);
+  let running: { close(timeoutMs: number): Promise<boolean> };
+  try {
+    running =
+      transport === 'stdio'
+        ? serveOverStdio(config, settings, log)
+        : await serveHttp(settings, dev, log);
+  } catch (error) {
+    await dev?.backend.close();
+    throw error;
+  }
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  // Fly's kill_timeout must stay above TOOLBRIDGE_SHUTDOWN_TIMEOUT_SECONDS (fly.staging.toml).
+  log.info(
+    { signal, timeoutSeconds: config.shutdownTimeoutSeconds },
+    'shutting down: draining in-flight calls',
+  );
+  const finished = await running.close(config.shutdownTimeoutSeconds * 1000);
+  if (!finished) log.warn('shutdown timeout reached with tool calls still running; they were cut');
+  await dev?.backend.close();
+  log.info('stopped');
+}

@@ -1,0 +1,94 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { resolve } from 'node:path';
+import { SignJWT } from 'jose';
+import { describe, expect, it } from 'vitest';
+import { startBackend } from '../../src/backend/index.ts';
+import { createTenantVerifier } from '../../src/tenant-headers/index.ts';
+import { onCleanup } from '../helpers/loopback.ts';
+
+const MAIN = resolve(import.meta.dirname, '../../src/main.ts');
+const JWT_SECRET = 'commands-jwt-secret';
+const TENANT_SECRET = 'commands-tenant-secret';
+
+/** Runs `toolbridge-mcp <args>` as a process, without blocking the event loop the backend needs. */
+async function run(args: string[], env: Record<string, string>) {
+  const child = spawn(process.execPath, [MAIN, ...args], {
+    env: { PATH: process.env['PATH'] ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  await once(child, 'exit');
+  return { code: child.exitCode, stdout, stderr };
+}
+
+async function apiEnv(tenantSecret: string) {
+  const backend = await startBackend({
+    port: 0,
+    jwtSecret: JWT_SECRET,
+    tenantHeaderSecret: TENANT_SECRET,
+  });
+  onCleanup(() => backend.close());
+  const token = await new SignJWT({ sub: 'doctor-user' })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setExpirationTime('10m')
+    .sign(new TextEncoder().encode(JWT_SECRET));
+  return {
+    env: {
+      TOOLBRIDGE_GO_API_BASE_URL: backend.url,
+      TOOLBRIDGE_TENANT_ID: 'doctor-tenant',
+      TOOLBRIDGE_TENANT_HEADER_SECRET: tenantSecret,
+      TOOLBRIDGE_JWT_TOKEN: token,
+    },
+    token,
+  };
+}
+
+describe('toolbridge-mcp doctor', () => {
+  it('passes against the API with the right tenant secret, exit 0', async () => {
+    const { env, token } = await apiEnv(TENANT_SECRET);
+    const { code, stdout } = await run(['doctor'], env);
+    expect(stdout).toContain('doctor: all checks passed');
+    expect(code).toBe(0);
+    expect(stdout).not.toContain(token);
+    expect(stdout).not.toContain(TENANT_SECRET);
+  });
+
+  it('names the mismatched secret with a wrong tenant secret, exit 1, and shows no secret', async () => {
+    const { env, token } = await apiEnv('not-the-api-tenant-secret');
+    const { code, stdout } = await run(['doctor'], env);
+    expect(code).toBe(1);
+    expect(stdout).toContain(
+      "✘ TOOLBRIDGE_TENANT_HEADER_SECRET does not match the API's TENANT_HEADER_SECRET",
+    );
+    expect(stdout).not.toContain('not-the-api-tenant-secret');
+    expect(stdout).not.toContain(token);
+  });
+});
+
+describe('toolbridge-mcp sign', () => {
+  it('prints X-TB-* headers the API accepts', async () => {
+    const { env } = await apiEnv(TENANT_SECRET);
+    const { code, stdout } = await run(['sign'], env);
+    expect(code).toBe(0);
+    const header = (name: string) => new RegExp(`^${name}: (.+)$`, 'm').exec(stdout)?.[1] ?? '';
+    const verify = createTenantVerifier({ secret: TENANT_SECRET });
+    expect(
+      verify({
+        'x-tb-tenant-id': header('X-TB-Tenant-ID'),
+        'x-tb-timestamp': header('X-TB-Timestamp'),
+        'x-tb-signature': header('X-TB-Signature'),
+      }),
+    ).toMatchObject({ ok: true, tenantId: 'doctor-tenant' });
+    expect(stdout).not.toContain(TENANT_SECRET);
+  });
+
+  it('refuses an unknown command with usage and exit 64', async () => {
+    const { code, stderr } = await run(['cure'], {});
+    expect(code).toBe(64);
+    expect(stderr).toContain('unknown command "cure"');
+  });
+});
