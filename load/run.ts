@@ -1,0 +1,401 @@
+#!/usr/bin/env node
+/**
+ * `node load/run.ts smoke|ramp [k6 run options…]`: a k6 load run against a gateway of this
+ * checkout. Finds k6 (PATH, then `go env GOBIN`/`GOPATH`/bin; else builds it with
+ * `go install go.k6.io/k6@v1.8.1`), starts the embedded ToolBridge API (load/backend.ts) and the
+ * gateway (src/main.ts) as child processes on free loopback ports with secrets made for this run,
+ * waits until the gateway answers, runs load/k6/<profile>.js, stops both children (SIGTERM, then
+ * wait) and exits with k6's exit code: 0 when every threshold held, 99 when one was crossed.
+ * Options after the profile go to `k6 run` as they are (e.g. `-e RAMP_PEAK=300`).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+const K6_MODULE = 'go.k6.io/k6@v1.8.1';
+const PROFILES = ['smoke', 'ramp'] as const;
+type Profile = (typeof PROFILES)[number];
+const TENANT_ID = 'load';
+const EX_USAGE = 64;
+const EX_UNAVAILABLE = 69;
+const EX_SOFTWARE = 70;
+const STARTUP_TIMEOUT_MS = 30_000;
+const STOP_TIMEOUT_MS = 10_000;
+
+const LOAD_DIR = dirname(fileURLToPath(import.meta.url));
+const ROOT = dirname(LOAD_DIR);
+
+const USAGE = `Usage: node load/run.ts <${PROFILES.join('|')}> [k6 run options…]
+
+  smoke   ~15 s, 4 VUs: every data tool, then the mix; for CI
+  ramp    ramping-arrival-rate up to RAMP_PEAK tool calls/s (default 500); a benchmark
+
+Options after the profile go to \`k6 run\`, e.g. -e RAMP_PEAK=300 -e RAMP_HOLD=2m.
+`;
+
+const hasExited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
+
+/**
+ * Ctrl-C or SIGTERM: k6 (if running) is told and ends its test with a summary; start-up is
+ * abandoned; either way the children are stopped before the runner exits. The children run in
+ * their own process groups, so a terminal's Ctrl-C reaches them only through this runner.
+ */
+const interruption: { signal: NodeJS.Signals | undefined; k6: ChildProcess | undefined } = {
+  signal: undefined,
+  k6: undefined,
+};
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    interruption.signal = signal;
+    const k6 = interruption.k6;
+    if (k6 !== undefined && !hasExited(k6)) k6.kill(signal);
+  });
+}
+
+const say = (text: string) => process.stdout.write(`load: ${text}\n`);
+
+class RunError extends Error {
+  readonly exitCode: number;
+  constructor(message: string, exitCode: number) {
+    super(message);
+    this.exitCode = exitCode;
+  }
+}
+
+// --- k6 ----------------------------------------------------------------------------------
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function onPath(command: string): string | undefined {
+  for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
+    if (dir !== '' && isExecutable(join(dir, command))) return join(dir, command);
+  }
+  return undefined;
+}
+
+/** Where `go install` puts binaries: GOBIN, else the first GOPATH entry's bin. */
+function goBinDir(go: string): string | undefined {
+  const result = spawnSync(go, ['env', 'GOBIN', 'GOPATH'], { encoding: 'utf8' });
+  if (result.status !== 0) return undefined;
+  const [gobin = '', gopath = ''] = result.stdout.split('\n');
+  if (gobin.trim() !== '') return gobin.trim();
+  const first = gopath.trim().split(delimiter)[0];
+  return first === undefined || first === '' ? undefined : join(first, 'bin');
+}
+
+async function findOrBuildK6(): Promise<string> {
+  const found = onPath('k6');
+  if (found !== undefined) return found;
+  const go = onPath('go');
+  const binDir = go === undefined ? undefined : goBinDir(go);
+  if (binDir !== undefined && isExecutable(join(binDir, 'k6'))) return join(binDir, 'k6');
+  if (go === undefined || binDir === undefined) {
+    throw new RunError(
+      'k6 is not on PATH and Go is not installed to build it (go install go.k6.io/k6@v1.8.1)',
+      EX_UNAVAILABLE,
+    );
+  }
+  say(`k6 not found: building it with \`go install ${K6_MODULE}\` (about 2 min the first time)…`);
+  const started = Date.now();
+  const build = spawn(go, ['install', K6_MODULE], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const code = await new Promise<number | null>((resolve) => {
+    build.once('exit', resolve);
+  });
+  if (code !== 0 || !isExecutable(join(binDir, 'k6'))) {
+    throw new RunError(`go install ${K6_MODULE} failed (exit ${String(code)})`, EX_UNAVAILABLE);
+  }
+  say(`built ${join(binDir, 'k6')} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return join(binDir, 'k6');
+}
+
+// --- child processes -------------------------------------------------------------------------
+
+interface Child {
+  readonly label: string;
+  readonly process: ChildProcess;
+  /** Everything it wrote, stdout and stderr, line by line. */
+  readonly lines: string[];
+  readonly exited: Promise<unknown>;
+}
+
+function spawnNode(label: string, script: string, env: Record<string, string>, cwd: string): Child {
+  const child = spawn(process.execPath, [script], {
+    cwd,
+    env: { PATH: process.env['PATH'] ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  const lines: string[] = [];
+  for (const stream of [child.stdout, child.stderr]) {
+    let partial = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      const parts = (partial + chunk).split('\n');
+      partial = parts.pop() ?? '';
+      lines.push(...parts);
+    });
+  }
+  return { label, process: child, lines, exited: once(child, 'exit') };
+}
+
+async function stop(child: Child): Promise<void> {
+  if (hasExited(child.process)) return;
+  child.process.kill('SIGTERM');
+  const timer = setTimeout(() => child.process.kill('SIGKILL'), STOP_TIMEOUT_MS);
+  await child.exited;
+  clearTimeout(timer);
+}
+
+function failedToStart(child: Child, what: string): RunError {
+  return new RunError(`${child.label} ${what}:\n${child.lines.slice(-30).join('\n')}`, EX_SOFTWARE);
+}
+
+/** Polls until `probe` returns a value, the child exits, or the time is up. */
+async function waitFor<T>(child: Child, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (interruption.signal !== undefined) {
+      throw new RunError(
+        `interrupted (${interruption.signal})`,
+        signalExitCode(interruption.signal),
+      );
+    }
+    if (hasExited(child.process)) throw failedToStart(child, 'exited during start-up');
+    const value = await probe();
+    if (value !== undefined) return value;
+    await sleep(100);
+  }
+  throw failedToStart(child, `did not come up within ${STARTUP_TIMEOUT_MS / 1000} s`);
+}
+
+const BackendLine = z.object({ url: z.string() });
+
+function backendUrl(child: Child): string | undefined {
+  for (const line of child.lines) {
+    try {
+      const parsed = BackendLine.safeParse(JSON.parse(line));
+      if (parsed.success) return parsed.data.url;
+    } catch {
+      // Not the JSON line.
+    }
+  }
+  return undefined;
+}
+
+/** True once the gateway answers HTTP at all (an unauthenticated GET /mcp is refused: fine). */
+async function answers(url: string): Promise<true | undefined> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+    await response.body?.cancel();
+    return true;
+  } catch {
+    return undefined;
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('not a TCP server');
+  await new Promise<void>((resolve) => {
+    server.close(() => {
+      resolve();
+    });
+  });
+  return address.port;
+}
+
+// --- summary -----------------------------------------------------------------------------
+
+/** The fields read; others (counts, `thresholds`, …) are dropped by the parse. */
+const Metric = z.object({
+  rate: z.number().optional(),
+  value: z.number().optional(),
+  'p(95)': z.number().optional(),
+  'p(99)': z.number().optional(),
+});
+const Summary = z.object({
+  metrics: z.object({
+    http_reqs: Metric,
+    http_req_duration: Metric,
+    mcp_tool_calls: Metric.optional(),
+    mcp_errors: Metric.optional(),
+  }),
+});
+
+/** One line from k6's --summary-export: the numbers a benchmark table wants. */
+function digest(file: string): string | undefined {
+  let parsed;
+  try {
+    parsed = Summary.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  } catch {
+    return undefined;
+  }
+  if (!parsed.success) return undefined;
+  const { http_reqs, http_req_duration, mcp_tool_calls, mcp_errors } = parsed.data.metrics;
+  const fixed = (value: number | undefined, digits: number) =>
+    value === undefined ? '?' : value.toFixed(digits);
+  const errorRate = mcp_errors?.value;
+  return [
+    `${fixed(http_reqs.rate, 1)} HTTP req/s`,
+    `${fixed(mcp_tool_calls?.rate, 1)} tool calls/s`,
+    `p95 ${fixed(http_req_duration['p(95)'], 2)} ms`,
+    `p99 ${fixed(http_req_duration['p(99)'], 2)} ms`,
+    `errors ${fixed(errorRate === undefined ? undefined : errorRate * 100, 2)} %`,
+  ].join(', ');
+}
+
+// --- main --------------------------------------------------------------------------------
+
+function isProfile(value: string | undefined): value is Profile {
+  return PROFILES.some((profile) => profile === value);
+}
+
+async function runK6(
+  k6: string,
+  profile: Profile,
+  extra: readonly string[],
+  env: Record<string, string>,
+  summaryFile: string,
+): Promise<number> {
+  const args = [
+    'run',
+    ...(process.stdout.isTTY ? [] : ['--quiet', '--no-color']),
+    '--summary-export',
+    summaryFile,
+    ...extra,
+    join(LOAD_DIR, 'k6', `${profile}.js`),
+  ];
+  // Its own process group too: a terminal's Ctrl-C reaches k6 once, through the handler above.
+  const child = spawn(k6, args, { stdio: ['ignore', 'inherit', 'inherit'], env, detached: true });
+  interruption.k6 = child;
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
+    child.once('exit', (...result) => {
+      resolve(result);
+    });
+  });
+  interruption.k6 = undefined;
+  if (typeof code === 'number') return code;
+  return signalExitCode(signal ?? 'SIGTERM');
+}
+
+function signalExitCode(signal: NodeJS.Signals): number {
+  return signal === 'SIGINT' ? 130 : 143;
+}
+
+async function main(): Promise<number> {
+  const [profile, ...extra] = process.argv.slice(2);
+  if (profile === '--help' || profile === '-h') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (!isProfile(profile)) {
+    process.stderr.write(USAGE);
+    return EX_USAGE;
+  }
+
+  const k6 = await findOrBuildK6();
+  const version = spawnSync(k6, ['version'], { encoding: 'utf8' }).stdout.trim();
+  say(`using ${k6} (${version})`);
+
+  const jwtSecret = randomBytes(32).toString('base64url');
+  const tenantSecret = randomBytes(32).toString('base64url');
+  const workDir = mkdtempSync(join(tmpdir(), 'toolbridge-load-'));
+  const children: Child[] = [];
+  try {
+    // A directory of its own as cwd, so no developer's ./.env reaches the gateway.
+    const backend = spawnNode(
+      'embedded API',
+      join(LOAD_DIR, 'backend.ts'),
+      {
+        LOAD_JWT_SECRET: jwtSecret,
+        LOAD_TENANT_SECRET: tenantSecret,
+        LOAD_GO_RATE_LIMIT: process.env['LOAD_GO_RATE_LIMIT'] ?? '',
+      },
+      workDir,
+    );
+    children.push(backend);
+    const apiUrl = await waitFor(backend, () => Promise.resolve(backendUrl(backend)));
+
+    const port = await freePort();
+    const gateway = spawnNode(
+      'gateway',
+      join(ROOT, 'src', 'main.ts'),
+      {
+        TOOLBRIDGE_GO_API_BASE_URL: apiUrl,
+        TOOLBRIDGE_TENANT_HEADER_SECRET: tenantSecret,
+        TOOLBRIDGE_JWT_SECRET: jwtSecret,
+        TOOLBRIDGE_TENANT_ID: TENANT_ID,
+        TOOLBRIDGE_HOST: '127.0.0.1',
+        TOOLBRIDGE_PORT: String(port),
+        TOOLBRIDGE_LOG_LEVEL: process.env['TOOLBRIDGE_LOG_LEVEL'] ?? 'warn',
+      },
+      workDir,
+    );
+    children.push(gateway);
+    const mcpUrl = `http://127.0.0.1:${port}/mcp`;
+    await waitFor(gateway, () => answers(mcpUrl));
+    say(`gateway ${mcpUrl} in front of the embedded API ${apiUrl}; running k6 profile ${profile}`);
+
+    const summaryFile = join(workDir, 'summary.json');
+    const code = await runK6(
+      k6,
+      profile,
+      extra,
+      {
+        ...process.env,
+        MCP_URL: mcpUrl,
+        JWT_SECRET: jwtSecret,
+        TENANT_ID,
+        RUN_ID: `load-${profile}`,
+      },
+      summaryFile,
+    );
+
+    for (const child of children) {
+      if (hasExited(child.process)) say(`${child.label} exited during the run`);
+      const logged = child.lines.filter((line) => line.trim() !== '' && !line.startsWith('{"url"'));
+      if (logged.length > 0) {
+        say(`${child.label} wrote ${logged.length} line(s); the last ones:`);
+        process.stdout.write(`${logged.slice(-10).join('\n')}\n`);
+      }
+    }
+    const line = digest(summaryFile);
+    if (line !== undefined) say(`${profile}: ${line}`);
+    say(
+      code === 0
+        ? 'thresholds held'
+        : code === 99
+          ? 'thresholds crossed (k6 exit 99)'
+          : `k6 exited ${code}`,
+    );
+    return code;
+  } finally {
+    // Gateway first, so it drains before its backend goes away.
+    for (const child of children.reverse()) await stop(child);
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+try {
+  process.exitCode = await main();
+} catch (error) {
+  process.stderr.write(`load: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = error instanceof RunError ? error.exitCode : EX_SOFTWARE;
+}
