@@ -92,9 +92,10 @@ function options() {
 // Processes
 
 async function startBackendProcess(jwtSecret: string, tenantSecret: string) {
-  const child = spawnNode('backend', [resolve(ROOT, 'bench/lib/backend.ts')], {
-    BENCH_JWT_SECRET: jwtSecret,
-    BENCH_TENANT_SECRET: tenantSecret,
+  // The same child as the k6 runner's: the embedded API with its per-user rate limit lifted.
+  const child = spawnNode('backend', [resolve(ROOT, 'load/backend.ts')], {
+    LOAD_JWT_SECRET: jwtSecret,
+    LOAD_TENANT_SECRET: tenantSecret,
   });
   const line = await child.waitForLine((text) => text.startsWith('{"url"'), 15_000);
   const { url } = z.object({ url: z.string() }).parse(JSON.parse(line));

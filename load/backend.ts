@@ -1,7 +1,7 @@
 /**
- * Child process for load/run.ts: the embedded ToolBridge API on an ephemeral loopback port, with
+ * Child process for load/run.ts and bench/gateway.ts: the embedded ToolBridge API on an ephemeral loopback port, with
  * secrets from LOAD_JWT_SECRET / LOAD_TENANT_SECRET. Its per-user rate limit (Go's 600/min, burst
- * 120) is lifted unless LOAD_GO_RATE_LIMIT=1: a load run measures the gateway, and one k6 VU
+ * 120) is lifted unless LOAD_GO_RATE_LIMIT=1: load runs and benchmarks measure the gateway, and one VU
  * (one user) calling without think time would otherwise be capped at 10 calls/s.
  * Prints one JSON line `{"url": …}` once listening; stops on SIGTERM/SIGINT.
  */
