@@ -108,12 +108,9 @@ export function createGateway(
   });
   return {
     app,
-    tools,
     newServer,
-    identityFor,
     sessions,
     drain,
-    metrics,
     /**
      * Waits up to `timeoutMs` for running tool calls, then ends the sessions (SSE streams close
      * cleanly) and the upstream pool. Resolves whether every call finished in time.
