@@ -3,12 +3,12 @@
  * that opened it, evicted after an idle period or, beyond the cap, least recently used first.
  */
 
-import type { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
+import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/server';
 import type { SseTransport } from './sse.ts';
 
 /** A session and the transport serving it; closing the transport ends its protocol instance. */
 export type SessionEntry = { readonly id: string; readonly owner: string } & (
-  | { readonly kind: 'streamable'; readonly transport: NodeStreamableHTTPServerTransport }
+  | { readonly kind: 'streamable'; readonly transport: WebStandardStreamableHTTPServerTransport }
   | { readonly kind: 'sse'; readonly transport: SseTransport }
 );
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { NodeStreamableHTTPServerTransport, toNodeHandler } from '@modelcontextprotocol/node';
 import {
+  WebStandardStreamableHTTPServerTransport,
   classifyInboundRequest,
   createMcpHandler,
   type AuthInfo,
@@ -11,6 +11,7 @@ import type { Logger } from '../log.ts';
 import type { NewServer } from './server.ts';
 import { principalKey, principalOf } from './principal.ts';
 import type { SessionRegistry } from './sessions.ts';
+import { clientGone, sendWebResponse, toWebRequest } from './web-bridge.ts';
 
 /**
  * Streamable HTTP at /mcp for both protocol eras. 2026-07-28 requests (the per-request envelope)
@@ -27,6 +28,11 @@ export interface StreamableOptions {
 }
 
 type AuthedRequest = Request & { auth?: AuthInfo };
+/** What the SDK's web-standard entries take beside the Request. */
+interface EntryOptions {
+  authInfo?: AuthInfo;
+  parsedBody?: unknown;
+}
 
 const rpcError = (res: Response, status: number, code: number, message: string) => {
   res.status(status).json({ jsonrpc: '2.0', error: { code, message }, id: null });
@@ -59,10 +65,30 @@ export function createStreamableHandler({
     onerror,
     maxRequestBodySize: maxBodyBytes,
   });
-  const serveModern = toNodeHandler(modern, { onerror, maxRequestBodySize: maxBodyBytes });
+
+  /** Hands the request to a web-standard entry and writes its answer (see web-bridge.ts). */
+  async function bridge(
+    req: AuthedRequest,
+    res: Response,
+    handle: (request: globalThis.Request, options: EntryOptions) => Promise<globalThis.Response>,
+  ): Promise<void> {
+    const signal = clientGone(res);
+    const options: EntryOptions = {};
+    if (req.auth !== undefined) options.authInfo = req.auth;
+    if (req.body !== undefined) options.parsedBody = req.body;
+    let response: globalThis.Response;
+    try {
+      response = await handle(toWebRequest(req, signal), options);
+    } catch (error) {
+      onerror(error instanceof Error ? error : new Error(String(error)));
+      rpcError(res, 500, -32603, 'Internal server error');
+      return;
+    }
+    await sendWebResponse(res, response, signal);
+  }
 
   async function openSession(req: AuthedRequest, res: Response, owner: string): Promise<void> {
-    const transport = new NodeStreamableHTTPServerTransport({
+    const transport = new WebStandardStreamableHTTPServerTransport({
       // 122 random bits from the CSPRNG: session ids cannot be guessed.
       sessionIdGenerator: () => randomUUID(),
       enableJsonResponse: true,
@@ -78,7 +104,7 @@ export function createStreamableHandler({
       if (transport.sessionId !== undefined) sessions.forget(transport.sessionId);
     };
     await newServer().connect(transport);
-    await transport.handleRequest(req, res, req.body);
+    await bridge(req, res, (request, options) => transport.handleRequest(request, options));
   }
 
   return async (req: AuthedRequest, res: Response): Promise<void> => {
@@ -87,14 +113,19 @@ export function createStreamableHandler({
     const sessionId = req.get('mcp-session-id');
     if (sessionId !== undefined && sessionId !== '') {
       const entry = sessions.use(sessionId, owner);
-      if (entry?.kind === 'streamable') return entry.transport.handleRequest(req, res, req.body);
+      if (entry?.kind === 'streamable') {
+        const { transport } = entry;
+        return bridge(req, res, (request, options) => transport.handleRequest(request, options));
+      }
       rpcError(res, 404, -32001, 'Session not found');
       return;
     }
     // The SDK's own body-primary classifier, on the parsed body: no web Request built to route.
     const route = classifyInboundRequest(inbound(req));
     // Modern traffic and the entry's own rejections both belong to the modern leg.
-    if (route.kind !== 'legacy') return serveModern(req, res, req.body);
+    if (route.kind !== 'legacy') {
+      return bridge(req, res, (request, options) => modern.fetch(request, options));
+    }
     if (route.reason === 'initialize') return openSession(req, res, owner);
     rpcError(res, 400, -32000, 'Bad Request: no valid Mcp-Session-Id; send initialize first');
   };
