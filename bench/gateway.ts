@@ -25,12 +25,13 @@ import { createTenantSigner } from '../src/tenant-headers/index.ts';
 import {
   closedLoop,
   openLoop,
+  percentiles,
   type ClosedLoopResult,
   type OpenLoopResult,
   type Send,
 } from './lib/load.ts';
 import { callInSession, callStateless, openSession, type McpSession } from './lib/mcp.ts';
-import { MEMORY_PREFIX } from './lib/memory-probe.ts';
+import { GC_PREFIX, MEMORY_PREFIX } from './lib/memory-probe.ts';
 import { cpuMs, freePort, rssKiB, sampleRss, spawnNode, type Child } from './lib/processes.ts';
 
 const TARGETS = { callsPerSecond: 2_500, addedP50Ms: 0.5, addedP99Ms: 2, sessionKB: 50 };
@@ -152,6 +153,14 @@ async function startGatewayProcess(
 }
 
 const MemoryReport = z.object({ rss: z.number(), heapUsed: z.number(), external: z.number() });
+const GcReport = z.object({ minor: z.array(z.number()), major: z.array(z.number()) });
+
+/** The gateway's GC pauses (ms) since the previous call; collects nothing. */
+async function probeGc(child: Child) {
+  const line = child.waitForLine((text) => text.startsWith(GC_PREFIX), 10_000);
+  child.process.kill('SIGWINCH');
+  return GcReport.parse(JSON.parse((await line).slice(GC_PREFIX.length)));
+}
 
 /** Full GC in the gateway, then its process.memoryUsage(). */
 async function probeMemory(child: Child) {
@@ -280,8 +289,10 @@ async function main(): Promise<void> {
     const peak2025 = peaks.get('gateway-2025')?.result.perSecond ?? 0;
     const rate = Math.max(1, Math.floor(peak2025 / 2));
     const latencies = new Map<PathName, { result: OpenLoopResult; cpu: Cpu }>();
+    const gcPauses = new Map<PathName, z.infer<typeof GcReport>>();
     for (const name of ['direct', 'gateway-2025', 'gateway-2026'] as const) {
       progress(`latency at ${int(rate)} calls/s: ${name} (${duration} s)`);
+      await probeGc(gateway.child); // opens this phase's GC window
       const sampler = sampleRss(gateway.child.pid);
       latencies.set(
         name,
@@ -291,6 +302,7 @@ async function main(): Promise<void> {
       );
       if (name !== 'direct') rssLoadKiB = Math.max(rssLoadKiB, sampler.stop());
       else sampler.stop();
+      if (name !== 'direct') gcPauses.set(name, await probeGc(gateway.child));
     }
     await gatewayPool.close();
     await directPool.close();
@@ -423,6 +435,29 @@ async function main(): Promise<void> {
       `  added by the gateway: p50 ${ms(added2025.p50)} ms, p99 ${ms(added2025.p99)} ms (2025 session); p50 ${ms(added2026.p50)} ms, p99 ${ms(added2026.p99)} ms (2026-07-28)\n`,
     );
     out('  lag p99: how late the generator started calls against the schedule\n');
+    out(
+      '\nGateway GC pauses during those latency phases (ms; young = scavenges, old = mark-compact)\n',
+    );
+    const gcWidths = [30, 7, 9, 9, 9, 5, 9];
+    out(row(['path', 'young', 'p50', 'p99', 'max', 'old', 'old max'], gcWidths));
+    for (const [name, { minor, major }] of gcPauses) {
+      const young = percentiles(Float64Array.from(minor));
+      const old = percentiles(Float64Array.from(major));
+      out(
+        row(
+          [
+            PATHS[name],
+            int(minor.length),
+            ms(young.p50),
+            ms(young.p99),
+            ms(young.max),
+            int(major.length),
+            ms(old.max),
+          ],
+          gcWidths,
+        ),
+      );
+    }
 
     const perSessionRss = ((afterRssKiB - beforeRssKiB) * 1024) / sessions;
     const perSessionHeap = (after.heapUsed - before.heapUsed) / sessions;
