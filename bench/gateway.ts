@@ -31,6 +31,7 @@ import {
   type Send,
 } from './lib/load.ts';
 import { callInSession, callStateless, openSession, type McpSession } from './lib/mcp.ts';
+import { watchGc } from './lib/gc.ts';
 import { GC_PREFIX, MEMORY_PREFIX } from './lib/memory-probe.ts';
 import { cpuMs, freePort, rssKiB, sampleRss, spawnNode, type Child } from './lib/processes.ts';
 
@@ -153,7 +154,11 @@ async function startGatewayProcess(
 }
 
 const MemoryReport = z.object({ rss: z.number(), heapUsed: z.number(), external: z.number() });
-const GcReport = z.object({ minor: z.array(z.number()), major: z.array(z.number()) });
+const GcReport = z.object({
+  minor: z.array(z.number()),
+  major: z.array(z.number()),
+  loop: z.object({ p50: z.number(), p99: z.number(), max: z.number() }),
+});
 
 /** The gateway's GC pauses (ms) since the previous call; collects nothing. */
 async function probeGc(child: Child) {
@@ -290,9 +295,13 @@ async function main(): Promise<void> {
     const rate = Math.max(1, Math.floor(peak2025 / 2));
     const latencies = new Map<PathName, { result: OpenLoopResult; cpu: Cpu }>();
     const gcPauses = new Map<PathName, z.infer<typeof GcReport>>();
+    // The generator's own pauses delay the answers it times, on every path alike.
+    const generatorGc = watchGc();
+    const generatorGcMax = new Map<PathName, number>();
     for (const name of ['direct', 'gateway-2025', 'gateway-2026'] as const) {
       progress(`latency at ${int(rate)} calls/s: ${name} (${duration} s)`);
       await probeGc(gateway.child); // opens this phase's GC window
+      generatorGc.take();
       const sampler = sampleRss(gateway.child.pid);
       latencies.set(
         name,
@@ -302,6 +311,8 @@ async function main(): Promise<void> {
       );
       if (name !== 'direct') rssLoadKiB = Math.max(rssLoadKiB, sampler.stop());
       else sampler.stop();
+      const { minor, major } = generatorGc.take();
+      generatorGcMax.set(name, Math.max(0, ...minor, ...major));
       if (name !== 'direct') gcPauses.set(name, await probeGc(gateway.child));
     }
     await gatewayPool.close();
@@ -398,11 +409,16 @@ async function main(): Promise<void> {
       `  gateway / direct: ${(peak2025 / directPeak).toFixed(2)} (2025 session), ${(peak2026 / directPeak).toFixed(2)} (2026-07-28)\n`,
     );
 
-    const latencyWidths = [30, 7, 7, 7, 7, 9, 6, 7];
+    const latencyWidths = [30, 7, 7, 7, 7, 9, 6, 7, 8];
     out(
       `\nLatency at R = ${int(rate)} calls/s, half the gateway's 2025-session peak (open loop, ${duration} s; ms from send to full answer)\n`,
     );
-    out(row(['path', 'p50', 'p90', 'p99', 'max', 'started/s', 'failed', 'lag p99'], latencyWidths));
+    out(
+      row(
+        ['path', 'p50', 'p90', 'p99', 'max', 'started/s', 'failed', 'lag p99', 'gen GC'],
+        latencyWidths,
+      ),
+    );
     for (const [name, { result }] of latencies) {
       const { latency } = result;
       out(
@@ -416,6 +432,7 @@ async function main(): Promise<void> {
             int(result.startedPerSecond),
             int(result.failed),
             ms(result.lag.p99),
+            ms(generatorGcMax.get(name) ?? Number.NaN),
           ],
           latencyWidths,
         ),
@@ -434,13 +451,16 @@ async function main(): Promise<void> {
     out(
       `  added by the gateway: p50 ${ms(added2025.p50)} ms, p99 ${ms(added2025.p99)} ms (2025 session); p50 ${ms(added2026.p50)} ms, p99 ${ms(added2026.p99)} ms (2026-07-28)\n`,
     );
-    out('  lag p99: how late the generator started calls against the schedule\n');
     out(
-      '\nGateway GC pauses during those latency phases (ms; young = scavenges, old = mark-compact)\n',
+      "  lag p99: how late the generator started calls against the schedule; gen GC: the generator's longest GC pause\n",
     );
-    const gcWidths = [30, 7, 9, 9, 9, 5, 9];
-    out(row(['path', 'young', 'p50', 'p99', 'max', 'old', 'old max'], gcWidths));
-    for (const [name, { minor, major }] of gcPauses) {
+    out(
+      '\nInside the gateway during those latency phases (ms): GC pauses (young = scavenges, old = mark-compact), event-loop delay\n',
+    );
+    const gcWidths = [30, 6, 7, 7, 7, 4, 8, 9, 9, 9];
+    const gcHeader = ['path', 'young', 'p50', 'p99', 'max', 'old', 'old max'];
+    out(row([...gcHeader, 'loop p50', 'loop p99', 'loop max'], gcWidths));
+    for (const [name, { minor, major, loop }] of gcPauses) {
       const young = percentiles(Float64Array.from(minor));
       const old = percentiles(Float64Array.from(major));
       out(
@@ -453,6 +473,9 @@ async function main(): Promise<void> {
             ms(young.max),
             int(major.length),
             ms(old.max),
+            ms(loop.p50),
+            ms(loop.p99),
+            ms(loop.max),
           ],
           gcWidths,
         ),

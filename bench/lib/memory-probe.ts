@@ -5,30 +5,15 @@
  *   heap figures without the inspector;
  * - SIGWINCH (free here: the gateway's output is a pipe, not a terminal) → `GC {minor, major}`,
  *   the pause (ms) of every young- and old-generation collection since the previous SIGWINCH,
- *   from a `gc` PerformanceObserver, forced ones left out. It collects nothing itself, so it can
- *   bracket a measured phase without disturbing it.
+ *   from a `gc` PerformanceObserver, forced ones left out, and the event-loop delay (p50, p99,
+ *   max, ms) over the same window. It collects nothing itself, so it can bracket a measured
+ *   phase without disturbing it.
  */
-import { PerformanceObserver, constants } from 'node:perf_hooks';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { watchGc } from './gc.ts';
 
 export const MEMORY_PREFIX = 'MEMORY ';
 export const GC_PREFIX = 'GC ';
-
-let minor: number[] = [];
-let major: number[] = [];
-const numberField = (value: unknown, field: string): number | undefined => {
-  if (typeof value !== 'object' || value === null || !(field in value)) return undefined;
-  const found: unknown = Reflect.get(value, field);
-  return typeof found === 'number' ? found : undefined;
-};
-new PerformanceObserver((list) => {
-  for (const entry of list.getEntries()) {
-    const flags = numberField(Reflect.get(entry, 'detail'), 'flags') ?? 0;
-    if ((flags & constants.NODE_PERFORMANCE_GC_FLAGS_FORCED) !== 0) continue;
-    if (numberField(Reflect.get(entry, 'detail'), 'kind') === constants.NODE_PERFORMANCE_GC_MINOR) {
-      minor.push(entry.duration);
-    } else major.push(entry.duration);
-  }
-}).observe({ entryTypes: ['gc'] });
 
 process.on('SIGUSR2', () => {
   // Twice: the first pass can leave garbage that only becomes collectable after finalizers run.
@@ -37,8 +22,18 @@ process.on('SIGUSR2', () => {
   process.stderr.write(`${MEMORY_PREFIX}${JSON.stringify(process.memoryUsage())}\n`);
 });
 
+const gcPauses = watchGc();
+// Event-loop delay at 1 ms resolution: tells stalls inside the gateway from delays outside it.
+const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+loopDelay.enable();
+
 process.on('SIGWINCH', () => {
-  process.stderr.write(`${GC_PREFIX}${JSON.stringify({ minor, major })}\n`);
-  minor = [];
-  major = [];
+  const ms = (ns: number) => ns / 1e6;
+  const loop = {
+    p50: ms(loopDelay.percentile(50)),
+    p99: ms(loopDelay.percentile(99)),
+    max: ms(loopDelay.max),
+  };
+  process.stderr.write(`${GC_PREFIX}${JSON.stringify({ ...gcPauses.take(), loop })}\n`);
+  loopDelay.reset();
 });
