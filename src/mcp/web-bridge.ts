@@ -5,7 +5,7 @@
  *
  * - A JSON answer leaves in one `end(body)` with a Content-Length: one socket write. The SDK's
  *   adapters stream every answer as a chunked body and its terminator; at half of peak load the
- *   2025-era path then had a p99 of 50–65 ms with GC pauses of at most 6–13 ms, and 10–23 ms
+ *   2025-era path then had a p99 of 50–65 ms with GC pauses of at most 6–13 ms, and 10–25 ms
  *   through this bridge.
  * - The web Request is built without an AbortSignal in its init: Node's Request registers such a
  *   signal in a FinalizationRegistry per request. Its `signal` property is ours instead, and
