@@ -20,6 +20,7 @@ import { z } from 'zod';
 import { createBackendHandler } from '../../src/backend/index.ts';
 import { startGateway, type GatewaySettings, type RunningGateway } from '../../src/gateway.ts';
 import { createLogger } from '../../src/log.ts';
+import { freePort } from '../../bench/lib/processes.ts';
 import { onCleanup } from '../helpers/loopback.ts';
 
 export const SESSIONS_PATH = '/v1/sync/sessions';
@@ -285,17 +286,7 @@ export async function startFront(options: FrontOptions): Promise<Front> {
 
 /** A loopback port nothing listens on (bound, then released). */
 export async function closedPortUrl(): Promise<string> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('not a TCP server');
-  await new Promise<void>((resolve) => {
-    server.close(() => {
-      resolve();
-    });
-  });
-  return `http://127.0.0.1:${address.port}`;
+  return `http://127.0.0.1:${await freePort()}`;
 }
 
 // ---------------------------------------------------------------------------------------------
