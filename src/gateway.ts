@@ -8,6 +8,7 @@ import { createDrain } from './drain.ts';
 import type { Logger } from './log.ts';
 import { createMetrics } from './metrics.ts';
 import { createServerFactory } from './mcp/server.ts';
+import { createToolCaller } from './mcp/tool-call.ts';
 import { createSessionRegistry, type SessionRegistry } from './mcp/sessions.ts';
 import { createUpstream } from './proxy/index.ts';
 import { createToolRuntime } from './tools/index.ts';
@@ -80,19 +81,14 @@ export function createGateway(
   });
   const verify = createClientVerifier({ ...settings.auth, pinnedTenant: settings.pinnedTenant });
   const identityFor = createIdentityResolver(settings.sharedToken);
-  const newServer = createServerFactory({
-    tools,
-    identityFor,
-    fallbackPrincipal,
-    logger,
-    version: VERSION,
-    drain,
-    metrics,
-  });
+  const callerDeps = { tools, identityFor, fallbackPrincipal, logger, drain, metrics };
+  const caller = createToolCaller(callerDeps);
+  const newServer = createServerFactory({ ...callerDeps, version: VERSION }, caller);
   const app = createApp({
     logger,
     verify,
     newServer,
+    caller,
     sessions,
     allowedOrigins: settings.allowedOrigins,
     publicBaseUrl: settings.publicBaseUrl,

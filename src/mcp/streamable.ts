@@ -8,7 +8,9 @@ import {
 } from '@modelcontextprotocol/server';
 import type { Request, Response } from 'express';
 import type { Logger } from '../log.ts';
+import { createDirectCalls } from './direct-call.ts';
 import type { NewServer } from './server.ts';
+import type { ToolCaller } from './tool-call.ts';
 import { principalKey, principalOf } from './principal.ts';
 import type { SessionRegistry } from './sessions.ts';
 import { clientGone, sendWebResponse, toWebRequest } from './web-bridge.ts';
@@ -25,6 +27,8 @@ export interface StreamableOptions {
   sessions: SessionRegistry;
   logger: Logger;
   maxBodyBytes: number;
+  /** Given, plain session tools/calls take the direct path (direct-call.ts). */
+  caller?: ToolCaller | undefined;
 }
 
 type AuthedRequest = Request & { auth?: AuthInfo };
@@ -56,10 +60,12 @@ export function createStreamableHandler({
   sessions,
   logger,
   maxBodyBytes,
+  caller,
 }: StreamableOptions) {
   const onerror = (error: Error) => {
     logger.warn({ err: error }, 'MCP request failed');
   };
+  const direct = caller === undefined ? undefined : createDirectCalls(caller, onerror);
   const modern = createMcpHandler(() => newServer(), {
     legacy: 'reject',
     onerror,
@@ -101,7 +107,9 @@ export function createStreamableHandler({
       },
     });
     transport.onclose = () => {
-      if (transport.sessionId !== undefined) sessions.forget(transport.sessionId);
+      if (transport.sessionId === undefined) return;
+      sessions.forget(transport.sessionId);
+      direct?.endSession(transport.sessionId);
     };
     await newServer().connect(transport);
     await bridge(req, res, (request, options) => transport.handleRequest(request, options));
@@ -114,6 +122,10 @@ export function createStreamableHandler({
     if (sessionId !== undefined && sessionId !== '') {
       const entry = sessions.use(sessionId, owner);
       if (entry?.kind === 'streamable') {
+        if (direct !== undefined && req.method === 'POST') {
+          if (direct.serve(req, res, entry.id)) return;
+          direct.cancel(entry.id, req.body);
+        }
         const { transport } = entry;
         return bridge(req, res, (request, options) => transport.handleRequest(request, options));
       }

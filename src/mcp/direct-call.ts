@@ -1,0 +1,214 @@
+/**
+ * The direct path for the one message a 2025-era session sends most: a plain `tools/call`.
+ *
+ * The SDK's session transport answers every POST through a web Request, a zod parse of the
+ * JSON-RPC union, the protocol dispatcher's request and result handling, and a web Response.
+ * bench/gateway.ts measured that at a quarter of the gateway's CPU per call. A call that matches
+ * the narrow shape below (a single request, known tool, object arguments, no progress token or
+ * other `_meta` the SDK acts on, headers the transport would accept) runs the same ToolCaller
+ * the SDK's handler runs and gets the answer the transport would have written, byte for byte
+ * (test/mcp/direct-call.test.ts compares both paths). Everything else, errors included, still
+ * goes to the SDK, so every rejection keeps the SDK's wording.
+ *
+ * In flight, a direct call is cancelled as the SDK's would be: by `notifications/cancelled` for
+ * its id, or by the end of its session (DELETE, eviction, shutdown). The SDK then sends nothing
+ * and leaves the HTTP exchange open until the socket closes. Here it ends at once: a cancelled
+ * call with 202 and no body (the SDK client reads that as nothing to deliver, and no longer
+ * waits for it anyway); a call whose session ended with the 404 "Session not found" that the
+ * client's next request would get, carrying the call's id, so its caller fails promptly.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  SUPPORTED_PROTOCOL_VERSIONS,
+  isJsonContentType,
+  type AuthInfo,
+} from '@modelcontextprotocol/server';
+import type { ToolCaller } from './tool-call.ts';
+
+type RequestId = string | number;
+
+export interface PlainToolCall {
+  readonly id: RequestId;
+  readonly name: string;
+  readonly args: Record<string, unknown> | undefined;
+}
+
+/** The abort reason when a call's session ends under it (see the file comment). */
+const SESSION_ENDED = new DOMException('MCP session ended', 'AbortError');
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const isRequestId = (value: unknown): value is RequestId =>
+  typeof value === 'string' || Number.isInteger(value);
+
+const onlyKeys = (value: Record<string, unknown>, allowed: ReadonlySet<string>) =>
+  Object.keys(value).every((key) => allowed.has(key));
+
+const REQUEST_KEYS = new Set(['jsonrpc', 'id', 'method', 'params']);
+const PARAMS_KEYS = new Set(['name', 'arguments', '_meta']);
+
+/** `_meta` the protocol layer acts on (progress, envelope and task keys) leaves the call to it. */
+const inertMeta = (meta: unknown) =>
+  meta === undefined ||
+  (isRecord(meta) &&
+    Object.keys(meta).every(
+      (key) => key !== 'progressToken' && !key.startsWith('io.modelcontextprotocol/'),
+    ));
+
+/** The call when `body` is a single, well-formed tools/call of a known tool; else undefined. */
+export function plainToolCall(
+  body: unknown,
+  known: (name: string) => boolean,
+): PlainToolCall | undefined {
+  if (!isRecord(body) || !onlyKeys(body, REQUEST_KEYS)) return undefined;
+  const { jsonrpc, id, method, params } = body;
+  if (jsonrpc !== '2.0' || method !== 'tools/call' || !isRequestId(id)) return undefined;
+  if (!isRecord(params) || !onlyKeys(params, PARAMS_KEYS) || !inertMeta(params._meta)) {
+    return undefined;
+  }
+  const { name, arguments: args } = params;
+  if (typeof name !== 'string' || !known(name)) return undefined;
+  if (args !== undefined && !isRecord(args)) return undefined;
+  return { id, name, args };
+}
+
+/** Every value of a header as the web Headers object joins them (Node keeps only one). */
+function joinedHeader(req: IncomingMessage, lowerName: string): string | null {
+  let joined: string | null = null;
+  const raw = req.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (raw[i]?.toLowerCase() !== lowerName) continue;
+    const value = raw[i + 1] ?? '';
+    joined = joined === null ? value : `${joined}, ${value}`;
+  }
+  return joined;
+}
+
+/** The session transport's own header checks (406, 415, 400 on the version), all passed. */
+function transportWouldAccept(req: IncomingMessage): boolean {
+  const accept = joinedHeader(req, 'accept');
+  if (accept === null || !accept.includes('application/json')) return false;
+  if (!accept.includes('text/event-stream')) return false;
+  if (!isJsonContentType(joinedHeader(req, 'content-type'))) return false;
+  const version = joinedHeader(req, 'mcp-protocol-version');
+  return version === null || SUPPORTED_PROTOCOL_VERSIONS.includes(version);
+}
+
+/** The ids a cancellation message (single or batch) names. */
+function cancelledIds(body: unknown): RequestId[] {
+  const messages: unknown[] = Array.isArray(body) ? body : [body];
+  const ids: RequestId[] = [];
+  for (const message of messages) {
+    if (!isRecord(message) || message.method !== 'notifications/cancelled') continue;
+    const params = message.params;
+    if (isRecord(params) && isRequestId(params.requestId)) ids.push(params.requestId);
+  }
+  return ids;
+}
+
+export interface DirectRequest extends IncomingMessage {
+  body?: unknown;
+  auth?: AuthInfo;
+}
+
+export interface DirectCalls {
+  /** Serves `req` when it is a plain tools/call for session `sessionId`; false leaves it to the SDK. */
+  serve(req: DirectRequest, res: ServerResponse, sessionId: string): boolean;
+  /** Aborts the direct calls a `notifications/cancelled` POST names (the SDK still gets it). */
+  cancel(sessionId: string, body: unknown): void;
+  /** The session ended: abort its direct calls. */
+  endSession(sessionId: string): void;
+  /** Direct calls running now (for tests). */
+  readonly inFlight: number;
+}
+
+export function createDirectCalls(
+  caller: ToolCaller,
+  onerror: (error: Error) => void,
+): DirectCalls {
+  const running = new Map<string, Map<RequestId, AbortController>>();
+  let inFlight = 0;
+
+  async function run(
+    call: PlainToolCall,
+    req: DirectRequest,
+    res: ServerResponse,
+    sessionId: string,
+    calls: Map<RequestId, AbortController>,
+    controller: AbortController,
+  ): Promise<void> {
+    let status = 200;
+    let payload: string | undefined;
+    try {
+      const result = await caller.call(call.name, call.args, req.auth, controller.signal);
+      if (controller.signal.reason === SESSION_ENDED) {
+        status = 404;
+        const error = { code: -32001, message: 'Session not found' };
+        payload = JSON.stringify({ jsonrpc: '2.0', error, id: call.id });
+      } else if (!controller.signal.aborted) {
+        payload = JSON.stringify({ result, jsonrpc: '2.0', id: call.id });
+      }
+    } catch (error) {
+      // ToolCaller turns every failure into a result; reaching here is a bug, shown generically.
+      onerror(error instanceof Error ? error : new Error(String(error)));
+      payload = JSON.stringify({
+        jsonrpc: '2.0',
+        id: call.id,
+        error: { code: -32603, message: 'Internal error' },
+      });
+    } finally {
+      inFlight -= 1;
+      calls.delete(call.id);
+      if (calls.size === 0 && running.get(sessionId) === calls) running.delete(sessionId);
+    }
+    if (res.writableEnded || res.destroyed) return;
+    if (payload === undefined) {
+      res.statusCode = 202;
+      res.end();
+      return;
+    }
+    const body = Buffer.from(payload);
+    res.statusCode = status;
+    res.setHeader('content-type', 'application/json');
+    if (status === 200) res.setHeader('mcp-session-id', sessionId);
+    res.setHeader('content-length', body.byteLength);
+    res.end(body);
+  }
+
+  return {
+    serve(req, res, sessionId) {
+      const call = plainToolCall(req.body, (name) => caller.has(name));
+      if (call === undefined || !transportWouldAccept(req)) return false;
+      let calls = running.get(sessionId);
+      // A second request reusing an id still in flight is the SDK's to sort out.
+      if (calls?.has(call.id) === true) return false;
+      if (calls === undefined) {
+        calls = new Map();
+        running.set(sessionId, calls);
+      }
+      const controller = new AbortController();
+      calls.set(call.id, controller);
+      inFlight += 1;
+      void run(call, req, res, sessionId, calls, controller);
+      return true;
+    },
+
+    cancel(sessionId, body) {
+      const calls = running.get(sessionId);
+      if (calls === undefined) return;
+      for (const id of cancelledIds(body)) calls.get(id)?.abort();
+    },
+
+    endSession(sessionId) {
+      const calls = running.get(sessionId);
+      if (calls === undefined) return;
+      running.delete(sessionId);
+      for (const controller of calls.values()) controller.abort(SESSION_ENDED);
+    },
+
+    get inFlight() {
+      return inFlight;
+    },
+  };
+}
