@@ -10,15 +10,14 @@ import type { Logger } from './log.ts';
 import type { SessionRegistry } from './mcp/sessions.ts';
 import { MESSAGES_PATH, createSseHandlers } from './mcp/sse.ts';
 import type { NewServer } from './mcp/server.ts';
-import { createStreamableHandler } from './mcp/streamable.ts';
-import type { ToolCaller } from './mcp/tool-call.ts';
+import { createStreamableHandler, type DirectOptions } from './mcp/streamable.ts';
 
 export interface AppDeps {
   logger: Logger;
   verify: ClientVerifier;
   newServer: NewServer;
-  /** Given, plain 2025-era session tools/calls skip the SDK's per-message work (direct-call.ts). */
-  caller?: ToolCaller | undefined;
+  /** Given, plain tools/calls skip the SDK's per-message work (mcp/direct-call.ts). */
+  direct?: DirectOptions | undefined;
   sessions: SessionRegistry;
   allowedOrigins: readonly string[];
   publicBaseUrl?: string | undefined;
@@ -54,7 +53,7 @@ export function createApp(deps: AppDeps): express.Express {
     sessions: deps.sessions,
     logger: deps.logger,
     maxBodyBytes: deps.maxBodyBytes,
-    caller: deps.caller,
+    direct: deps.direct,
   });
   const sse = createSseHandlers(deps.newServer, deps.sessions);
 

@@ -7,7 +7,7 @@ import { createClientVerifier, type Principal, type VerifierOptions } from './au
 import { createDrain } from './drain.ts';
 import type { Logger } from './log.ts';
 import { createMetrics } from './metrics.ts';
-import { createServerFactory } from './mcp/server.ts';
+import { SERVER_NAME, createServerFactory } from './mcp/server.ts';
 import { createToolCaller } from './mcp/tool-call.ts';
 import { createSessionRegistry, type SessionRegistry } from './mcp/sessions.ts';
 import { createUpstream } from './proxy/index.ts';
@@ -88,7 +88,7 @@ export function createGateway(
     logger,
     verify,
     newServer,
-    caller,
+    direct: { caller, serverInfo: { name: SERVER_NAME, version: VERSION } },
     sessions,
     allowedOrigins: settings.allowedOrigins,
     publicBaseUrl: settings.publicBaseUrl,

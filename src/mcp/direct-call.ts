@@ -14,8 +14,8 @@
  * its id, or by the end of its session (DELETE, eviction, shutdown). The SDK then sends nothing
  * and leaves the HTTP exchange open until the socket closes. Here it ends at once: a cancelled
  * call with 202 and no body (the SDK client reads that as nothing to deliver, and no longer
- * waits for it anyway); a call whose session ended with the 404 "Session not found" that the
- * client's next request would get, carrying the call's id, so its caller fails promptly.
+ * waits for it anyway); a call whose session ended with 404 and the JSON-RPC error -32001
+ * "Session not found" for the call's id, so its caller fails promptly.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
@@ -36,11 +36,11 @@ export interface PlainToolCall {
 /** The abort reason when a call's session ends under it (see the file comment). */
 const SESSION_ENDED = new DOMException('MCP session ended', 'AbortError');
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
+export const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const isRequestId = (value: unknown): value is RequestId =>
-  typeof value === 'string' || Number.isInteger(value);
+  typeof value === 'string' || Number.isSafeInteger(value);
 
 const onlyKeys = (value: Record<string, unknown>, allowed: ReadonlySet<string>) =>
   Object.keys(value).every((key) => allowed.has(key));
@@ -56,25 +56,31 @@ const inertMeta = (meta: unknown) =>
       (key) => key !== 'progressToken' && !key.startsWith('io.modelcontextprotocol/'),
     ));
 
-/** The call when `body` is a single, well-formed tools/call of a known tool; else undefined. */
+/**
+ * The call when `body` is a single, well-formed tools/call of a known tool whose `_meta` passes
+ * `metaOk` (by default: nothing the protocol layer acts on); else undefined.
+ */
 export function plainToolCall(
   body: unknown,
   known: (name: string) => boolean,
+  metaOk: (meta: unknown) => boolean = inertMeta,
 ): PlainToolCall | undefined {
   if (!isRecord(body) || !onlyKeys(body, REQUEST_KEYS)) return undefined;
   const { jsonrpc, id, method, params } = body;
   if (jsonrpc !== '2.0' || method !== 'tools/call' || !isRequestId(id)) return undefined;
-  if (!isRecord(params) || !onlyKeys(params, PARAMS_KEYS) || !inertMeta(params._meta)) {
+  if (!isRecord(params) || !onlyKeys(params, PARAMS_KEYS) || !metaOk(params._meta)) {
     return undefined;
   }
   const { name, arguments: args } = params;
   if (typeof name !== 'string' || !known(name)) return undefined;
   if (args !== undefined && !isRecord(args)) return undefined;
+  // An own `__proto__` key (JSON.parse makes one) becomes a prototype in the SDK's zod copy.
+  if (args !== undefined && Object.hasOwn(args, '__proto__')) return undefined;
   return { id, name, args };
 }
 
 /** Every value of a header as the web Headers object joins them (Node keeps only one). */
-function joinedHeader(req: IncomingMessage, lowerName: string): string | null {
+export function joinedHeader(req: IncomingMessage, lowerName: string): string | null {
   let joined: string | null = null;
   const raw = req.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) {
@@ -85,12 +91,32 @@ function joinedHeader(req: IncomingMessage, lowerName: string): string | null {
   return joined;
 }
 
-/** The session transport's own header checks (406, 415, 400 on the version), all passed. */
-function transportWouldAccept(req: IncomingMessage): boolean {
+/** Accepts both JSON and event streams, and sends a JSON body: what both SDK entries require. */
+export function acceptsAndSendsJson(req: IncomingMessage): boolean {
   const accept = joinedHeader(req, 'accept');
   if (accept === null || !accept.includes('application/json')) return false;
   if (!accept.includes('text/event-stream')) return false;
-  if (!isJsonContentType(joinedHeader(req, 'content-type'))) return false;
+  return isJsonContentType(joinedHeader(req, 'content-type'));
+}
+
+/** A JSON answer in one write with its length, as web-bridge.ts writes the SDK's. */
+export function writeJson(
+  res: ServerResponse,
+  status: number,
+  payload: string,
+  sessionId?: string,
+): void {
+  const body = Buffer.from(payload);
+  res.statusCode = status;
+  res.setHeader('content-type', 'application/json');
+  if (sessionId !== undefined) res.setHeader('mcp-session-id', sessionId);
+  res.setHeader('content-length', body.byteLength);
+  res.end(body);
+}
+
+/** The session transport's own header checks (406, 415, 400 on the version), all passed. */
+function transportWouldAccept(req: IncomingMessage): boolean {
+  if (!acceptsAndSendsJson(req)) return false;
   const version = joinedHeader(req, 'mcp-protocol-version');
   return version === null || SUPPORTED_PROTOCOL_VERSIONS.includes(version);
 }
@@ -168,12 +194,7 @@ export function createDirectCalls(
       res.end();
       return;
     }
-    const body = Buffer.from(payload);
-    res.statusCode = status;
-    res.setHeader('content-type', 'application/json');
-    if (status === 200) res.setHeader('mcp-session-id', sessionId);
-    res.setHeader('content-length', body.byteLength);
-    res.end(body);
+    writeJson(res, status, payload, status === 200 ? sessionId : undefined);
   }
 
   return {

@@ -7,6 +7,9 @@ import { createToolCaller, type ToolCaller, type ToolCallerDeps } from './tool-c
 // eslint-disable-next-line @typescript-eslint/no-deprecated
 export type NewServer = () => Server;
 
+/** The name every protocol instance gives in its server info. */
+export const SERVER_NAME = 'ToolBridge';
+
 export interface ServerDeps extends ToolCallerDeps {
   version: string;
 }
@@ -32,7 +35,7 @@ export function createServerFactory(
   return () => {
     // eslint-disable-next-line @typescript-eslint/no-deprecated
     const server = new Server(
-      { name: 'ToolBridge', version: deps.version },
+      { name: SERVER_NAME, version: deps.version },
       { capabilities: { tools: {} } },
     );
     server.setRequestHandler('tools/list', () => listResult);

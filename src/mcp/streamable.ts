@@ -9,6 +9,7 @@ import {
 import type { Request, Response } from 'express';
 import type { Logger } from '../log.ts';
 import { createDirectCalls } from './direct-call.ts';
+import { createDirectStatelessCalls, type ServerIdentity } from './direct-stateless.ts';
 import type { NewServer } from './server.ts';
 import type { ToolCaller } from './tool-call.ts';
 import { principalKey, principalOf } from './principal.ts';
@@ -27,8 +28,14 @@ export interface StreamableOptions {
   sessions: SessionRegistry;
   logger: Logger;
   maxBodyBytes: number;
-  /** Given, plain session tools/calls take the direct path (direct-call.ts). */
-  caller?: ToolCaller | undefined;
+  /** Given, plain tools/calls of both eras take the direct paths (direct-call.ts). */
+  direct?: DirectOptions | undefined;
+}
+
+/** What the direct paths need: the tool caller the SDK's handler uses, and the server's name. */
+export interface DirectOptions {
+  caller: ToolCaller;
+  serverInfo: ServerIdentity;
 }
 
 type AuthedRequest = Request & { auth?: AuthInfo };
@@ -60,12 +67,17 @@ export function createStreamableHandler({
   sessions,
   logger,
   maxBodyBytes,
-  caller,
+  direct: directOptions,
 }: StreamableOptions) {
   const onerror = (error: Error) => {
     logger.warn({ err: error }, 'MCP request failed');
   };
-  const direct = caller === undefined ? undefined : createDirectCalls(caller, onerror);
+  const direct =
+    directOptions === undefined ? undefined : createDirectCalls(directOptions.caller, onerror);
+  const stateless =
+    directOptions === undefined
+      ? undefined
+      : createDirectStatelessCalls(directOptions.caller, directOptions.serverInfo, onerror);
   const modern = createMcpHandler(() => newServer(), {
     legacy: 'reject',
     onerror,
@@ -136,6 +148,7 @@ export function createStreamableHandler({
     const route = classifyInboundRequest(inbound(req));
     // Modern traffic and the entry's own rejections both belong to the modern leg.
     if (route.kind !== 'legacy') {
+      if (stateless?.serve(req, res, route) === true) return;
       return bridge(req, res, (request, options) => modern.fetch(request, options));
     }
     if (route.reason === 'initialize') return openSession(req, res, owner);
