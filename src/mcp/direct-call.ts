@@ -23,6 +23,7 @@ import {
   isJsonContentType,
   type AuthInfo,
 } from '@modelcontextprotocol/server';
+import type { ToolResult } from '../tools/index.ts';
 import type { ToolCaller } from './tool-call.ts';
 
 type RequestId = string | number;
@@ -77,6 +78,17 @@ export function plainToolCall(
   // An own `__proto__` key (JSON.parse makes one) becomes a prototype in the SDK's zod copy.
   if (args !== undefined && Object.hasOwn(args, '__proto__')) return undefined;
   return { id, name, args };
+}
+
+/**
+ * A tool result with its keys in the order the SDK's result schema writes them (content,
+ * structuredContent, isError), whatever order the tool built it in: same bytes as the SDK path.
+ */
+export function wireResult(result: ToolResult): ToolResult {
+  const wire: ToolResult = { content: result.content };
+  if (result.structuredContent !== undefined) wire.structuredContent = result.structuredContent;
+  if (result.isError !== undefined) wire.isError = result.isError;
+  return wire;
 }
 
 /** Every value of a header as the web Headers object joins them (Node keeps only one). */
@@ -173,7 +185,7 @@ export function createDirectCalls(
         const error = { code: -32001, message: 'Session not found' };
         payload = JSON.stringify({ jsonrpc: '2.0', error, id: call.id });
       } else if (!controller.signal.aborted) {
-        payload = JSON.stringify({ result, jsonrpc: '2.0', id: call.id });
+        payload = JSON.stringify({ result: wireResult(result), jsonrpc: '2.0', id: call.id });
       }
     } catch (error) {
       // ToolCaller turns every failure into a result; reaching here is a bug, shown generically.

@@ -24,6 +24,7 @@ import {
   isRecord,
   joinedHeader,
   plainToolCall,
+  wireResult,
   writeJson,
   type DirectRequest,
   type PlainToolCall,
@@ -65,7 +66,8 @@ export function createDirectStatelessCalls(
     let payload: string;
     try {
       const result = await caller.call(call.name, call.args, req.auth, signal);
-      payload = JSON.stringify({ result: { ...result, ...stamp }, jsonrpc: '2.0', id: call.id });
+      const wire = { ...wireResult(result), ...stamp };
+      payload = JSON.stringify({ result: wire, jsonrpc: '2.0', id: call.id });
     } catch (error) {
       // ToolCaller turns every failure into a result; reaching here is a bug, shown generically.
       onerror(error instanceof Error ? error : new Error(String(error)));

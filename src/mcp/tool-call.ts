@@ -45,7 +45,7 @@ export function createToolCaller(deps: ToolCallerDeps): ToolCaller {
       if (principal === undefined || identity === undefined) {
         // The Python proxy's words for the same situation (CONTRACT.md A.6).
         const text = `Error calling tool '${name}': Missing Authorization header. MCP client must provide JWT token or configure TOOLBRIDGE_JWT_TOKEN.`;
-        return { isError: true, content: [{ type: 'text', text }] };
+        return { content: [{ type: 'text', text }], isError: true };
       }
       const correlationId = randomUUID();
       const started = performance.now();

@@ -1,161 +1,36 @@
-import { createServer } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createApp } from '../../src/app.ts';
-import { createIdentityResolver } from '../../src/auth/identity.ts';
-import { createClientVerifier } from '../../src/auth/verifier.ts';
-import { createDrain } from '../../src/drain.ts';
-import { createLogger } from '../../src/log.ts';
-import { createMetrics } from '../../src/metrics.ts';
 import { plainToolCall } from '../../src/mcp/direct-call.ts';
-import { SERVER_NAME, createServerFactory } from '../../src/mcp/server.ts';
-import { createSessionRegistry } from '../../src/mcp/sessions.ts';
-import { createToolCaller, type ToolCaller } from '../../src/mcp/tool-call.ts';
-import type { ToolResult, ToolRuntime } from '../../src/tools/index.ts';
-import { listen, onCleanup } from '../helpers/loopback.ts';
-import { STACK_JWT_SECRET, stackToken } from '../helpers/stack.ts';
+import {
+  DIRECT,
+  echo,
+  expectSameAnswer,
+  rpc,
+  sdk,
+  sendRaw,
+  startBoth,
+  startApp,
+  type Counts,
+  type Seen,
+} from '../helpers/direct-apps.ts';
+import { stackToken } from '../helpers/stack.ts';
 
-const schema = { type: 'object' };
-const definition = (name: string) => ({
-  name,
-  description: name,
-  inputSchema: schema,
-  outputSchema: schema,
-});
-
-/** The stack's HS256 verifier: tokens from stackToken() verify, tenant pinned. */
-const verify = createClientVerifier({
-  mode: 'jwt',
-  jwtSecret: STACK_JWT_SECRET,
-  tenantClaim: 'tenant_id',
-  pinnedTenant: 'stack-tenant',
-});
-
-/** Deterministic tools: echo (structured from its arguments), fail (isError), wait (until aborted). */
-function fakeTools(waiting: ((signal: AbortSignal) => void)[]): ToolRuntime {
-  const names = new Set(['echo_tool', 'fail_tool', 'wait_tool']);
-  return {
-    definitions: [...names].map(definition),
-    has: (name) => names.has(name),
-    call: (name, args, { signal }): Promise<ToolResult> => {
-      if (name === 'fail_tool') {
-        return Promise.resolve({ content: [{ type: 'text', text: 'it failed' }], isError: true });
-      }
-      if (name === 'wait_tool' && signal !== undefined) {
-        waiting.shift()?.(signal);
-        return new Promise((resolve) => {
-          signal.addEventListener('abort', () => {
-            resolve({ content: [{ type: 'text', text: 'aborted' }], isError: true });
-          });
-        });
-      }
-      const structured = { echoed: args ?? '(none)' };
-      const text = JSON.stringify(structured);
-      return Promise.resolve({ content: [{ type: 'text', text }], structuredContent: structured });
-    },
-  };
-}
-
-type Counts = { direct: number; sdk: number };
-
-const counting = (base: ToolCaller, counts: Counts, path: keyof Counts): ToolCaller => ({
-  has: (name) => base.has(name),
-  call: (...args) => {
-    counts[path] += 1;
-    return base.call(...args);
-  },
-});
-
-const serverInfo = { name: SERVER_NAME, version: '0.0.0-test' };
-
-/** A gateway app on loopback: with `direct`, plain tools/calls skip the SDK. */
-async function startApp(direct: boolean) {
-  const logger = createLogger({ level: 'silent' });
-  const waiting: ((signal: AbortSignal) => void)[] = [];
-  const deps = {
-    tools: fakeTools(waiting),
-    identityFor: createIdentityResolver(undefined),
-    logger,
-  };
-  const base = createToolCaller(deps);
-  const counts: Counts = { direct: 0, sdk: 0 };
-  const sessions = createSessionRegistry({ idleMs: 60_000, max: 10 });
-  onCleanup(() => sessions.closeAll());
-  const sources = {
-    sessions: () => ({ streamable: sessions.count(), sse: 0 }),
-    pool: () => undefined,
-  };
-  const app = createApp({
-    logger,
-    verify,
-    newServer: createServerFactory(
-      { ...deps, version: serverInfo.version },
-      counting(base, counts, 'sdk'),
-    ),
-    direct: direct ? { caller: counting(base, counts, 'direct'), serverInfo } : undefined,
-    sessions,
-    allowedOrigins: [],
-    bindHost: '127.0.0.1',
-    maxBodyBytes: 1024 * 1024,
-    health: {
-      backendUrl: 'http://127.0.0.1:9',
-      warnings: [],
-      drain: createDrain(),
-      metrics: createMetrics(sources),
-    },
-  });
-  const url = `${await listen(createServer(app))}/mcp`;
-  /** Resolves with the signal of the next wait_tool call once it runs. */
-  const nextWait = () => {
-    const { promise, resolve } = Promise.withResolvers<AbortSignal>();
-    waiting.push(resolve);
-    return promise;
-  };
-  return { url, counts, nextWait };
-}
-
-interface Seen {
-  status: number;
-  headers: Record<string, string>;
-  text: string;
-}
-
-/**
- * Sends one raw request (an empty override leaves that header out). The answer's headers are
- * normalised: the session's own id reads `<own>`; date and the random request id are dropped.
- */
-async function send(
+/** One raw request in a 2025-era session (an empty override leaves that header out). */
+function send(
   url: string,
   session: { id: string; token: string },
   body: unknown,
   overrides: Record<string, string> = {},
   method = 'POST',
 ): Promise<Seen> {
-  const all: Record<string, string> = {
-    authorization: `Bearer ${session.token}`,
+  const headers = {
     'content-type': 'application/json',
     accept: 'application/json, text/event-stream',
     'mcp-protocol-version': '2025-06-18',
     'mcp-session-id': session.id,
     ...overrides,
   };
-  const response = await fetch(url, {
-    method,
-    headers: Object.entries(all).filter(([, value]) => value !== ''),
-    ...(method === 'POST' ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await response.text();
-  const headers: Record<string, string> = {};
-  for (const [name, value] of response.headers) {
-    if (name === 'date' || name === 'x-request-id') continue;
-    headers[name] = name === 'mcp-session-id' && value === session.id ? '<own>' : value;
-  }
-  // No answer, on either path, ever carries the caller's token or the signing secret.
-  for (const secret of [session.token, STACK_JWT_SECRET]) {
-    expect(text).not.toContain(secret);
-    expect(JSON.stringify(headers)).not.toContain(secret);
-  }
-  return { status: response.status, headers, text };
+  return sendRaw(url, { token: session.token, headers, body, method, ownSession: session.id });
 }
 
 /** initialize, then notifications/initialized (202): a ready 2025-era session. */
@@ -178,14 +53,6 @@ async function openSession(url: string, sub = 'user-1') {
   expect(ready.status).toBe(202);
   return session;
 }
-
-const rpc = (id: unknown, params: unknown) => ({
-  jsonrpc: '2.0',
-  id,
-  method: 'tools/call',
-  params,
-});
-const echo = (args: unknown) => ({ name: 'echo_tool', arguments: args });
 
 describe('plainToolCall', () => {
   const known = (name: string) => name === 'echo_tool';
@@ -236,8 +103,6 @@ describe('plainToolCall', () => {
 
 /** Name, the ToolCaller calls each path makes in the direct-on app, body, header overrides. */
 type Case = [string, Counts, unknown, Record<string, string>?];
-const DIRECT = { direct: 1, sdk: 0 };
-const sdk = (calls: number) => ({ direct: 0, sdk: calls });
 
 const cases: Case[] = [
   ['a call with arguments and a numeric id', DIRECT, rpc(1, echo({ a: 1, b: 'x' }))],
@@ -245,6 +110,7 @@ const cases: Case[] = [
   ['no arguments key', DIRECT, rpc(3, { name: 'echo_tool' })],
   ['an empty _meta', DIRECT, rpc(4, { ...echo({}), _meta: {} })],
   ['a failing tool', DIRECT, rpc(5, { name: 'fail_tool', arguments: {} })],
+  ['a result built in another key order', DIRECT, rpc(40, { name: 'unordered_tool' })],
   ['unicode arguments', DIRECT, rpc(6, echo({ s: 'héllo — 日本語 🎉 \u2028 "q" \\' }))],
   ['no MCP-Protocol-Version', DIRECT, rpc(7, echo({})), { 'mcp-protocol-version': '' }],
   ['an unknown tool', sdk(0), rpc(8, { name: 'nope', arguments: {} })],
@@ -260,18 +126,14 @@ const cases: Case[] = [
 
 describe('direct path against the SDK path, on the wire', () => {
   it.each(cases)('%s: same answer', async (_name, path, body, headers) => {
-    const [directOn, sdkOnly] = await Promise.all([startApp(true), startApp(false)]);
+    const [directOn, sdkOnly] = await startBoth();
     const [a, b] = await Promise.all([openSession(directOn.url), openSession(sdkOnly.url)]);
     const direct = await send(directOn.url, a, body, headers);
     const viaSdk = await send(sdkOnly.url, b, body, headers);
 
     expect(directOn.counts).toEqual(path);
     expect(sdkOnly.counts).toEqual({ direct: 0, sdk: path.direct + path.sdk });
-    expect(direct.status).toBe(viaSdk.status);
-    expect(direct.headers).toEqual(viaSdk.headers);
-    const parse = (text: string): unknown => (text === '' ? undefined : JSON.parse(text));
-    expect(parse(direct.text)).toEqual(parse(viaSdk.text));
-    expect(direct.text).toBe(viaSdk.text);
+    expectSameAnswer(direct, viaSdk);
   });
 });
 
