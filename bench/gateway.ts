@@ -4,11 +4,13 @@
  *
  * The embedded API and the gateway (`node src/main.ts`, as deployed) run as separate child
  * processes, so the RSS figures are the gateway's own. The load generator (undici pools,
- * keep-alive) runs here. Phases, in one run:
+ * keep-alive) runs here. An idle Node process with the same probe runs beside them: its
+ * event-loop delay is the scheduling delay this machine adds to any process. Phases, in one run:
+ *   0. warm-up: every path for W s, so no measured phase pays for the first compilation;
  *   1. peak throughput, closed loop of C workers for D s each: MCP tools/call get_note through
  *      the gateway (2025-era session, and 2026-07-28 stateless), and GET /v1/notes/{uid} direct;
- *   2. latency at R = half the gateway's peak (2025 session), open loop at a fixed rate, each
- *      path, and the gateway's added latency (gateway − direct at the same rate);
+ *   2. latency at R = half of each gateway path's own peak, open loop at a fixed rate: the API
+ *      straight at R, then that gateway path at R; added latency = gateway − direct at that R;
  *   3. memory per idle session: N 2025-era sessions opened on a fresh, warmed-up gateway; the
  *      JS heap + external memory retained after a full GC, / N (through a SIGUSR2 probe
  *      preloaded with --expose-gc, no inspector), and the RSS delta / N for reference.
@@ -153,6 +155,25 @@ async function startGatewayProcess(
   }
 }
 
+/**
+ * An idle Node process with the same probe: its event-loop delay is how late this machine runs a
+ * process that is ready, so a latency tail shared by every process shows up here too.
+ */
+async function startCanaryProcess(): Promise<Child> {
+  const child = spawnNode(
+    'canary',
+    [
+      '--import',
+      resolve(ROOT, 'bench/lib/memory-probe.ts'),
+      '-e',
+      "process.stderr.write('ready\\n'); setInterval(() => {}, 60_000);",
+    ],
+    {},
+  );
+  await child.waitForLine((text) => text === 'ready', 15_000);
+  return child;
+}
+
 const MemoryReport = z.object({ rss: z.number(), heapUsed: z.number(), external: z.number() });
 const GcReport = z.object({
   minor: z.array(z.number()),
@@ -189,6 +210,19 @@ async function withCpu<T>(gatewayPid: number, backendPid: number, work: () => Pr
       generator: (ownUsed.user + ownUsed.system) / 1000,
     },
   };
+}
+
+/** One open-loop latency phase and what the probes saw during it. */
+interface LatencyPhase {
+  path: PathName;
+  rate: number;
+  result: OpenLoopResult;
+  /** The generator's longest GC pause (ms). */
+  generatorGcMax: number;
+  /** Event-loop delay of the idle canary process. */
+  machine: z.infer<typeof GcReport>['loop'];
+  /** GC pauses and event-loop delay inside the gateway (gateway paths only). */
+  gateway: z.infer<typeof GcReport> | undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -235,7 +269,8 @@ async function main(): Promise<void> {
     nodeFlags: gatewayNodeFlags,
   };
   const gateway = await startGatewayProcess(gatewayOptions);
-  const children: Child[] = [backend.child, gateway.child];
+  const canary = await startCanaryProcess();
+  const children: Child[] = [canary, backend.child, gateway.child];
   try {
     await sleep(500);
     const rssIdleKiB = rssKiB(gateway.child.pid);
@@ -274,6 +309,13 @@ async function main(): Promise<void> {
       if (!(await send(0))) throw new Error(`a first ${name} call failed`);
     }
 
+    // Every path once before any measurement: the first measured phase would otherwise also
+    // pay for compiling code that all three processes share with the later phases.
+    for (const name of ['gateway-2025', 'gateway-2026', 'direct'] as const) {
+      progress(`warm-up: ${name} (${warmup} s)`);
+      await closedLoop(sends[name], connections, warmup);
+    }
+
     type Cpu = Awaited<ReturnType<typeof withCpu>>['cpu'];
     const peaks = new Map<PathName, { result: ClosedLoopResult; cpu: Cpu }>();
     let rssLoadKiB = 0;
@@ -292,28 +334,38 @@ async function main(): Promise<void> {
     }
 
     const peak2025 = peaks.get('gateway-2025')?.result.perSecond ?? 0;
-    const rate = Math.max(1, Math.floor(peak2025 / 2));
-    const latencies = new Map<PathName, { result: OpenLoopResult; cpu: Cpu }>();
-    const gcPauses = new Map<PathName, z.infer<typeof GcReport>>();
+    const peak2026 = peaks.get('gateway-2026')?.result.perSecond ?? 0;
+    // Each gateway path at half of its own peak, the API straight at the same rate just before.
+    const rates = {
+      'gateway-2025': Math.max(1, Math.floor(peak2025 / 2)),
+      'gateway-2026': Math.max(1, Math.floor(peak2026 / 2)),
+    };
+    const phases: LatencyPhase[] = [];
     // The generator's own pauses delay the answers it times, on every path alike.
     const generatorGc = watchGc();
-    const generatorGcMax = new Map<PathName, number>();
-    for (const name of ['direct', 'gateway-2025', 'gateway-2026'] as const) {
-      progress(`latency at ${int(rate)} calls/s: ${name} (${duration} s)`);
-      await probeGc(gateway.child); // opens this phase's GC window
-      generatorGc.take();
-      const sampler = sampleRss(gateway.child.pid);
-      latencies.set(
-        name,
-        await withCpu(gateway.child.pid, backend.child.pid, () =>
-          openLoop(sends[name], rate, duration, connections),
-        ),
-      );
-      if (name !== 'direct') rssLoadKiB = Math.max(rssLoadKiB, sampler.stop());
-      else sampler.stop();
-      const { minor, major } = generatorGc.take();
-      generatorGcMax.set(name, Math.max(0, ...minor, ...major));
-      if (name !== 'direct') gcPauses.set(name, await probeGc(gateway.child));
+    for (const gatewayPath of ['gateway-2025', 'gateway-2026'] as const) {
+      const rate = rates[gatewayPath];
+      for (const name of ['direct', gatewayPath] as const) {
+        progress(`latency at ${int(rate)} calls/s: ${name} (${duration} s)`);
+        await probeGc(gateway.child); // opens this phase's GC window
+        await probeGc(canary);
+        generatorGc.take();
+        const sampler = sampleRss(gateway.child.pid);
+        const result = await openLoop(sends[name], rate, duration, connections);
+        const rss = sampler.stop();
+        if (name !== 'direct') rssLoadKiB = Math.max(rssLoadKiB, rss);
+        const { minor, major } = generatorGc.take();
+        const machine = (await probeGc(canary)).loop;
+        const inGateway = await probeGc(gateway.child);
+        phases.push({
+          path: name,
+          rate,
+          result,
+          generatorGcMax: Math.max(0, ...minor, ...major),
+          machine,
+          gateway: name === 'direct' ? undefined : inGateway,
+        });
+      }
     }
     await gatewayPool.close();
     await directPool.close();
@@ -366,7 +418,7 @@ async function main(): Promise<void> {
     );
     out(`  node      ${process.version} (gateway, API and load generator)\n`);
     out(
-      `  params    C=${connections} workers = connections per path, D=${duration} s per phase (+${warmup} s warm-up), R=${int(rate)} calls/s, N=${int(sessions)} sessions\n`,
+      `  params    C=${connections} workers = connections per path, D=${duration} s per phase (+${warmup} s warm-up), R=${int(rates['gateway-2025'])} / ${int(rates['gateway-2026'])} calls/s (2025 / 2026-07-28), N=${int(sessions)} sessions\n`,
     );
     out(
       `  setup     gateway: node ${[...gatewayNodeFlags, '--expose-gc'].join(' ')} src/main.ts, log level warn, own process;\n`,
@@ -404,27 +456,22 @@ async function main(): Promise<void> {
       );
     }
     const directPeak = peaks.get('direct')?.result.perSecond ?? Number.NaN;
-    const peak2026 = peaks.get('gateway-2026')?.result.perSecond ?? Number.NaN;
     out(
       `  gateway / direct: ${(peak2025 / directPeak).toFixed(2)} (2025 session), ${(peak2026 / directPeak).toFixed(2)} (2026-07-28)\n`,
     );
 
-    const latencyWidths = [30, 7, 7, 7, 7, 9, 6, 7, 8];
+    const latencyWidths = [30, 7, 7, 7, 7, 9, 6, 7, 8, 10, 8];
     out(
-      `\nLatency at R = ${int(rate)} calls/s, half the gateway's 2025-session peak (open loop, ${duration} s; ms from send to full answer)\n`,
+      `\nLatency at R = half of each gateway path's own peak, the API straight at the same R just before (open loop, ${duration} s; ms from send to full answer)\n`,
     );
-    out(
-      row(
-        ['path', 'p50', 'p90', 'p99', 'max', 'started/s', 'failed', 'lag p99', 'gen GC'],
-        latencyWidths,
-      ),
-    );
-    for (const [name, { result }] of latencies) {
+    const latencyHeader = ['path', 'p50', 'p90', 'p99', 'max', 'started/s', 'failed'];
+    out(row([...latencyHeader, 'lag p99', 'gen GC', 'idle p99', 'idle max'], latencyWidths));
+    for (const { path, result, generatorGcMax, machine } of phases) {
       const { latency } = result;
       out(
         row(
           [
-            PATHS[name],
+            PATHS[path],
             ms(latency.p50),
             ms(latency.p90),
             ms(latency.p99),
@@ -432,18 +479,22 @@ async function main(): Promise<void> {
             int(result.startedPerSecond),
             int(result.failed),
             ms(result.lag.p99),
-            ms(generatorGcMax.get(name) ?? Number.NaN),
+            ms(generatorGcMax),
+            ms(machine.p99),
+            ms(machine.max),
           ],
           latencyWidths,
         ),
       );
     }
-    const directLatency = latencies.get('direct')?.result.latency;
-    const added = (name: PathName) => {
-      const latency = latencies.get(name)?.result.latency;
+    /** Gateway minus the direct phase run at the same rate just before it. */
+    const added = (name: 'gateway-2025' | 'gateway-2026') => {
+      const index = phases.findIndex((phase) => phase.path === name);
+      const latency = phases[index]?.result.latency;
+      const direct = phases[index - 1]?.result.latency;
       return {
-        p50: (latency?.p50 ?? Number.NaN) - (directLatency?.p50 ?? Number.NaN),
-        p99: (latency?.p99 ?? Number.NaN) - (directLatency?.p99 ?? Number.NaN),
+        p50: (latency?.p50 ?? Number.NaN) - (direct?.p50 ?? Number.NaN),
+        p99: (latency?.p99 ?? Number.NaN) - (direct?.p99 ?? Number.NaN),
       };
     };
     const added2025 = added('gateway-2025');
@@ -452,7 +503,10 @@ async function main(): Promise<void> {
       `  added by the gateway: p50 ${ms(added2025.p50)} ms, p99 ${ms(added2025.p99)} ms (2025 session); p50 ${ms(added2026.p50)} ms, p99 ${ms(added2026.p99)} ms (2026-07-28)\n`,
     );
     out(
-      "  lag p99: how late the generator started calls against the schedule; gen GC: the generator's longest GC pause\n",
+      "  lag p99: how late the generator started calls against the schedule; gen GC: the generator's longest GC pause;\n",
+    );
+    out(
+      '  idle p99/max: event-loop delay of an idle Node process on the same machine (scheduling delay any process sees)\n',
     );
     out(
       '\nInside the gateway during those latency phases (ms): GC pauses (young = scavenges, old = mark-compact), event-loop delay\n',
@@ -460,13 +514,15 @@ async function main(): Promise<void> {
     const gcWidths = [30, 6, 7, 7, 7, 4, 8, 9, 9, 9];
     const gcHeader = ['path', 'young', 'p50', 'p99', 'max', 'old', 'old max'];
     out(row([...gcHeader, 'loop p50', 'loop p99', 'loop max'], gcWidths));
-    for (const [name, { minor, major, loop }] of gcPauses) {
+    for (const { path, gateway: inGateway } of phases) {
+      if (inGateway === undefined) continue;
+      const { minor, major, loop } = inGateway;
       const young = percentiles(Float64Array.from(minor));
       const old = percentiles(Float64Array.from(major));
       out(
         row(
           [
-            PATHS[name],
+            PATHS[path],
             int(minor.length),
             ms(young.p50),
             ms(young.p99),
