@@ -3,12 +3,13 @@
  *
  * The SDK's session transport answers every POST through a web Request, a zod parse of the
  * JSON-RPC union, the protocol dispatcher's request and result handling, and a web Response.
- * bench/gateway.ts measured that at a quarter of the gateway's CPU per call. A call that matches
- * the narrow shape below (a single request, known tool, object arguments, no progress token or
- * other `_meta` the SDK acts on, headers the transport would accept) runs the same ToolCaller
- * the SDK's handler runs and gets the answer the transport would have written, byte for byte
- * (test/mcp/direct-call.test.ts compares both paths). Everything else, errors included, still
- * goes to the SDK, so every rejection keeps the SDK's wording.
+ * bench/gateway.ts measured that at about two thirds of the gateway's CPU per call (619 µs per
+ * call through the SDK, 208 µs here, in one run). A call that matches the narrow shape below (a
+ * single request, known tool, object arguments, no progress token or other `_meta` the SDK acts
+ * on, headers the transport would accept) runs the same ToolCaller the SDK's handler runs and
+ * gets the answer the transport would have written, byte for byte (test/mcp/direct-call.test.ts
+ * compares both paths). Everything else, errors included, still goes to the SDK, so every
+ * rejection keeps the SDK's wording.
  *
  * In flight, a direct call is cancelled as the SDK's would be: by `notifications/cancelled` for
  * its id, or by the end of its session (DELETE, eviction, shutdown). The SDK then sends nothing
@@ -157,8 +158,6 @@ export interface DirectCalls {
   cancel(sessionId: string, body: unknown): void;
   /** The session ended: abort its direct calls. */
   endSession(sessionId: string): void;
-  /** Direct calls running now (for tests). */
-  readonly inFlight: number;
 }
 
 export function createDirectCalls(
@@ -166,7 +165,6 @@ export function createDirectCalls(
   onerror: (error: Error) => void,
 ): DirectCalls {
   const running = new Map<string, Map<RequestId, AbortController>>();
-  let inFlight = 0;
 
   async function run(
     call: PlainToolCall,
@@ -196,7 +194,6 @@ export function createDirectCalls(
         error: { code: -32603, message: 'Internal error' },
       });
     } finally {
-      inFlight -= 1;
       calls.delete(call.id);
       if (calls.size === 0 && running.get(sessionId) === calls) running.delete(sessionId);
     }
@@ -222,7 +219,6 @@ export function createDirectCalls(
       }
       const controller = new AbortController();
       calls.set(call.id, controller);
-      inFlight += 1;
       void run(call, req, res, sessionId, calls, controller);
       return true;
     },
@@ -238,10 +234,6 @@ export function createDirectCalls(
       if (calls === undefined) return;
       running.delete(sessionId);
       for (const controller of calls.values()) controller.abort(SESSION_ENDED);
-    },
-
-    get inFlight() {
-      return inFlight;
     },
   };
 }

@@ -20,7 +20,8 @@ import { clientGone, sendWebResponse, toWebRequest } from './web-bridge.ts';
  * Streamable HTTP at /mcp for both protocol eras. 2026-07-28 requests (the per-request envelope)
  * go to the SDK's stateless entry; 2025-era traffic keeps its sessions: `initialize` opens one,
  * `Mcp-Session-Id` routes to it, GET streams, DELETE ends it. The SDK's own classifier makes the
- * split, so this routing can never disagree with the entry.
+ * split, so this routing can never disagree with the entry. With `direct` options, a plain
+ * tools/call of either era is answered by direct-call.ts / direct-stateless.ts instead.
  */
 
 export interface StreamableOptions {
