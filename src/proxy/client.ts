@@ -12,6 +12,7 @@ import {
   transportError,
   type FailureContext,
 } from './errors.ts';
+import { exchange } from './exchange.ts';
 import { createLru } from './lru.ts';
 import { resolveOptions, type UpstreamOptions } from './options.ts';
 import { createPool } from './pool.ts';
@@ -105,18 +106,14 @@ export function createUpstream(options: UpstreamOptions): Upstream {
     const started = performance.now();
     let status: number | undefined;
     try {
-      const response = await dispatcher.request({
-        origin: base.origin,
-        path: target,
-        method,
-        headers,
-        body: body ?? null,
+      // The whole body, errors included: the socket goes back to the pool only then.
+      const reply = await exchange(
+        dispatcher,
+        { origin: base.origin, path: target, method, headers, body },
         signal,
-      });
-      // Read to the end even for errors: the socket goes back to the pool only then.
-      const text = await response.body.text();
-      status = response.statusCode;
-      return { status, headers: response.headers, text };
+      );
+      status = reply.status;
+      return reply;
     } finally {
       options.onExchange?.({ method, status, seconds: (performance.now() - started) / 1000 });
     }

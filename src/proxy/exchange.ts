@@ -1,0 +1,113 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Dispatcher } from 'undici';
+import type { RawReply } from './reply.ts';
+import type { HttpMethod } from './types.ts';
+
+export interface Exchange {
+  readonly origin: string;
+  /** Path and query, already prefixed with the base URL's path. */
+  readonly path: string;
+  readonly method: HttpMethod;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string | undefined;
+}
+
+const UTF8_BOM = [0xef, 0xbb, 0xbf] as const;
+
+/** The body as UTF-8 text, a leading byte-order mark skipped (as undici's `body.text()` does). */
+function decode(chunks: readonly Buffer[]): string {
+  const body = chunks.length === 1 && chunks[0] !== undefined ? chunks[0] : Buffer.concat(chunks);
+  const bom = body.length >= 3 && UTF8_BOM.every((byte, i) => body[i] === byte);
+  return body.toString('utf8', bom ? 3 : 0);
+}
+
+/** Why `signal` aborted, as an Error (the deadline always aborts with one). */
+function reasonOf(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new DOMException('The call was aborted', 'AbortError');
+}
+
+/**
+ * One request and its whole answer, through the pool's `dispatch` with a handler that only
+ * collects. undici's `request()` wrapper does the same work through a per-request AsyncResource
+ * and body stream; bench/gateway.ts traced about 3 MB of those surviving every young GC of the
+ * gateway at 1,650 calls/s (4–7 ms pauses), against 0.1 MB (about 1.3 ms) with this handler.
+ *
+ * Resolves once the body is complete, so the connection is back in the pool; rejects with
+ * undici's own error (connect, socket, timeout) or, when `signal` aborts, with its reason.
+ */
+export function exchange(
+  dispatcher: Dispatcher,
+  request: Exchange,
+  signal: AbortSignal,
+): Promise<RawReply> {
+  return new Promise<RawReply>((resolve, reject) => {
+    let controller: Dispatcher.DispatchController | undefined;
+    let settled = false;
+    let status = 0;
+    let headers: IncomingHttpHeaders = {};
+    const chunks: Buffer[] = [];
+
+    const settle = (outcome: () => void) => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener('abort', onAbort);
+      outcome();
+    };
+    function onAbort() {
+      // Not yet on a connection: onRequestStart aborts it when it gets one.
+      controller?.abort(reasonOf(signal));
+      settle(() => {
+        reject(reasonOf(signal));
+      });
+    }
+    if (signal.aborted) {
+      reject(reasonOf(signal));
+      return;
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
+
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart(started) {
+        controller = started;
+        if (signal.aborted) started.abort(reasonOf(signal));
+      },
+      onResponseStart(_controller, statusCode, responseHeaders) {
+        // 1xx answers are interim; the final status follows.
+        if (statusCode < 200) return;
+        status = statusCode;
+        headers = responseHeaders;
+      },
+      onResponseData(_controller, chunk) {
+        chunks.push(chunk);
+      },
+      onResponseEnd() {
+        settle(() => {
+          resolve({ status, headers, text: decode(chunks) });
+        });
+      },
+      onResponseError(_controller, error) {
+        settle(() => {
+          reject(error);
+        });
+      },
+    };
+    try {
+      dispatcher.dispatch(
+        {
+          origin: request.origin,
+          path: request.path,
+          method: request.method,
+          headers: request.headers,
+          body: request.body ?? null,
+        },
+        handler,
+      );
+    } catch (error) {
+      // undici refuses some requests synchronously (e.g. an invalid header value).
+      settle(() => {
+        reject(error instanceof Error ? error : new Error(String(error)));
+      });
+    }
+  });
+}
