@@ -33,7 +33,7 @@ function reasonOf(signal: AbortSignal): Error {
  * and body stream; bench/gateway.ts traced about 3 MB of those surviving every young GC of the
  * gateway at 1,650 calls/s (4–7 ms pauses), against 0.1 MB (about 1.3 ms) with this handler.
  *
- * Resolves once the body is complete, so the connection is back in the pool; rejects with
+ * Resolves once the body is complete, so the connection can go back to the pool; rejects with
  * undici's own error (connect, socket, timeout) or, when `signal` aborts, with its reason.
  */
 export function exchange(
