@@ -21,7 +21,6 @@ import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { SignJWT } from 'jose';
-import { Pool } from 'undici';
 import { z } from 'zod';
 import { createTenantSigner } from '../src/tenant-headers/index.ts';
 import {
@@ -32,7 +31,15 @@ import {
   type OpenLoopResult,
   type Send,
 } from './lib/load.ts';
-import { callInSession, callStateless, openSession, type McpSession } from './lib/mcp.ts';
+import {
+  callInSession,
+  callStateless,
+  endpoint,
+  openSession,
+  type Endpoint,
+  type McpSession,
+} from './lib/mcp.ts';
+import { exchange } from '../src/proxy/exchange.ts';
 import { watchGc } from './lib/gc.ts';
 import { GC_PREFIX, MEMORY_PREFIX } from './lib/memory-probe.ts';
 import { cpuMs, freePort, rssKiB, sampleRss, spawnNode, type Child } from './lib/processes.ts';
@@ -275,8 +282,8 @@ async function main(): Promise<void> {
     await sleep(500);
     const rssIdleKiB = rssKiB(gateway.child.pid);
 
-    const gatewayPool = new Pool(gateway.url, { connections, pipelining: 1 });
-    const directPool = new Pool(backend.url, { connections, pipelining: 1 });
+    const gatewayPool = endpoint(gateway.url, connections);
+    const directPool = endpoint(backend.url, connections);
 
     // The note every call reads, created through the gateway (so both paths see the same user).
     const setupSession = await openSession(gatewayPool, authorization);
@@ -367,8 +374,8 @@ async function main(): Promise<void> {
         });
       }
     }
-    await gatewayPool.close();
-    await directPool.close();
+    await gatewayPool.pool.close();
+    await directPool.pool.close();
     const problems = gateway.child.lines.filter((line) =>
       /"level":"(warn|error|fatal)"/.test(line),
     );
@@ -378,7 +385,7 @@ async function main(): Promise<void> {
     progress(`memory: opening ${int(sessions)} idle 2025-era sessions on a fresh gateway`);
     const fresh = await startGatewayProcess(gatewayOptions);
     children.push(fresh.child);
-    const sessionPool = new Pool(fresh.url, { connections: 8, pipelining: 1 });
+    const sessionPool = endpoint(fresh.url, 8);
     // Warm-up, so the baseline already has compiled code, lazily built state and a young
     // generation grown to its working size (else its growth would be charged to the sessions).
     for (let i = 0; i < 50; i += 1) await openSession(sessionPool, authorization);
@@ -402,7 +409,7 @@ async function main(): Promise<void> {
         }
       }),
     );
-    await sessionPool.close();
+    await sessionPool.pool.close();
     await sleep(500);
     const afterRssKiB = rssKiB(fresh.child.pid);
     const after = await probeMemory(fresh.child);
@@ -602,18 +609,21 @@ async function main(): Promise<void> {
 
 /** The direct path: a sync session once, then GETs signed as the gateway signs them. */
 async function directSender(
-  pool: Pool,
+  to: Endpoint,
   authorization: string,
   tenantSecret: string,
   uid: string,
 ): Promise<Send> {
   const signer = createTenantSigner({ tenantId: TENANT, secret: tenantSecret });
-  const opened = await pool.request({
-    path: '/v1/sync/sessions',
-    method: 'POST',
-    headers: { authorization, accept: 'application/json', ...signer.headers() },
+  const never = new AbortController().signal;
+  const send = (method: 'GET' | 'POST', path: string, headers: Record<string, string>) =>
+    exchange(to.pool, { origin: to.origin, path, method, headers, body: undefined }, never);
+  const opened = await send('POST', '/v1/sync/sessions', {
+    authorization,
+    accept: 'application/json',
+    ...signer.headers(),
   });
-  const session = z.object({ id: z.string(), epoch: z.number() }).parse(await opened.body.json());
+  const session = z.object({ id: z.string(), epoch: z.number() }).parse(JSON.parse(opened.text));
   const headers = {
     authorization,
     accept: 'application/json',
@@ -621,13 +631,8 @@ async function directSender(
     'x-sync-epoch': String(session.epoch),
   };
   return async () => {
-    const response = await pool.request({
-      path: `/v1/notes/${uid}`,
-      method: 'GET',
-      headers: { ...headers, ...signer.headers() },
-    });
-    const text = await response.body.text();
-    return response.statusCode === 200 && text.includes(uid);
+    const reply = await send('GET', `/v1/notes/${uid}`, { ...headers, ...signer.headers() });
+    return reply.status === 200 && reply.text.includes(uid);
   };
 }
 
