@@ -36,10 +36,10 @@ import {
   callStateless,
   endpoint,
   openSession,
+  send,
   type Endpoint,
   type McpSession,
 } from './lib/mcp.ts';
-import { exchange } from '../src/proxy/exchange.ts';
 import { watchGc } from './lib/gc.ts';
 import { GC_PREFIX, MEMORY_PREFIX } from './lib/memory-probe.ts';
 import { cpuMs, freePort, rssKiB, sampleRss, spawnNode, type Child } from './lib/processes.ts';
@@ -615,10 +615,7 @@ async function directSender(
   uid: string,
 ): Promise<Send> {
   const signer = createTenantSigner({ tenantId: TENANT, secret: tenantSecret });
-  const never = new AbortController().signal;
-  const send = (method: 'GET' | 'POST', path: string, headers: Record<string, string>) =>
-    exchange(to.pool, { origin: to.origin, path, method, headers, body: undefined }, never);
-  const opened = await send('POST', '/v1/sync/sessions', {
+  const opened = await send(to, 'POST', '/v1/sync/sessions', {
     authorization,
     accept: 'application/json',
     ...signer.headers(),
@@ -631,7 +628,7 @@ async function directSender(
     'x-sync-epoch': String(session.epoch),
   };
   return async () => {
-    const reply = await send('GET', `/v1/notes/${uid}`, { ...headers, ...signer.headers() });
+    const reply = await send(to, 'GET', `/v1/notes/${uid}`, { ...headers, ...signer.headers() });
     return reply.status === 200 && reply.text.includes(uid);
   };
 }

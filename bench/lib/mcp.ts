@@ -26,8 +26,16 @@ export const endpoint = (origin: string, connections: number): Endpoint => ({
 /** Benchmark calls are never cancelled. */
 const NEVER = new AbortController().signal;
 
-export const post = (to: Endpoint, headers: Record<string, string>, body: string) =>
-  exchange(to.pool, { origin: to.origin, path: '/mcp', method: 'POST', headers, body }, NEVER);
+export const send = (
+  to: Endpoint,
+  method: 'GET' | 'POST',
+  path: string,
+  headers: Record<string, string>,
+  body?: string,
+) => exchange(to.pool, { origin: to.origin, path, method, headers, body }, NEVER);
+
+const post = (to: Endpoint, headers: Record<string, string>, body: string) =>
+  send(to, 'POST', '/mcp', headers, body);
 
 export const SESSION_PROTOCOL = '2025-11-25';
 export const STATELESS_PROTOCOL = '2026-07-28';

@@ -92,8 +92,16 @@ export function wireResult(result: ToolResult): ToolResult {
   return wire;
 }
 
-/** Every value of a header as the web Headers object joins them (Node keeps only one). */
+/**
+ * A header as the web Headers object reads it: every value, joined with ", ". Node's
+ * `req.headers` already joins Accept and unknown (`Mcp-*`) headers that way; only for
+ * Content-Type does it keep the first value, so that one is read from the raw list.
+ */
 export function joinedHeader(req: IncomingMessage, lowerName: string): string | null {
+  if (lowerName !== 'content-type') {
+    const value = req.headers[lowerName];
+    return typeof value === 'string' ? value : null;
+  }
   let joined: string | null = null;
   const raw = req.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) {
