@@ -45,6 +45,8 @@ export interface OpenLoopResult {
   readonly latency: Percentiles;
   /** How late calls were started against their schedule (generator health), ms. */
   readonly lag: Percentiles;
+  /** The raw samples behind `latency` and `lag`, so phases run in rounds can be pooled. */
+  readonly samples: { readonly latency: Float64Array; readonly lag: Float64Array };
 }
 
 export interface Percentiles {
@@ -116,5 +118,6 @@ export async function openLoop(
     startedPerSecond: total / startedFor,
     latency: percentiles(latencies.subarray(0, ok)),
     lag: percentiles(lags),
+    samples: { latency: latencies.subarray(0, ok), lag: lags },
   };
 }

@@ -1,0 +1,55 @@
+/**
+ * Latency phases run in rounds (bench/gateway.ts): each round's result per path, and the rounds
+ * of one path pooled into a single phase for the report.
+ */
+import type { GcReport } from './children.ts';
+import { percentiles, type OpenLoopResult } from './load.ts';
+import type { LatencyPhase, PathName } from './report.ts';
+
+/** One round's run of one path, and what the probes saw during it. */
+export interface Round {
+  readonly result: OpenLoopResult;
+  readonly generatorGcMax: number;
+  readonly machine: GcReport['loop'];
+  readonly gateway: GcReport | undefined;
+}
+
+const concat = (parts: readonly Float64Array[]) => {
+  const all = new Float64Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    all.set(part, at);
+    at += part.length;
+  }
+  return all;
+};
+
+/** One path's rounds as a single phase: samples pooled, worst round for the delay figures. */
+export function pooled(path: PathName, rounds: readonly Round[], isGateway: boolean): LatencyPhase {
+  const results = rounds.map((round) => round.result);
+  const worst = (pick: (round: Round) => number) => Math.max(0, ...rounds.map(pick));
+  const loops = rounds.flatMap((round) => (round.gateway === undefined ? [] : [round.gateway]));
+  return {
+    path,
+    ok: results.reduce((sum, result) => sum + result.ok, 0),
+    failed: results.reduce((sum, result) => sum + result.failed, 0),
+    startedPerSecond:
+      results.reduce((sum, result) => sum + result.startedPerSecond, 0) / results.length,
+    latency: percentiles(concat(results.map((result) => result.samples.latency))),
+    lag: percentiles(concat(results.map((result) => result.samples.lag))),
+    roundP99: results.map((result) => result.latency.p99),
+    generatorGcMax: worst((round) => round.generatorGcMax),
+    machine: { p99: worst((round) => round.machine.p99), max: worst((round) => round.machine.max) },
+    gateway: isGateway
+      ? {
+          minor: loops.flatMap((report) => report.minor),
+          major: loops.flatMap((report) => report.major),
+          loop: {
+            p50: percentiles(Float64Array.from(loops.map((report) => report.loop.p50))).p50,
+            p99: Math.max(0, ...loops.map((report) => report.loop.p99)),
+            max: Math.max(0, ...loops.map((report) => report.loop.max)),
+          },
+        }
+      : undefined,
+  };
+}
