@@ -53,6 +53,7 @@ import { rssKiB, sampleRss, type Child } from './lib/processes.ts';
 import { pooled, type Round } from './lib/rounds.ts';
 import {
   int,
+  isGatewayPath,
   printReport,
   type GatewayPath,
   type LatencyPhase,
@@ -208,7 +209,7 @@ async function main(): Promise<void> {
         ),
       );
       const rss = sampler.stop();
-      if (name.startsWith('gateway')) rssLoadKiB = Math.max(rssLoadKiB, rss);
+      if (isGatewayPath(name)) rssLoadKiB = Math.max(rssLoadKiB, rss);
     }
 
     const rate = (name: GatewayPath) =>
@@ -226,7 +227,7 @@ async function main(): Promise<void> {
       const sampler = sampleRss(gateway.child.pid);
       const result = await openLoop(sends[name], at, duration / rounds, connections);
       const rss = sampler.stop();
-      if (name.startsWith('gateway')) rssLoadKiB = Math.max(rssLoadKiB, rss);
+      if (isGatewayPath(name)) rssLoadKiB = Math.max(rssLoadKiB, rss);
       const { minor, major } = generatorGc.take();
       const machine = (await probeGc(canary)).loop;
       const inGateway = await probeGc(gateway.child);
@@ -234,21 +235,21 @@ async function main(): Promise<void> {
         result,
         generatorGcMax: Math.max(0, ...minor, ...major),
         machine,
-        gateway: name.startsWith('gateway') ? inGateway : undefined,
+        gateway: isGatewayPath(name) ? inGateway : undefined,
       };
     };
     const latencyAt = async (gatewayPath: GatewayPath): Promise<LatencyPhase[]> => {
       const order: PathName[] = ['direct', 'relay', gatewayPath];
       const byPath = new Map<PathName, Round[]>(order.map((name) => [name, []]));
       for (let round = 0; round < rounds; round += 1) {
-        // Rotated, so no path always runs first (or right after the same neighbour).
+        // Rotated, so each path takes each place in the round in turn.
         const turn = [...order.slice(round % 3), ...order.slice(0, round % 3)];
         progress(
           `latency at ${int(rates[gatewayPath])} calls/s, round ${round + 1}/${rounds}: ${turn.join(', ')} (${duration / rounds} s each)`,
         );
         for (const name of turn) byPath.get(name)?.push(await runRound(name, rates[gatewayPath]));
       }
-      return order.map((name) => pooled(name, byPath.get(name) ?? [], name === gatewayPath));
+      return order.map((name) => pooled(name, byPath.get(name) ?? []));
     };
     const latency = {
       'gateway-2025': await latencyAt('gateway-2025'),

@@ -17,6 +17,8 @@ export const PATHS = {
 export type PathName = keyof typeof PATHS;
 export type GatewayPath = 'gateway-2025' | 'gateway-2026';
 export const GATEWAY_PATHS = ['gateway-2025', 'gateway-2026'] as const;
+export const isGatewayPath = (name: PathName): name is GatewayPath =>
+  name === 'gateway-2025' || name === 'gateway-2026';
 const ERA: Record<GatewayPath, string> = {
   'gateway-2025': '2025 session',
   'gateway-2026': '2026-07-28',

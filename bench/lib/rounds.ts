@@ -25,10 +25,10 @@ const concat = (parts: readonly Float64Array[]) => {
 };
 
 /** One path's rounds as a single phase: samples pooled, worst round for the delay figures. */
-export function pooled(path: PathName, rounds: readonly Round[], isGateway: boolean): LatencyPhase {
+export function pooled(path: PathName, rounds: readonly Round[]): LatencyPhase {
   const results = rounds.map((round) => round.result);
   const worst = (pick: (round: Round) => number) => Math.max(0, ...rounds.map(pick));
-  const loops = rounds.flatMap((round) => (round.gateway === undefined ? [] : [round.gateway]));
+  const inGateway = rounds.flatMap((round) => (round.gateway === undefined ? [] : [round.gateway]));
   return {
     path,
     ok: results.reduce((sum, result) => sum + result.ok, 0),
@@ -40,16 +40,17 @@ export function pooled(path: PathName, rounds: readonly Round[], isGateway: bool
     roundP99: results.map((result) => result.latency.p99),
     generatorGcMax: worst((round) => round.generatorGcMax),
     machine: { p99: worst((round) => round.machine.p99), max: worst((round) => round.machine.max) },
-    gateway: isGateway
-      ? {
-          minor: loops.flatMap((report) => report.minor),
-          major: loops.flatMap((report) => report.major),
-          loop: {
-            p50: percentiles(Float64Array.from(loops.map((report) => report.loop.p50))).p50,
-            p99: Math.max(0, ...loops.map((report) => report.loop.p99)),
-            max: Math.max(0, ...loops.map((report) => report.loop.max)),
-          },
-        }
-      : undefined,
+    gateway:
+      inGateway.length > 0
+        ? {
+            minor: inGateway.flatMap((report) => report.minor),
+            major: inGateway.flatMap((report) => report.major),
+            loop: {
+              p50: percentiles(Float64Array.from(inGateway.map((report) => report.loop.p50))).p50,
+              p99: Math.max(0, ...inGateway.map((report) => report.loop.p99)),
+              max: Math.max(0, ...inGateway.map((report) => report.loop.max)),
+            },
+          }
+        : undefined,
   };
 }
