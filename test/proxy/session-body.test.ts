@@ -69,6 +69,25 @@ describe('LRU', () => {
     expect([lru.get('c'), lru.size]).toEqual([4, 1]);
   });
 
+  it('keeps the order when the newest entry is read again', () => {
+    const lru = createLru<number>(2);
+    lru.set('a', 1);
+    lru.set('b', 2);
+    expect([lru.get('b'), lru.get('b')]).toEqual([2, 2]);
+    lru.set('c', 3); // evicts a, the least recently used
+    expect([lru.get('a'), lru.get('b'), lru.get('c')]).toEqual([undefined, 2, 3]);
+  });
+
+  it('tracks the newest entry through reads, not only writes', () => {
+    const lru = createLru<number>(2);
+    lru.set('a', 1);
+    lru.set('b', 2);
+    lru.get('a'); // a is the newest now
+    lru.get('b'); // so reading b must move it after a
+    lru.set('c', 3); // evicts a
+    expect([lru.get('a'), lru.get('b'), lru.get('c')]).toEqual([undefined, 2, 3]);
+  });
+
   it('needs room for one entry', () => {
     expect(() => createLru(0)).toThrow(RangeError);
   });
