@@ -159,29 +159,72 @@ export interface DirectRequest extends IncomingMessage {
   auth?: AuthInfo;
 }
 
+/**
+ * A 2025-era session as the direct path sees it: its id, and its transport, an object that lives
+ * exactly as long as the session does.
+ */
+export interface DirectSession {
+  readonly id: string;
+  readonly transport: object;
+}
+
 export interface DirectCalls {
-  /** Serves `req` when it is a plain tools/call for session `sessionId`; false leaves it to the SDK. */
-  serve(req: DirectRequest, res: ServerResponse, sessionId: string): boolean;
+  /** Serves `req` when it is a plain tools/call for `session`; false leaves it to the SDK. */
+  serve(req: DirectRequest, res: ServerResponse, session: DirectSession): boolean;
   /** Aborts the direct calls a `notifications/cancelled` POST names (the SDK still gets it). */
-  cancel(sessionId: string, body: unknown): void;
+  cancel(session: DirectSession, body: unknown): void;
   /** The session ended: abort its direct calls. */
-  endSession(sessionId: string): void;
+  endSession(session: DirectSession): void;
+}
+
+/** One direct call in flight, linked into its session's list. */
+interface InFlight {
+  readonly id: RequestId;
+  readonly controller: AbortController;
+  previous: InFlight | undefined;
+  next: InFlight | undefined;
+}
+
+/**
+ * A session's calls in flight. A linked list hung off the session's transport (in a WeakMap)
+ * rather than Maps keyed by session and request id: adding and removing a call then touches no
+ * long-lived hash table, and the list goes when the session's transport does.
+ */
+interface CallList {
+  first: InFlight | undefined;
+}
+
+function find(list: CallList, id: RequestId): InFlight | undefined {
+  for (let call = list.first; call !== undefined; call = call.next) {
+    if (call.id === id) return call;
+  }
+  return undefined;
+}
+
+function unlink(list: CallList, call: InFlight): void {
+  if (call.previous === undefined) {
+    if (list.first === call) list.first = call.next;
+  } else call.previous.next = call.next;
+  if (call.next !== undefined) call.next.previous = call.previous;
+  call.previous = undefined;
+  call.next = undefined;
 }
 
 export function createDirectCalls(
   caller: ToolCaller,
   onerror: (error: Error) => void,
 ): DirectCalls {
-  const running = new Map<string, Map<RequestId, AbortController>>();
+  const running = new WeakMap<object, CallList>();
 
   async function run(
     call: PlainToolCall,
     req: DirectRequest,
     res: ServerResponse,
     sessionId: string,
-    calls: Map<RequestId, AbortController>,
-    controller: AbortController,
+    list: CallList,
+    inFlight: InFlight,
   ): Promise<void> {
+    const { controller } = inFlight;
     let status = 200;
     let payload: string | undefined;
     try {
@@ -202,8 +245,7 @@ export function createDirectCalls(
         error: { code: -32603, message: 'Internal error' },
       });
     } finally {
-      calls.delete(call.id);
-      if (calls.size === 0 && running.get(sessionId) === calls) running.delete(sessionId);
+      unlink(list, inFlight);
     }
     if (res.writableEnded || res.destroyed) return;
     if (payload === undefined) {
@@ -215,33 +257,44 @@ export function createDirectCalls(
   }
 
   return {
-    serve(req, res, sessionId) {
+    serve(req, res, session) {
       const call = plainToolCall(req.body, (name) => caller.has(name));
       if (call === undefined || !transportWouldAccept(req)) return false;
-      let calls = running.get(sessionId);
+      let list = running.get(session.transport);
       // A second request reusing an id still in flight is the SDK's to sort out.
-      if (calls?.has(call.id) === true) return false;
-      if (calls === undefined) {
-        calls = new Map();
-        running.set(sessionId, calls);
+      if (list !== undefined && find(list, call.id) !== undefined) return false;
+      if (list === undefined) {
+        list = { first: undefined };
+        running.set(session.transport, list);
       }
-      const controller = new AbortController();
-      calls.set(call.id, controller);
-      void run(call, req, res, sessionId, calls, controller);
+      const inFlight: InFlight = {
+        id: call.id,
+        controller: new AbortController(),
+        previous: undefined,
+        next: list.first,
+      };
+      if (list.first !== undefined) list.first.previous = inFlight;
+      list.first = inFlight;
+      void run(call, req, res, session.id, list, inFlight);
       return true;
     },
 
-    cancel(sessionId, body) {
-      const calls = running.get(sessionId);
-      if (calls === undefined) return;
-      for (const id of cancelledIds(body)) calls.get(id)?.abort();
+    cancel(session, body) {
+      const list = running.get(session.transport);
+      if (list === undefined) return;
+      for (const id of cancelledIds(body)) find(list, id)?.controller.abort();
     },
 
-    endSession(sessionId) {
-      const calls = running.get(sessionId);
-      if (calls === undefined) return;
-      running.delete(sessionId);
-      for (const controller of calls.values()) controller.abort(SESSION_ENDED);
+    endSession(session) {
+      const list = running.get(session.transport);
+      if (list === undefined) return;
+      running.delete(session.transport);
+      let call = list.first;
+      while (call !== undefined) {
+        const { next } = call; // read first: nothing here may rely on abort() leaving it alone
+        call.controller.abort(SESSION_ENDED);
+        call = next;
+      }
     },
   };
 }

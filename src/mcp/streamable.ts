@@ -122,7 +122,7 @@ export function createStreamableHandler({
     transport.onclose = () => {
       if (transport.sessionId === undefined) return;
       sessions.forget(transport.sessionId);
-      direct?.endSession(transport.sessionId);
+      direct?.endSession({ id: transport.sessionId, transport });
     };
     await newServer().connect(transport);
     await bridge(req, res, (request, options) => transport.handleRequest(request, options));
@@ -136,8 +136,8 @@ export function createStreamableHandler({
       const entry = sessions.use(sessionId, owner);
       if (entry?.kind === 'streamable') {
         if (direct !== undefined && req.method === 'POST') {
-          if (direct.serve(req, res, entry.id)) return;
-          direct.cancel(entry.id, req.body);
+          if (direct.serve(req, res, entry)) return;
+          direct.cancel(entry, req.body);
         }
         const { transport } = entry;
         return bridge(req, res, (request, options) => transport.handleRequest(request, options));

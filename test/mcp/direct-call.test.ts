@@ -184,6 +184,40 @@ describe('direct calls end with their session or their cancellation', () => {
     expect(app.counts).toEqual(DIRECT);
   });
 
+  it('with several calls in flight, a cancellation ends only its own and DELETE the rest', async () => {
+    const app = await startApp(true);
+    const session = await openSession(app.url);
+    const running: { id: number; call: ReturnType<typeof send>; signal: AbortSignal }[] = [];
+    for (const id of [51, 52, 53]) {
+      const started = app.nextWait();
+      const call = send(app.url, session, rpc(id, { name: 'wait_tool', arguments: {} }));
+      running.push({ id, call, signal: await started });
+    }
+    // An id still in flight is left to the SDK, which answers it itself.
+    const reused = await send(app.url, session, rpc(52, echo({})));
+    expect(reused.status).toBe(200);
+    expect(app.counts).toEqual({ direct: 3, sdk: 1 });
+
+    const cancel = await send(app.url, session, {
+      jsonrpc: '2.0',
+      method: 'notifications/cancelled',
+      params: { requestId: 52 },
+    });
+    expect(cancel.status).toBe(202);
+    expect(running.map(({ signal }) => signal.aborted)).toEqual([false, true, false]);
+    expect((await running[1]?.call)?.status).toBe(202);
+
+    const ended = await send(app.url, session, undefined, {}, 'DELETE');
+    expect(ended.status).toBe(200);
+    expect(running.map(({ signal }) => signal.aborted)).toEqual([true, true, true]);
+    for (const { id, call } of [running[0], running[2]].filter((entry) => entry !== undefined)) {
+      const answer = await call;
+      expect(answer.status).toBe(404);
+      expect(answer.text).toBe(notFound(id));
+    }
+    expect(app.counts).toEqual({ direct: 3, sdk: 1 });
+  });
+
   it('another principal cannot use the session: 404, and no tool runs', async () => {
     const app = await startApp(true);
     const owner = await openSession(app.url);
