@@ -6,9 +6,9 @@ import { cpus, release, totalmem, type } from 'node:os';
 import type { CpuUsed, GcReport } from './children.ts';
 import { percentiles, type ClosedLoopResult, type Percentiles } from './load.ts';
 
-export const TARGETS = { callsPerSecond: 2_500, addedP50Ms: 0.5, addedP99Ms: 2, sessionKB: 50 };
+const TARGETS = { callsPerSecond: 2_500, addedP50Ms: 0.5, addedP99Ms: 2, sessionKB: 50 };
 
-export const PATHS = {
+const PATHS = {
   'gateway-2025': 'gateway, 2025-era session',
   'gateway-2026': 'gateway, 2026-07-28 stateless',
   relay: 'direct REST via a bare relay',
@@ -16,7 +16,7 @@ export const PATHS = {
 } as const;
 export type PathName = keyof typeof PATHS;
 export type GatewayPath = 'gateway-2025' | 'gateway-2026';
-export const GATEWAY_PATHS = ['gateway-2025', 'gateway-2026'] as const;
+const GATEWAY_PATHS = ['gateway-2025', 'gateway-2026'] as const;
 export const isGatewayPath = (name: PathName): name is GatewayPath =>
   name === 'gateway-2025' || name === 'gateway-2026';
 const ERA: Record<GatewayPath, string> = {
@@ -88,7 +88,7 @@ function difference(phases: readonly LatencyPhase[], of: PathName, minus: PathNa
 }
 
 /** The gateway's added latency at R: its phase minus the direct phase run in the same rounds. */
-export const added = (results: Results, path: GatewayPath) =>
+const added = (results: Results, path: GatewayPath) =>
   difference(results.latency[path], path, 'direct');
 
 function header(results: Results, out: (text: string) => void): void {
@@ -199,7 +199,7 @@ function latency(results: Results, out: (text: string) => void): void {
   }
   for (const path of GATEWAY_PATHS) {
     const phases = results.latency[path];
-    const gateway = difference(phases, path, 'direct');
+    const gateway = added(results, path);
     const relay = difference(phases, 'relay', 'direct');
     const own = difference(phases, path, 'relay');
     const rounds = phases.find((phase) => phase.path === path)?.roundP99 ?? [];

@@ -261,11 +261,12 @@ export function createDirectCalls(
       const call = plainToolCall(req.body, (name) => caller.has(name));
       if (call === undefined || !transportWouldAccept(req)) return false;
       let list = running.get(session.transport);
-      // A second request reusing an id still in flight is the SDK's to sort out.
-      if (list !== undefined && find(list, call.id) !== undefined) return false;
       if (list === undefined) {
         list = { first: undefined };
         running.set(session.transport, list);
+      } else if (find(list, call.id) !== undefined) {
+        // A second request reusing an id still in flight is the SDK's to sort out.
+        return false;
       }
       const inFlight: InFlight = {
         id: call.id,
@@ -291,7 +292,7 @@ export function createDirectCalls(
       running.delete(session.transport);
       let call = list.first;
       while (call !== undefined) {
-        const { next } = call; // read first: nothing here may rely on abort() leaving it alone
+        const { next } = call; // read before abort(): unlinking a call clears its `next`
         call.controller.abort(SESSION_ENDED);
         call = next;
       }
