@@ -1,10 +1,10 @@
-import express, { type Request, type Response } from 'express';
+import express, { type Request, type RequestHandler, type Response } from 'express';
 import { METADATA_PATH, resourceMetadata } from './auth/metadata.ts';
 import type { ClientVerifier } from './auth/verifier.ts';
 import { authenticate } from './http/auth.ts';
 import { requestContext } from './http/context.ts';
 import { errorFunnel } from './http/errors.ts';
-import { healthRoutes, type HealthOptions } from './http/health.ts';
+import { addHealthRoutes, type HealthOptions } from './http/health.ts';
 import { originGuard } from './http/guards.ts';
 import type { Logger } from './log.ts';
 import type { SessionRegistry } from './mcp/sessions.ts';
@@ -57,18 +57,25 @@ export function createApp(deps: AppDeps): express.Express {
   });
   const sse = createSseHandlers(deps.newServer, deps.sessions);
 
-  app.use(requestContext(deps.logger));
+  const context = requestContext();
   // Requests being answered hold the shutdown drain; the long-lived GET streams do not.
-  app.use((req, res, next) => {
+  const holdDrain: RequestHandler = (req, res, next) => {
     if (req.method === 'GET' && (req.path === '/sse' || req.path === '/mcp')) {
       next();
       return;
     }
     res.once('close', deps.health.drain.begin());
     next();
-  });
-  app.use(healthRoutes(deps.health));
-  app.use(originGuard(deps));
+  };
+  const guard = originGuard(deps);
+
+  // POST /mcp carries nearly every tool call. Its route comes first, with the same front
+  // middlewares as every other request gets below, so it does not walk the other routes' layers.
+  app.post('/mcp', context, holdDrain, guard, auth, json, streamable);
+
+  app.use(context, holdDrain);
+  addHealthRoutes(app, deps.health);
+  app.use(guard);
 
   const metadata = (req: Request, res: Response) => {
     res.json(resourceMetadata({ baseUrl: baseUrlOf(req), issuer: deps.issuer }));
@@ -77,7 +84,6 @@ export function createApp(deps: AppDeps): express.Express {
   app.get(`${METADATA_PATH}/mcp`, metadata);
 
   // Authentication first: an unauthenticated caller learns nothing from body parsing errors.
-  app.post('/mcp', auth, json, streamable);
   app.get('/mcp', auth, streamable);
   app.delete('/mcp', auth, streamable);
   app.all('/mcp', (_req, res) => {

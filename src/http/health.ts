@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import type { Express } from 'express';
 import type { Drain } from '../drain.ts';
 import type { Metrics } from '../metrics.ts';
 
@@ -30,18 +30,18 @@ async function probeBackend(url: string, timeoutMs: number): Promise<string | un
   }
 }
 
-export function healthRoutes({
-  backendUrl,
-  warnings,
-  drain,
-  metrics,
-  probeTimeoutMs = 2000,
-}: HealthOptions): Router {
-  const router = Router();
-  router.get('/healthz', (_req, res) => {
+/**
+ * Registered on the app itself rather than mounted as a Router: every request passes the mounted
+ * router's own matching, and these three paths are exact.
+ */
+export function addHealthRoutes(
+  app: Express,
+  { backendUrl, warnings, drain, metrics, probeTimeoutMs = 2000 }: HealthOptions,
+): void {
+  app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  router.get('/readyz', async (_req, res) => {
+  app.get('/readyz', async (_req, res) => {
     const reasons = drain.draining ? ['shutting down'] : [];
     if (reasons.length === 0) {
       const backend = await probeBackend(backendUrl, probeTimeoutMs);
@@ -50,8 +50,7 @@ export function healthRoutes({
     const body = { status: reasons.length === 0 ? 'ready' : 'not_ready', reasons, warnings };
     res.status(reasons.length === 0 ? 200 : 503).json(body);
   });
-  router.get('/metrics', async (_req, res) => {
+  app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
-  return router;
 }
