@@ -3,6 +3,7 @@ import { METADATA_PATH, resourceMetadata } from './auth/metadata.ts';
 import type { ClientVerifier } from './auth/verifier.ts';
 import { authenticate } from './http/auth.ts';
 import { requestContext } from './http/context.ts';
+import { jsonBody } from './http/json-body.ts';
 import { errorFunnel } from './http/errors.ts';
 import { addHealthRoutes, type HealthOptions } from './http/health.ts';
 import { originGuard } from './http/guards.ts';
@@ -41,10 +42,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   const baseUrlOf = (req: Request) =>
     deps.publicBaseUrl ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;
-  const json = express.json({
-    limit: deps.maxBodyBytes,
-    type: ['application/json', 'application/*+json'],
-  });
+  const json = jsonBody(deps.maxBodyBytes);
   const auth = authenticate(deps.verify, baseUrlOf, (code) => {
     deps.health.metrics.authFailure(code);
   });

@@ -20,6 +20,17 @@ export function errorFunnel(logger: Logger) {
         error: { code: -32600, message: 'Request body too large' },
         id: null,
       });
+    } else if (status === 415) {
+      // A JSON type in a charset other than UTF-8 (RFC 8259 §8.1), or an unknown Content-Encoding.
+      res.status(415).json({
+        jsonrpc: '2.0',
+        error: {
+          code: -32600,
+          message:
+            'Unsupported body: JSON must be UTF-8, and compressed (if at all) with gzip, deflate, br or zstd',
+        },
+        id: null,
+      });
     } else if (status === 400) {
       res.status(400).json({
         jsonrpc: '2.0',
