@@ -33,6 +33,8 @@ export interface PlainToolCall {
   readonly id: RequestId;
   readonly name: string;
   readonly args: Record<string, unknown> | undefined;
+  /** `params._meta` as sent (it passed `metaOk`). */
+  readonly meta: unknown;
 }
 
 /** The abort reason when a call's session ends under it (see the file comment). */
@@ -78,7 +80,7 @@ export function plainToolCall(
   if (args !== undefined && !isRecord(args)) return undefined;
   // An own `__proto__` key (JSON.parse makes one) becomes a prototype in the SDK's zod copy.
   if (args !== undefined && Object.hasOwn(args, '__proto__')) return undefined;
-  return { id, name, args };
+  return { id, name, args, meta: params._meta };
 }
 
 /**

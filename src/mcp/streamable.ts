@@ -145,11 +145,14 @@ export function createStreamableHandler({
       rpcError(res, 404, -32001, 'Session not found');
       return;
     }
+    // A plain 2026-07-28 call whose envelope the classifier accepted before (direct-stateless.ts).
+    const plain = stateless?.match(req);
+    if (plain !== undefined && stateless?.serveKnown(plain, req, res) === true) return;
     // The SDK's own body-primary classifier, on the parsed body: no web Request built to route.
     const route = classifyInboundRequest(inbound(req));
     // Modern traffic and the entry's own rejections both belong to the modern leg.
     if (route.kind !== 'legacy') {
-      if (stateless?.serve(req, res, route) === true) return;
+      if (plain !== undefined && stateless?.serve(plain, req, res, route) === true) return;
       return bridge(req, res, (request, options) => modern.fetch(request, options));
     }
     if (route.reason === 'initialize') return openSession(req, res, owner);

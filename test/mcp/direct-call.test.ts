@@ -61,11 +61,15 @@ describe('plainToolCall', () => {
     ['a numeric id', rpc(1, echo({ a: 1 })), { id: 1, name: 'echo_tool', args: { a: 1 } }],
     ['a string id', rpc('x', echo({})), { id: 'x', name: 'echo_tool', args: {} }],
     ['no arguments', rpc(2, { name: 'echo_tool' }), { id: 2, name: 'echo_tool', args: undefined }],
-    ['an empty _meta', rpc(3, { ...echo({}), _meta: {} }), { id: 3, name: 'echo_tool', args: {} }],
+    [
+      'an empty _meta',
+      rpc(3, { ...echo({}), _meta: {} }),
+      { id: 3, name: 'echo_tool', args: {}, meta: {} },
+    ],
     [
       'an inert _meta key',
       rpc(4, { ...echo({}), _meta: { 'x.dev/trace': 't' } }),
-      { id: 4, name: 'echo_tool', args: {} },
+      { id: 4, name: 'echo_tool', args: {}, meta: { 'x.dev/trace': 't' } },
     ],
   ])('accepts %s', (_name, body, expected) => {
     expect(plainToolCall(body, known)).toEqual(expected);

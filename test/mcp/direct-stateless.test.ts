@@ -166,6 +166,26 @@ describe('2026-07-28 direct path against the SDK path, on the wire', () => {
   });
 });
 
+describe('with the envelope already accepted once (remembered verdict)', () => {
+  it('every fallback case still goes to the SDK, and every served case is still served', async () => {
+    const token = await stackToken({ sub: 'user-1' });
+    const [directOn, sdkOnly] = await startBoth();
+    const expected: Counts = { direct: 0, sdk: 0 };
+    const both = async (path: Counts, body: unknown, headers?: Record<string, string>) => {
+      const direct = await send(directOn.url, token, body, headers);
+      const viaSdk = await send(sdkOnly.url, token, body, headers);
+      expected.direct += path.direct;
+      expected.sdk += path.sdk;
+      expect(directOn.counts).toEqual(expected);
+      expectSameAnswer(direct, viaSdk);
+    };
+    // Classified once and remembered: ENVELOPE is what most cases below carry.
+    await both(DIRECT, call(100, echo({ first: true })));
+    for (const [, path, body, headers] of fallback) await both(path, body, headers);
+    for (const [, path, body, headers] of served) await both(path, body, headers);
+  });
+});
+
 describe('the SDK client in 2026-07-28 mode', () => {
   it('has its tools/call served by the direct path', async () => {
     const app = await startApp(true);
