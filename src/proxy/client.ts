@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Dispatcher, Pool } from 'undici';
 import { AppError } from '../errors.ts';
 import { createTenantSigner, toWireValue, type TenantSigner } from '../tenant-headers/index.ts';
@@ -28,11 +28,12 @@ const MAX_CACHED_SIGNERS = 1_000;
 
 type Headers = Record<string, string>;
 
-/** Opaque cache key: identities hold bearer tokens, which the cache has no need to keep. */
+/**
+ * Opaque cache key: identities hold bearer tokens, which the cache has no need to keep. One-shot
+ * `hash()`: this runs on every call, and a Hash object per call showed in profiles.
+ */
 function sessionKey(identity: BackendIdentity): string {
-  return createHash('sha256')
-    .update(JSON.stringify([identity.authorization, identity.tenantId]))
-    .digest('base64url');
+  return hash('sha256', JSON.stringify([identity.authorization, identity.tenantId]), 'base64url');
 }
 
 function dispatcherFor(
