@@ -66,6 +66,7 @@ export async function startGatewayProcess(
       TOOLBRIDGE_PORT: String(port),
       TOOLBRIDGE_LOG_LEVEL: 'warn',
       TOOLBRIDGE_MAX_SESSIONS: String(Math.max(10_000, options.maxSessions + 1_000)),
+      PROBE_LOOP_RESOLUTION_MS: '10',
     },
   );
   const url = `http://127.0.0.1:${port}`;

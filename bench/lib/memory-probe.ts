@@ -23,8 +23,12 @@ process.on('SIGUSR2', () => {
 });
 
 const gcPauses = watchGc();
-// Event-loop delay at 1 ms resolution: tells stalls inside the gateway from delays outside it.
-const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+// Event-loop delay: tells stalls inside the gateway from delays outside it. The sampling timer's
+// period comes from PROBE_LOOP_RESOLUTION_MS (default 1 ms, for the idle canary). The gateway is
+// given 10 ms, the period of the monitor its own metrics already run: a 1 ms timer woke it a
+// thousand times a second, and used about 4 % of a core while idle, that the relay never paid.
+const resolution = Number(process.env['PROBE_LOOP_RESOLUTION_MS'] ?? '1');
+const loopDelay = monitorEventLoopDelay({ resolution: resolution >= 1 ? resolution : 1 });
 loopDelay.enable();
 
 process.on('SIGWINCH', () => {

@@ -216,7 +216,7 @@ function latency(results: Results, out: (text: string) => void): void {
 
 function gatewayGc(results: Results, out: (text: string) => void): void {
   out(
-    '\nInside the gateway during its latency phases (ms): GC pauses (young = scavenges, old = mark-compact), event-loop delay\n',
+    '\nInside the gateway during its latency phases (ms): GC pauses (young = scavenges, old = mark-compact), event-loop delay (sampled every 10 ms)\n',
   );
   const widths = [30, 6, 7, 7, 7, 4, 8, 9, 9];
   out(
