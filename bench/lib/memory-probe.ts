@@ -27,12 +27,15 @@ const gcPauses = watchGc();
 // period comes from PROBE_LOOP_RESOLUTION_MS (default 1 ms, for the idle canary). The gateway is
 // given 10 ms, the period of the monitor its own metrics already run: a 1 ms timer woke it a
 // thousand times a second, and used about 4 % of a core while idle, that the relay never paid.
-const resolution = Number(process.env['PROBE_LOOP_RESOLUTION_MS'] ?? '1');
-const loopDelay = monitorEventLoopDelay({ resolution: resolution >= 1 ? resolution : 1 });
+const requested = Number(process.env['PROBE_LOOP_RESOLUTION_MS'] ?? '1');
+const resolution = requested >= 1 ? requested : 1;
+const loopDelay = monitorEventLoopDelay({ resolution });
 loopDelay.enable();
 
 process.on('SIGWINCH', () => {
-  const ms = (ns: number) => ns / 1e6;
+  // The histogram holds whole timer intervals (an idle loop reads `resolution`): report how late
+  // the timer ran, beyond its period.
+  const ms = (ns: number) => Math.max(0, ns / 1e6 - resolution);
   const loop = {
     p50: ms(loopDelay.percentile(50)),
     p99: ms(loopDelay.percentile(99)),

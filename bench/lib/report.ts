@@ -210,13 +210,13 @@ function latency(results: Results, out: (text: string) => void): void {
     );
   }
   out(
-    "  round p99s: lowest–highest p99 of a single round; lag p99: how late the generator started calls against the schedule;\n  gen GC: the generator's longest GC pause; idle p99/max: event-loop delay of an idle Node process on the same machine\n",
+    "  round p99s: lowest–highest p99 of a single round; lag p99: how late the generator started calls against the schedule;\n  gen GC: the generator's longest GC pause; idle p99/max: how late an idle Node process's 1 ms timer ran, on the same machine\n",
   );
 }
 
 function gatewayGc(results: Results, out: (text: string) => void): void {
   out(
-    '\nInside the gateway during its latency phases (ms): GC pauses (young = scavenges, old = mark-compact), event-loop delay (sampled every 10 ms)\n',
+    '\nInside the gateway during its latency phases (ms): GC pauses (young = scavenges, old = mark-compact), event-loop delay (how late a 10 ms timer ran)\n',
   );
   const widths = [30, 6, 7, 7, 7, 4, 8, 9, 9];
   out(
