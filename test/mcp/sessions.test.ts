@@ -88,6 +88,29 @@ describe('session registry', () => {
     await sessions.closeAll();
   });
 
+  it('keeps idle time and capacity order exact under constant use', async () => {
+    const { sessions, closed, evicted, add, advance } = registry({ idleMs: 10_000, max: 3 });
+    add('a');
+    add('b');
+    add('c');
+    // Many uses, a more often than c: a stays the most recently used, b the least.
+    for (let i = 0; i < 30; i += 1) {
+      advance(250);
+      sessions.use('a', 'alice');
+      if (i % 3 === 0) sessions.use('c', 'alice');
+    }
+    add('d');
+    expect(evicted).toEqual([['b', 'capacity']]);
+    // c was last used 500 ms before a and d: a cutoff between them closes c alone.
+    advance(9_600);
+    sessions.sweep();
+    await Promise.resolve();
+    expect(closed).toEqual(['b', 'c']);
+    expect(sessions.use('a', 'alice')?.id).toBe('a');
+    expect(sessions.use('d', 'alice')?.id).toBe('d');
+    await sessions.closeAll();
+  });
+
   it('closes everything on shutdown, and forgets sessions their transports ended', async () => {
     const { sessions, closed, add } = registry();
     add('a');
