@@ -69,6 +69,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   // POST /mcp carries nearly every tool call. Its route comes first, with the same front
   // middlewares as every other request gets below, so it does not walk the other routes' layers.
+  // Authentication before the body: an unauthenticated caller learns nothing from parse errors.
   app.post('/mcp', context, holdDrain, guard, auth, json, streamable);
 
   app.use(context, holdDrain);
@@ -81,7 +82,6 @@ export function createApp(deps: AppDeps): express.Express {
   app.get(METADATA_PATH, metadata);
   app.get(`${METADATA_PATH}/mcp`, metadata);
 
-  // Authentication first: an unauthenticated caller learns nothing from body parsing errors.
   app.get('/mcp', auth, streamable);
   app.delete('/mcp', auth, streamable);
   app.all('/mcp', (_req, res) => {

@@ -28,8 +28,9 @@ function bodyError(status: number, message: string): Error {
 export function parseStrictJson(text: string): unknown {
   if (text.length === 0) return {};
   const first = text[LEADING_WHITESPACE.exec(text)?.[0].length ?? 0];
-  if (first !== '{' && first !== '[')
+  if (first !== '{' && first !== '[') {
     throw bodyError(400, 'the body is not a JSON object or array');
+  }
   try {
     return JSON.parse(text);
   } catch {
