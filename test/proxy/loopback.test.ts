@@ -235,6 +235,41 @@ describe('a backend that cannot be reached or does not answer', () => {
     await expect.poll(() => silent.closed.length).toBe(silent.sockets.size);
   });
 
+  it('an answer whose body stalls after its headers is UPSTREAM_TIMEOUT within the deadline', async () => {
+    // A sync session as the API would give one, then a list answer that never finishes.
+    const sockets = new Set<Socket>();
+    const closed: Socket[] = [];
+    const server = createServer((req, res) => {
+      req.resume();
+      if (req.method === 'POST') {
+        res.writeHead(201, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ id: 'session-1', epoch: 1 }));
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+      res.write('{"items": [');
+    });
+    server.on('connection', (socket) => {
+      sockets.add(socket);
+      socket.on('close', () => closed.push(socket));
+    });
+    onCleanup(() => {
+      for (const socket of sockets) socket.destroy();
+      return Promise.resolve();
+    });
+    const upstream = upstreamFor(await listen(server), 300);
+
+    const started = performance.now();
+    const error = await rejection(upstream.call(listNotes, await newIdentity()));
+    const elapsed = performance.now() - started;
+
+    expect(error.code).toBe('UPSTREAM_TIMEOUT');
+    expect(elapsed).toBeGreaterThanOrEqual(290);
+    expect(elapsed).toBeLessThan(1_500);
+    // The stalled exchange's socket is closed, not left in the pool.
+    await expect.poll(() => closed.length).toBeGreaterThanOrEqual(1);
+  });
+
   it('a cancelled call aborts its in-flight request', async () => {
     const silent = await silentServer();
     const upstream = upstreamFor(silent.origin);
