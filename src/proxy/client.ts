@@ -61,7 +61,7 @@ export function createUpstream(options: UpstreamOptions): Upstream {
   const { now, toolTimeoutMs, connectTimeoutMs } = settings;
   // An injected dispatcher stays its owner's; only a pool made here is ours to report and close.
   const { pool, dispatcher } = dispatcherFor(options.dispatcher, () =>
-    createPool(base.origin, { connectTimeoutMs }),
+    createPool(base.origin, { connectTimeoutMs, toolTimeoutMs }),
   );
   const signers = createLru<TenantSigner>(MAX_CACHED_SIGNERS);
   const sessions = createSessionCache({
