@@ -4,9 +4,9 @@
  * The SDK's session transport answers every POST through a web Request, a zod parse of the
  * JSON-RPC union, the protocol dispatcher's request and result handling, and a web Response.
  * bench/gateway.ts measured that at about two thirds of the gateway's CPU per call (619 µs per
- * call through the SDK, 208 µs here, in one run). A call that matches the narrow shape below (a
- * single request, known tool, object arguments, no progress token or other `_meta` the SDK acts
- * on, headers the transport would accept) runs the same ToolCaller the SDK's handler runs and
+ * call through the SDK, 208 µs here, in one run). A call of the narrow shape plain-call.ts
+ * recognises (a single request, known tool, object arguments, no progress token or other `_meta`
+ * the SDK acts on), with headers the transport would accept, runs the ToolCaller the SDK runs and
  * gets the answer the transport would have written, byte for byte (test/mcp/direct-call.test.ts
  * compares both paths). Everything else, errors included, still goes to the SDK, so every
  * rejection keeps the SDK's wording.
@@ -19,123 +19,23 @@
  * "Session not found" for the call's id, so its caller fails promptly.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/server';
 import {
-  SUPPORTED_PROTOCOL_VERSIONS,
-  isJsonContentType,
-  type AuthInfo,
-} from '@modelcontextprotocol/server';
-import type { ToolResult } from '../tools/index.ts';
+  acceptsAndSendsJson,
+  isRecord,
+  isRequestId,
+  joinedHeader,
+  plainToolCall,
+  wireResult,
+  writeJson,
+  type DirectRequest,
+  type PlainToolCall,
+  type RequestId,
+} from './plain-call.ts';
 import type { ToolCaller } from './tool-call.ts';
-
-type RequestId = string | number;
-
-export interface PlainToolCall {
-  readonly id: RequestId;
-  readonly name: string;
-  readonly args: Record<string, unknown> | undefined;
-  /** `params._meta` as sent (it passed `metaOk`). */
-  readonly meta: unknown;
-}
 
 /** The abort reason when a call's session ends under it (see the file comment). */
 const SESSION_ENDED = new DOMException('MCP session ended', 'AbortError');
-
-export const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
-const isRequestId = (value: unknown): value is RequestId =>
-  typeof value === 'string' || Number.isSafeInteger(value);
-
-const onlyKeys = (value: Record<string, unknown>, allowed: ReadonlySet<string>) =>
-  Object.keys(value).every((key) => allowed.has(key));
-
-const REQUEST_KEYS = new Set(['jsonrpc', 'id', 'method', 'params']);
-const PARAMS_KEYS = new Set(['name', 'arguments', '_meta']);
-
-/** `_meta` the protocol layer acts on (progress, envelope and task keys) leaves the call to it. */
-const inertMeta = (meta: unknown) =>
-  meta === undefined ||
-  (isRecord(meta) &&
-    Object.keys(meta).every(
-      (key) => key !== 'progressToken' && !key.startsWith('io.modelcontextprotocol/'),
-    ));
-
-/**
- * The call when `body` is a single, well-formed tools/call of a known tool whose `_meta` passes
- * `metaOk` (by default: nothing the protocol layer acts on); else undefined.
- */
-export function plainToolCall(
-  body: unknown,
-  known: (name: string) => boolean,
-  metaOk: (meta: unknown) => boolean = inertMeta,
-): PlainToolCall | undefined {
-  if (!isRecord(body) || !onlyKeys(body, REQUEST_KEYS)) return undefined;
-  const { jsonrpc, id, method, params } = body;
-  if (jsonrpc !== '2.0' || method !== 'tools/call' || !isRequestId(id)) return undefined;
-  if (!isRecord(params) || !onlyKeys(params, PARAMS_KEYS) || !metaOk(params._meta)) {
-    return undefined;
-  }
-  const { name, arguments: args } = params;
-  if (typeof name !== 'string' || !known(name)) return undefined;
-  if (args !== undefined && !isRecord(args)) return undefined;
-  // An own `__proto__` key (JSON.parse makes one) becomes a prototype in the SDK's zod copy.
-  if (args !== undefined && Object.hasOwn(args, '__proto__')) return undefined;
-  return { id, name, args, meta: params._meta };
-}
-
-/**
- * A tool result with its keys in the order the SDK's result schema writes them (content,
- * structuredContent, isError), whatever order the tool built it in: same bytes as the SDK path.
- */
-export function wireResult(result: ToolResult): ToolResult {
-  const wire: ToolResult = { content: result.content };
-  if (result.structuredContent !== undefined) wire.structuredContent = result.structuredContent;
-  if (result.isError !== undefined) wire.isError = result.isError;
-  return wire;
-}
-
-/**
- * A header as the web Headers object reads it: every value, joined with ", ". Node's
- * `req.headers` already joins Accept and unknown (`Mcp-*`) headers that way; only for
- * Content-Type does it keep the first value, so that one is read from the raw list.
- */
-export function joinedHeader(req: IncomingMessage, lowerName: string): string | null {
-  if (lowerName !== 'content-type') {
-    const value = req.headers[lowerName];
-    return typeof value === 'string' ? value : null;
-  }
-  let joined: string | null = null;
-  const raw = req.rawHeaders;
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    if (raw[i]?.toLowerCase() !== lowerName) continue;
-    const value = raw[i + 1] ?? '';
-    joined = joined === null ? value : `${joined}, ${value}`;
-  }
-  return joined;
-}
-
-/** Accepts both JSON and event streams, and sends a JSON body: what both SDK entries require. */
-export function acceptsAndSendsJson(req: IncomingMessage): boolean {
-  const accept = joinedHeader(req, 'accept');
-  if (accept === null || !accept.includes('application/json')) return false;
-  if (!accept.includes('text/event-stream')) return false;
-  return isJsonContentType(joinedHeader(req, 'content-type'));
-}
-
-/** A JSON answer in one write with its length, as web-bridge.ts writes the SDK's. */
-export function writeJson(
-  res: ServerResponse,
-  status: number,
-  payload: string,
-  sessionId?: string,
-): void {
-  const body = Buffer.from(payload);
-  res.statusCode = status;
-  res.setHeader('content-type', 'application/json');
-  if (sessionId !== undefined) res.setHeader('mcp-session-id', sessionId);
-  res.setHeader('content-length', body.byteLength);
-  res.end(body);
-}
 
 /** The session transport's own header checks (406, 415, 400 on the version), all passed. */
 function transportWouldAccept(req: IncomingMessage): boolean {
@@ -154,11 +54,6 @@ function cancelledIds(body: unknown): RequestId[] {
     if (isRecord(params) && isRequestId(params.requestId)) ids.push(params.requestId);
   }
   return ids;
-}
-
-export interface DirectRequest extends IncomingMessage {
-  body?: unknown;
-  auth?: AuthInfo;
 }
 
 /**

@@ -33,7 +33,7 @@ import {
   writeJson,
   type DirectRequest,
   type PlainToolCall,
-} from './direct-call.ts';
+} from './plain-call.ts';
 import type { ToolCaller } from './tool-call.ts';
 import { clientGone } from './web-bridge.ts';
 

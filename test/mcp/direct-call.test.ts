@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { plainToolCall } from '../../src/mcp/direct-call.ts';
+import { plainToolCall } from '../../src/mcp/plain-call.ts';
 import {
   DIRECT,
   echo,

@@ -6,7 +6,7 @@
 import { classifyInboundRequest } from '@modelcontextprotocol/server';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { plainToolCall } from '../../src/mcp/direct-call.ts';
+import { plainToolCall } from '../../src/mcp/plain-call.ts';
 
 const REVISION = '2026-07-28';
 const PROTOCOL = 'io.modelcontextprotocol/protocolVersion';
