@@ -19,59 +19,96 @@ export interface SessionRegistryOptions {
   onEvict?: (entry: SessionEntry, reason: 'idle' | 'capacity' | 'shutdown') => void;
 }
 
+/** A session's place in the registry: found by id in a Map, ordered by last use in a list. */
+interface Slot {
+  readonly entry: SessionEntry;
+  lastUsed: number;
+  /** Toward the least recently used end. */
+  older: Slot | undefined;
+  /** Toward the most recently used end. */
+  newer: Slot | undefined;
+}
+
 export function createSessionRegistry({
   idleMs,
   max,
   now = Date.now,
   onEvict,
 }: SessionRegistryOptions) {
-  // A Map iterates in insertion order; re-inserting on use keeps it ordered by last use.
-  const sessions = new Map<string, { entry: SessionEntry; lastUsed: number }>();
+  // The Map changes only when a session comes or goes. Using a session moves its slot to the
+  // newest end of the list: that writes a few fields and allocates nothing. (Re-inserting into
+  // the Map on every call, as before, rebuilt its table every few calls; once a table had lived
+  // through two young GCs, V8 built every later one in the old generation, whose garbage then
+  // brought mark-compacts into steady traffic.)
+  const sessions = new Map<string, Slot>();
+  let oldest: Slot | undefined;
+  let newest: Slot | undefined;
+
+  const unlink = (slot: Slot) => {
+    if (slot.older === undefined) oldest = slot.newer;
+    else slot.older.newer = slot.newer;
+    if (slot.newer === undefined) newest = slot.older;
+    else slot.newer.older = slot.older;
+    slot.older = undefined;
+    slot.newer = undefined;
+  };
+  const append = (slot: Slot) => {
+    slot.older = newest;
+    if (newest === undefined) oldest = slot;
+    else newest.newer = slot;
+    newest = slot;
+  };
+  const remove = (id: string): Slot | undefined => {
+    const slot = sessions.get(id);
+    if (slot === undefined) return undefined;
+    sessions.delete(id);
+    unlink(slot);
+    return slot;
+  };
 
   const evict = (id: string, reason: 'idle' | 'capacity' | 'shutdown') => {
-    const found = sessions.get(id);
-    if (found === undefined) return Promise.resolve();
-    sessions.delete(id);
-    onEvict?.(found.entry, reason);
-    return found.entry.transport.close().catch(() => undefined);
+    const slot = remove(id);
+    if (slot === undefined) return Promise.resolve();
+    onEvict?.(slot.entry, reason);
+    return slot.entry.transport.close().catch(() => undefined);
   };
 
   const sweep = () => {
     const cutoff = now() - idleMs;
-    for (const [id, { lastUsed }] of sessions) {
-      if (lastUsed > cutoff) break;
-      void evict(id, 'idle');
-    }
+    while (oldest !== undefined && oldest.lastUsed <= cutoff) void evict(oldest.entry.id, 'idle');
   };
   const timer = setInterval(sweep, Math.min(idleMs, 60_000));
   timer.unref();
 
   return {
     add(entry: SessionEntry): void {
-      sessions.set(entry.id, { entry, lastUsed: now() });
-      while (sessions.size > max) {
-        const oldest = sessions.keys().next().value;
-        if (oldest === undefined) break;
-        void evict(oldest, 'capacity');
-      }
+      remove(entry.id);
+      const slot: Slot = { entry, lastUsed: now(), older: undefined, newer: undefined };
+      sessions.set(entry.id, slot);
+      append(slot);
+      while (sessions.size > max && oldest !== undefined) void evict(oldest.entry.id, 'capacity');
     },
 
     /** The session if it exists and belongs to `owner`; another principal's looks absent. */
     use(id: string, owner: string): SessionEntry | undefined {
-      const found = sessions.get(id);
-      if (found === undefined || found.entry.owner !== owner) return undefined;
-      if (found.lastUsed <= now() - idleMs) {
+      const slot = sessions.get(id);
+      if (slot === undefined || slot.entry.owner !== owner) return undefined;
+      const time = now();
+      if (slot.lastUsed <= time - idleMs) {
         void evict(id, 'idle');
         return undefined;
       }
-      sessions.delete(id);
-      sessions.set(id, { entry: found.entry, lastUsed: now() });
-      return found.entry;
+      slot.lastUsed = time;
+      if (slot !== newest) {
+        unlink(slot);
+        append(slot);
+      }
+      return slot.entry;
     },
 
     /** Forgets a session its transport already closed. */
     forget(id: string): void {
-      sessions.delete(id);
+      remove(id);
     },
 
     count(kind?: SessionEntry['kind']): number {

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createSessionRegistry, type SessionEntry } from '../../src/mcp/sessions.ts';
 import type { SseTransport } from '../../src/mcp/sse.ts';
@@ -119,5 +120,86 @@ describe('session registry', () => {
     await sessions.closeAll();
     expect(closed).toEqual(['a']);
     expect(sessions.count()).toBe(0);
+  });
+});
+
+/**
+ * The registry against a plain model: an array kept in order of last use. Random runs of adds,
+ * uses (own, foreign and unknown ids), clock steps, sweeps and forgets must evict the same
+ * sessions, for the same reasons, in the same order, and answer every use alike.
+ */
+describe('session registry, against a model', () => {
+  type Command =
+    | { op: 'add'; owner: string }
+    | { op: 'use'; pick: number; owner: string }
+    | { op: 'advance'; ms: number }
+    | { op: 'sweep' }
+    | { op: 'forget'; pick: number };
+  const owner = fc.constantFrom('alice', 'bob');
+  const command: fc.Arbitrary<Command> = fc.oneof(
+    fc.record({ op: fc.constant('add' as const), owner }),
+    fc.record({ op: fc.constant('use' as const), pick: fc.nat(12), owner }),
+    // Steps that land exactly on the idle limit as well as either side of it.
+    fc.record({
+      op: fc.constant('advance' as const),
+      ms: fc.constantFrom(0, 1, 250, 500, 999, 1000),
+    }),
+    fc.record({ op: fc.constant('sweep' as const) }),
+    fc.record({ op: fc.constant('forget' as const), pick: fc.nat(12) }),
+  );
+
+  it('evicts and answers exactly as a least-recently-used list would', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(command, { maxLength: 120 }),
+        fc.integer({ min: 1, max: 5 }),
+        async (commands, max) => {
+          const idleMs = 1000;
+          const { sessions, evicted, add, advance } = registry({ idleMs, max });
+          let clock = 1_000_000;
+          let model: { id: string; owner: string; lastUsed: number }[] = [];
+          const modelEvicted: [string, string][] = [];
+          let next = 0;
+          for (const c of commands) {
+            if (c.op === 'add') {
+              const id = `s${next}`;
+              next += 1;
+              add(id, c.owner);
+              model.push({ id, owner: c.owner, lastUsed: clock });
+              while (model.length > max) modelEvicted.push([model.shift()!.id, 'capacity']);
+            } else if (c.op === 'use') {
+              const id = `s${c.pick}`;
+              const at = model.findIndex((s) => s.id === id);
+              const found = at === -1 ? undefined : model[at]!;
+              let expected: string | undefined;
+              if (found !== undefined && found.owner === c.owner) {
+                model.splice(at, 1);
+                if (found.lastUsed <= clock - idleMs) modelEvicted.push([id, 'idle']);
+                else {
+                  model.push({ ...found, lastUsed: clock });
+                  expected = id;
+                }
+              }
+              expect(sessions.use(id, c.owner)?.id).toBe(expected);
+            } else if (c.op === 'advance') {
+              advance(c.ms);
+              clock += c.ms;
+            } else if (c.op === 'sweep') {
+              sessions.sweep();
+              const stale = model.filter((s) => s.lastUsed <= clock - idleMs);
+              for (const s of stale) modelEvicted.push([s.id, 'idle']);
+              model = model.filter((s) => s.lastUsed > clock - idleMs);
+            } else {
+              sessions.forget(`s${c.pick}`);
+              model = model.filter((s) => s.id !== `s${c.pick}`);
+            }
+            expect(evicted).toEqual(modelEvicted);
+            expect(sessions.count()).toBe(model.length);
+          }
+          await sessions.closeAll();
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
