@@ -4,6 +4,7 @@
  */
 
 import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/server';
+import { createLru } from '../lru.ts';
 import type { SseTransport } from './sse.ts';
 
 /** A session and the transport serving it; closing the transport ends its protocol instance. */
@@ -19,14 +20,9 @@ export interface SessionRegistryOptions {
   onEvict?: (entry: SessionEntry, reason: 'idle' | 'capacity' | 'shutdown') => void;
 }
 
-/** A session's place in the registry: found by id in a Map, ordered by last use in a list. */
 interface Slot {
   readonly entry: SessionEntry;
   lastUsed: number;
-  /** Toward the least recently used end. */
-  older: Slot | undefined;
-  /** Toward the most recently used end. */
-  newer: Slot | undefined;
 }
 
 export function createSessionRegistry({
@@ -35,63 +31,39 @@ export function createSessionRegistry({
   now = Date.now,
   onEvict,
 }: SessionRegistryOptions) {
-  // The Map changes only when a session comes or goes. Using a session moves its slot to the
-  // newest end of the list: that writes a few fields and allocates nothing. (Re-inserting into
-  // the Map on every call, as before, rebuilt its table every few calls; once a table had lived
-  // through two young GCs, V8 built every later one in the old generation, whose garbage then
-  // brought mark-compacts into steady traffic.)
-  const sessions = new Map<string, Slot>();
-  let oldest: Slot | undefined;
-  let newest: Slot | undefined;
-
-  const unlink = (slot: Slot) => {
-    if (slot.older === undefined) oldest = slot.newer;
-    else slot.older.newer = slot.newer;
-    if (slot.newer === undefined) newest = slot.older;
-    else slot.newer.older = slot.older;
-    slot.older = undefined;
-    slot.newer = undefined;
-  };
-  const append = (slot: Slot) => {
-    slot.older = newest;
-    if (newest === undefined) oldest = slot;
-    else newest.newer = slot;
-    newest = slot;
-  };
-  const remove = (id: string): Slot | undefined => {
-    const slot = sessions.get(id);
-    if (slot === undefined) return undefined;
-    sessions.delete(id);
-    unlink(slot);
-    return slot;
-  };
-
-  const evict = (id: string, reason: 'idle' | 'capacity' | 'shutdown') => {
-    const slot = remove(id);
-    if (slot === undefined) return Promise.resolve();
+  const close = (slot: Slot, reason: 'idle' | 'capacity' | 'shutdown') => {
     onEvict?.(slot.entry, reason);
     return slot.entry.transport.close().catch(() => undefined);
+  };
+  // Ordered by last use; beyond the cap the least recently used session goes.
+  const sessions = createLru<Slot>(max, (slot) => void close(slot, 'capacity'));
+
+  const evict = (id: string, reason: 'idle' | 'capacity' | 'shutdown') => {
+    const slot = sessions.peek(id);
+    if (slot === undefined) return Promise.resolve();
+    sessions.delete(id);
+    return close(slot, reason);
   };
 
   const sweep = () => {
     const cutoff = now() - idleMs;
-    while (oldest !== undefined && oldest.lastUsed <= cutoff) void evict(oldest.entry.id, 'idle');
+    let slot = sessions.oldest();
+    while (slot !== undefined && slot.lastUsed <= cutoff) {
+      void evict(slot.entry.id, 'idle');
+      slot = sessions.oldest();
+    }
   };
   const timer = setInterval(sweep, Math.min(idleMs, 60_000));
   timer.unref();
 
   return {
     add(entry: SessionEntry): void {
-      remove(entry.id);
-      const slot: Slot = { entry, lastUsed: now(), older: undefined, newer: undefined };
-      sessions.set(entry.id, slot);
-      append(slot);
-      while (sessions.size > max && oldest !== undefined) void evict(oldest.entry.id, 'capacity');
+      sessions.set(entry.id, { entry, lastUsed: now() });
     },
 
     /** The session if it exists and belongs to `owner`; another principal's looks absent. */
     use(id: string, owner: string): SessionEntry | undefined {
-      const slot = sessions.get(id);
+      const slot = sessions.peek(id);
       if (slot === undefined || slot.entry.owner !== owner) return undefined;
       const time = now();
       if (slot.lastUsed <= time - idleMs) {
@@ -99,16 +71,13 @@ export function createSessionRegistry({
         return undefined;
       }
       slot.lastUsed = time;
-      if (slot !== newest) {
-        unlink(slot);
-        append(slot);
-      }
+      sessions.touch(id);
       return slot.entry;
     },
 
     /** Forgets a session its transport already closed. */
     forget(id: string): void {
-      remove(id);
+      sessions.delete(id);
     },
 
     count(kind?: SessionEntry['kind']): number {
@@ -122,7 +91,8 @@ export function createSessionRegistry({
 
     async closeAll(): Promise<void> {
       clearInterval(timer);
-      await Promise.all([...sessions.keys()].map((id) => evict(id, 'shutdown')));
+      const ids = Array.from(sessions.values(), (slot) => slot.entry.id);
+      await Promise.all(ids.map((id) => evict(id, 'shutdown')));
     },
   };
 }

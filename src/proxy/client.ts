@@ -13,7 +13,7 @@ import {
   type FailureContext,
 } from './errors.ts';
 import { exchange } from './exchange.ts';
-import { createLru } from './lru.ts';
+import { createLru } from '../lru.ts';
 import { resolveOptions, type UpstreamOptions } from './options.ts';
 import { createPool } from './pool.ts';
 import { isSuccess, parseJson, sessionRejected, type RawReply } from './reply.ts';

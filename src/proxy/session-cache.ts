@@ -1,4 +1,4 @@
-import { createLru } from './lru.ts';
+import { createLru } from '../lru.ts';
 
 /** A sync session as the gateway keeps it (CONTRACT.md B.4). */
 export interface SyncSession {

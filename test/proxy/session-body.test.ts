@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { createLru } from '../../src/proxy/lru.ts';
 import { GO_SESSION_TTL_MS, readSession } from '../../src/proxy/session.ts';
 
 const T = Date.parse('2025-11-20T00:00:00.000Z');
@@ -53,42 +52,5 @@ describe('reading a session answer', () => {
     ['null', null],
   ])('refuses %s', (_name, body) => {
     expect(readSession(body, T)).toBeUndefined();
-  });
-});
-
-describe('LRU', () => {
-  it('evicts the least recently used entry', () => {
-    const lru = createLru<number>(2);
-    lru.set('a', 1);
-    lru.set('b', 2);
-    expect(lru.get('a')).toBe(1);
-    lru.set('c', 3);
-    expect([lru.get('a'), lru.get('b'), lru.get('c'), lru.size]).toEqual([1, undefined, 3, 2]);
-    lru.set('c', 4);
-    lru.delete('a');
-    expect([lru.get('c'), lru.size]).toEqual([4, 1]);
-  });
-
-  it('keeps the order when the newest entry is read again', () => {
-    const lru = createLru<number>(2);
-    lru.set('a', 1);
-    lru.set('b', 2);
-    expect([lru.get('b'), lru.get('b')]).toEqual([2, 2]);
-    lru.set('c', 3); // evicts a, the least recently used
-    expect([lru.get('a'), lru.get('b'), lru.get('c')]).toEqual([undefined, 2, 3]);
-  });
-
-  it('tracks the newest entry through reads, not only writes', () => {
-    const lru = createLru<number>(2);
-    lru.set('a', 1);
-    lru.set('b', 2);
-    lru.get('a'); // a is the newest now
-    lru.get('b'); // so reading b must move it after a
-    lru.set('c', 3); // evicts a
-    expect([lru.get('a'), lru.get('b'), lru.get('c')]).toEqual([undefined, 2, 3]);
-  });
-
-  it('needs room for one entry', () => {
-    expect(() => createLru(0)).toThrow(RangeError);
   });
 });
