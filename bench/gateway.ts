@@ -23,13 +23,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
 import { SignJWT } from 'jose';
 import { z } from 'zod';
 import { createTenantSigner } from '../src/tenant-headers/index.ts';
 import {
   probeGc,
-  probeMemory,
   startBackendProcess,
   startCanaryProcess,
   startGatewayProcess,
@@ -49,6 +47,8 @@ import {
   type Endpoint,
   type McpSession,
 } from './lib/mcp.ts';
+import { options } from './lib/options.ts';
+import { idleSessionMemory } from './lib/memory-phase.ts';
 import { rssKiB, sampleRss, type Child } from './lib/processes.ts';
 import { pooled, type Round } from './lib/rounds.ts';
 import {
@@ -63,60 +63,6 @@ import {
 const TENANT = 'bench';
 /** Calls run on a path right before each of its latency rounds, unmeasured. */
 const PRIME_SECONDS = 0.5;
-
-const USAGE = `Usage: node bench/gateway.ts [-d seconds] [-r rounds] [-c connections] [-n sessions] [-w seconds]
-
-  -d, --duration <s>           seconds per measured phase (default 8; ten phases)
-  -r, --rounds <k>             latency rounds each phase is split into (default 4)
-  -c, --connections <n>        closed-loop workers = pool connections per path (default 16)
-  -n, --sessions <n>           idle 2025-era sessions for the memory figure (default 2000)
-  -w, --warmup <s>             warm-up seconds per path before measuring (default 2)
-  --gateway-node-flags=<f>     extra node flags for the gateway, e.g. --gateway-node-flags=--cpu-prof
-`;
-
-function options() {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      options: {
-        duration: { type: 'string', short: 'd', default: '8' },
-        rounds: { type: 'string', short: 'r', default: '4' },
-        connections: { type: 'string', short: 'c', default: '16' },
-        sessions: { type: 'string', short: 'n', default: '2000' },
-        warmup: { type: 'string', short: 'w', default: '2' },
-        'gateway-node-flags': { type: 'string', default: '' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-    });
-  } catch (error) {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
-    process.exit(64);
-  }
-  const { values } = parsed;
-  if (values.help) {
-    process.stdout.write(USAGE);
-    process.exit(0);
-  }
-  const positive = (name: string, text: string, integer: boolean) => {
-    const value = Number(text);
-    if (!(value > 0) || (integer && !Number.isInteger(value))) {
-      process.stderr.write(
-        `--${name} expects a positive ${integer ? 'integer' : 'number'}\n${USAGE}`,
-      );
-      process.exit(64);
-    }
-    return value;
-  };
-  return {
-    duration: positive('duration', values.duration, false),
-    rounds: positive('rounds', values.rounds, true),
-    connections: positive('connections', values.connections, true),
-    sessions: positive('sessions', values.sessions, true),
-    warmup: positive('warmup', values.warmup, false),
-    gatewayNodeFlags: values['gateway-node-flags'].split(' ').filter((flag) => flag !== ''),
-  };
-}
 
 async function main(): Promise<void> {
   const { duration, rounds, connections, sessions, warmup, gatewayNodeFlags } = options();
@@ -265,37 +211,15 @@ async function main(): Promise<void> {
 
     // Memory per idle session, on a fresh gateway so load-phase garbage does not blur it.
     progress(`memory: opening ${int(sessions)} idle 2025-era sessions on a fresh gateway`);
-    const fresh = await startGatewayProcess(gatewayOptions);
-    children.push(fresh.child);
-    const sessionPool = endpoint(fresh.url, 8);
-    // Warm-up, so the baseline already has compiled code, lazily built state and a young
-    // generation grown to its working size (else its growth would be charged to the sessions).
-    for (let i = 0; i < 50; i += 1) await openSession(sessionPool, authorization);
-    const warmSession = await openSession(sessionPool, authorization);
-    await closedLoop(
-      async () =>
-        (await callInSession(sessionPool, authorization, warmSession, 'health_check', {})) !==
-        undefined,
-      8,
+    const sessionMemory = await idleSessionMemory(
+      gatewayOptions,
+      authorization,
+      sessions,
       warmup,
+      (child) => {
+        children.push(child);
+      },
     );
-    await sleep(200);
-    const before = await probeMemory(fresh.child);
-    const beforeRssKiB = rssKiB(fresh.child.pid);
-    let opening = 0;
-    await Promise.all(
-      Array.from({ length: 8 }, async () => {
-        while (opening < sessions) {
-          opening += 1;
-          await openSession(sessionPool, authorization);
-        }
-      }),
-    );
-    await sessionPool.pool.close();
-    await sleep(500);
-    const afterRssKiB = rssKiB(fresh.child.pid);
-    const after = await probeMemory(fresh.child);
-    await fresh.child.stop();
 
     printReport(
       {
@@ -312,12 +236,7 @@ async function main(): Promise<void> {
         memory: {
           rssIdleKiB,
           rssLoadKiB,
-          beforeRssKiB,
-          afterRssKiB,
-          heapBefore: before.heapUsed,
-          heapAfter: after.heapUsed,
-          externalBefore: before.external,
-          externalAfter: after.external,
+          ...sessionMemory,
         },
         problems,
       },

@@ -1,0 +1,56 @@
+/** The command line of bench/gateway.ts: its options, checked, or usage and exit code 64. */
+import { parseArgs } from 'node:util';
+
+const USAGE = `Usage: node bench/gateway.ts [-d seconds] [-r rounds] [-c connections] [-n sessions] [-w seconds]
+
+  -d, --duration <s>           seconds per measured phase (default 8; ten phases)
+  -r, --rounds <k>             latency rounds each phase is split into (default 4)
+  -c, --connections <n>        closed-loop workers = pool connections per path (default 16)
+  -n, --sessions <n>           idle 2025-era sessions for the memory figure (default 2000)
+  -w, --warmup <s>             warm-up seconds per path before measuring (default 2)
+  --gateway-node-flags=<f>     extra node flags for the gateway, e.g. --gateway-node-flags=--cpu-prof
+`;
+
+export function options() {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      options: {
+        duration: { type: 'string', short: 'd', default: '8' },
+        rounds: { type: 'string', short: 'r', default: '4' },
+        connections: { type: 'string', short: 'c', default: '16' },
+        sessions: { type: 'string', short: 'n', default: '2000' },
+        warmup: { type: 'string', short: 'w', default: '2' },
+        'gateway-node-flags': { type: 'string', default: '' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    });
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+    process.exit(64);
+  }
+  const { values } = parsed;
+  if (values.help) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  const positive = (name: string, text: string, integer: boolean) => {
+    const value = Number(text);
+    if (!(value > 0) || (integer && !Number.isInteger(value))) {
+      process.stderr.write(
+        `--${name} expects a positive ${integer ? 'integer' : 'number'}\n${USAGE}`,
+      );
+      process.exit(64);
+    }
+    return value;
+  };
+  return {
+    duration: positive('duration', values.duration, false),
+    rounds: positive('rounds', values.rounds, true),
+    connections: positive('connections', values.connections, true),
+    sessions: positive('sessions', values.sessions, true),
+    warmup: positive('warmup', values.warmup, false),
+    gatewayNodeFlags: values['gateway-node-flags'].split(' ').filter((flag) => flag !== ''),
+  };
+}
