@@ -16,7 +16,8 @@
  *      relay and that gateway path, interleaved in K rounds of D/K s each (order rotated per
  *      round, so a slow spell of the machine falls on all three alike); percentiles over all
  *      rounds' calls; added latency = gateway − direct, and the relay shows how much of it any
- *      extra Node process on the path costs here;
+ *      extra Node process on the path costs here; after each gateway path's rounds, the direct
+ *      path's peak again for D/2 s, as a check that the machine had not slowed meanwhile;
  *   3. memory per idle session: N 2025-era sessions opened on a fresh, warmed-up gateway; the
  *      JS heap + external memory retained after a full GC, / N (through a SIGUSR2 probe
  *      preloaded with --expose-gc, no inspector), and the RSS delta / N for reference.
@@ -197,10 +198,20 @@ async function main(): Promise<void> {
       }
       return order.map((name) => pooled(name, byPath.get(name) ?? []));
     };
-    const latency = {
-      'gateway-2025': await latencyAt('gateway-2025'),
-      'gateway-2026': await latencyAt('gateway-2026'),
+    // The machine's speed drifts within minutes, and R was fixed from the peak phase: the
+    // direct path's peak again, right after each gateway path's rounds, shows whether R was
+    // still about half of what the machine could do while they ran.
+    const speedCheck = async (): Promise<number> => {
+      progress(`machine check: direct peak again (${duration / 2} s)`);
+      await closedLoop(sends.direct, connections, PRIME_SECONDS);
+      return (await closedLoop(sends.direct, connections, duration / 2)).perSecond;
     };
+    const latency2025 = await latencyAt('gateway-2025');
+    const check2025 = await speedCheck();
+    const latency2026 = await latencyAt('gateway-2026');
+    const check2026 = await speedCheck();
+    const latency = { 'gateway-2025': latency2025, 'gateway-2026': latency2026 };
+    const directAfter = { 'gateway-2025': check2025, 'gateway-2026': check2026 };
     await gatewayPool.pool.close();
     await relayPool.pool.close();
     await directPool.pool.close();
@@ -233,6 +244,7 @@ async function main(): Promise<void> {
         peaks,
         rates,
         latency,
+        directAfter,
         memory: {
           rssIdleKiB,
           rssLoadKiB,

@@ -55,6 +55,8 @@ export interface Results {
   readonly rates: Readonly<Record<GatewayPath, number>>;
   /** Per gateway path: direct, relay and that gateway path, all at its rate R. */
   readonly latency: Readonly<Record<GatewayPath, readonly LatencyPhase[]>>;
+  /** Per gateway path: the direct path's peak calls/s again, right after its latency rounds. */
+  readonly directAfter: Readonly<Record<GatewayPath, number>>;
   readonly memory: {
     readonly rssIdleKiB: number;
     readonly rssLoadKiB: number;
@@ -196,6 +198,11 @@ function latency(results: Results, out: (text: string) => void): void {
         ),
       );
     }
+    const directPeak = results.peaks.get('direct')?.result.perSecond ?? Number.NaN;
+    const after = results.directAfter[path];
+    out(
+      `  machine check right after these rounds: direct REST peak ${int(after)} calls/s, ${(after / directPeak).toFixed(2)} of the peak phase's ${int(directPeak)}\n`,
+    );
   }
   for (const path of GATEWAY_PATHS) {
     const phases = results.latency[path];
