@@ -5,6 +5,7 @@
 import { cpus, release, totalmem, type } from 'node:os';
 import type { CpuUsed, GcReport } from './children.ts';
 import { percentiles, type ClosedLoopResult, type Percentiles } from './load.ts';
+import type { SessionMemory } from './memory-phase.ts';
 
 const TARGETS = { callsPerSecond: 2_500, addedP50Ms: 0.5, addedP99Ms: 2, sessionKB: 50 };
 
@@ -57,16 +58,7 @@ export interface Results {
   readonly latency: Readonly<Record<GatewayPath, readonly LatencyPhase[]>>;
   /** Per gateway path: the direct path's peak calls/s again, right after its latency rounds. */
   readonly directAfter: Readonly<Record<GatewayPath, number>>;
-  readonly memory: {
-    readonly rssIdleKiB: number;
-    readonly rssLoadKiB: number;
-    readonly beforeRssKiB: number;
-    readonly afterRssKiB: number;
-    readonly heapBefore: number;
-    readonly heapAfter: number;
-    readonly externalBefore: number;
-    readonly externalAfter: number;
-  };
+  readonly memory: SessionMemory & { readonly rssIdleKiB: number; readonly rssLoadKiB: number };
   readonly problems: readonly string[];
 }
 
