@@ -18,6 +18,8 @@
  *      rounds' calls; added latency = gateway − direct, and the relay shows how much of it any
  *      extra Node process on the path costs here; after each gateway path's rounds, the direct
  *      path's peak again for D/2 s, as a check that the machine had not slowed meanwhile;
+ *      then the floor: direct and the relay alone, at half of the relay's own peak, which is
+ *      where a gateway that did no work of its own would be measured;
  *   3. memory per idle session: N 2025-era sessions opened on a fresh, warmed-up gateway; the
  *      JS heap + external memory retained after a full GC, / N (through a SIGUSR2 probe
  *      preloaded with --expose-gc, no inspector), and the RSS delta / N for reference.
@@ -51,15 +53,15 @@ import {
 import { options } from './lib/options.ts';
 import { idleSessionMemory } from './lib/memory-phase.ts';
 import { rssKiB, sampleRss, type Child } from './lib/processes.ts';
-import { pooled, type Round } from './lib/rounds.ts';
+import { interleaved, type Round } from './lib/rounds.ts';
+import { int } from './lib/format.ts';
+import { printReport } from './lib/report.ts';
 import {
-  int,
   isGatewayPath,
-  printReport,
   type GatewayPath,
   type LatencyPhase,
   type PathName,
-} from './lib/report.ts';
+} from './lib/results.ts';
 
 const TENANT = 'bench';
 /** Calls run on a path right before each of its latency rounds, unmeasured. */
@@ -185,19 +187,18 @@ async function main(): Promise<void> {
         gateway: isGatewayPath(name) ? inGateway : undefined,
       };
     };
-    const latencyAt = async (gatewayPath: GatewayPath): Promise<LatencyPhase[]> => {
-      const order: PathName[] = ['direct', 'relay', gatewayPath];
-      const byPath = new Map<PathName, Round[]>(order.map((name) => [name, []]));
-      for (let round = 0; round < rounds; round += 1) {
-        // Rotated, so each path takes each place in the round in turn.
-        const turn = [...order.slice(round % 3), ...order.slice(0, round % 3)];
-        progress(
-          `latency at ${int(rates[gatewayPath])} calls/s, round ${round + 1}/${rounds}: ${turn.join(', ')} (${duration / rounds} s each)`,
-        );
-        for (const name of turn) byPath.get(name)?.push(await runRound(name, rates[gatewayPath]));
-      }
-      return order.map((name) => pooled(name, byPath.get(name) ?? []));
+    const announce = (at: number) => (round: number, turn: readonly PathName[]) => {
+      progress(
+        `latency at ${int(at)} calls/s, round ${round + 1}/${rounds}: ${turn.join(', ')} (${duration / rounds} s each)`,
+      );
     };
+    const latencyAt = (gatewayPath: GatewayPath): Promise<LatencyPhase[]> =>
+      interleaved(
+        ['direct', 'relay', gatewayPath],
+        rounds,
+        (name) => runRound(name, rates[gatewayPath]),
+        announce(rates[gatewayPath]),
+      );
     // The machine's speed drifts within minutes, and R was fixed from the peak phase: the
     // direct path's peak again, right after each gateway path's rounds, shows whether R was
     // still about half of what the machine could do while they ran.
@@ -210,6 +211,18 @@ async function main(): Promise<void> {
     const check2025 = await speedCheck();
     const latency2026 = await latencyAt('gateway-2026');
     const check2026 = await speedCheck();
+    // The floor: the bare relay at half of its own peak, as a gateway that did no work of its
+    // own would be measured. What the targets ask of any Node process on the path, here.
+    const floorRate = Math.max(1, Math.floor((peaks.get('relay')?.result.perSecond ?? 0) / 2));
+    const floor = {
+      rate: floorRate,
+      phases: await interleaved(
+        ['direct', 'relay'],
+        rounds,
+        (name) => runRound(name, floorRate),
+        announce(floorRate),
+      ),
+    };
     const latency = { 'gateway-2025': latency2025, 'gateway-2026': latency2026 };
     const directAfter = { 'gateway-2025': check2025, 'gateway-2026': check2026 };
     await gatewayPool.pool.close();
@@ -245,6 +258,7 @@ async function main(): Promise<void> {
         rates,
         latency,
         directAfter,
+        floor,
         memory: {
           rssIdleKiB,
           rssLoadKiB,

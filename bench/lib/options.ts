@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 
 const USAGE = `Usage: node bench/gateway.ts [-d seconds] [-r rounds] [-c connections] [-n sessions] [-w seconds]
 
-  -d, --duration <s>           seconds per measured phase (default 8; eleven phases)
+  -d, --duration <s>           seconds per measured phase (default 8; thirteen phases)
   -r, --rounds <k>             latency rounds each phase is split into (default 4)
   -c, --connections <n>        closed-loop workers = pool connections per path (default 16)
   -n, --sessions <n>           idle 2025-era sessions for the memory figure (default 2000)

@@ -4,7 +4,7 @@
  */
 import type { GcReport } from './children.ts';
 import { percentiles, type OpenLoopResult } from './load.ts';
-import type { LatencyPhase, PathName } from './report.ts';
+import type { LatencyPhase, PathName } from './results.ts';
 
 /** One round's run of one path, and what the probes saw during it. */
 export interface Round {
@@ -53,4 +53,25 @@ export function pooled(path: PathName, rounds: readonly Round[]): LatencyPhase {
           }
         : undefined,
   };
+}
+
+/**
+ * Runs `order`'s paths in `rounds` rounds, one after another within a round, each round starting
+ * one place further along, so each path takes each place in turn and a slow spell of the machine
+ * falls on every path alike. Returns each path's rounds pooled, in `order`.
+ */
+export async function interleaved(
+  order: readonly PathName[],
+  rounds: number,
+  runRound: (name: PathName) => Promise<Round>,
+  announce: (round: number, turn: readonly PathName[]) => void,
+): Promise<LatencyPhase[]> {
+  const byPath = new Map<PathName, Round[]>(order.map((name) => [name, []]));
+  for (let round = 0; round < rounds; round += 1) {
+    const shift = round % order.length;
+    const turn = [...order.slice(shift), ...order.slice(0, shift)];
+    announce(round, turn);
+    for (const name of turn) byPath.get(name)?.push(await runRound(name));
+  }
+  return order.map((name) => pooled(name, byPath.get(name) ?? []));
 }
