@@ -45,6 +45,9 @@ export const VERSION: string = (() => {
     : '0.0.0';
 })();
 
+/** How long a shutdown waits, after cutting the calls still running, for their answers. */
+const CUT_ANSWER_MS = 1_000;
+
 /** The parts of a gateway, built once; `close()` releases sessions and the upstream pool. */
 export function createGateway(
   settings: GatewaySettings,
@@ -108,11 +111,18 @@ export function createGateway(
     sessions,
     drain,
     /**
-     * Waits up to `timeoutMs` for running tool calls, then ends the sessions (SSE streams close
-     * cleanly) and the upstream pool. Resolves whether every call finished in time.
+     * Waits up to `timeoutMs` for running tool calls. Calls still waiting on the API then are cut:
+     * each answers at once with an error that says the gateway is shutting down. Then ends the
+     * sessions (SSE streams close cleanly) and the upstream pool. Resolves whether every call
+     * finished in time.
      */
     async close(timeoutMs = 0): Promise<boolean> {
       const finished = await drain.settle(timeoutMs);
+      if (!finished) {
+        upstream.cut();
+        // The cut calls answer within a turn or two of the event loop; let them be written.
+        await drain.settle(CUT_ANSWER_MS);
+      }
       // Let responses queued by the last handlers reach their sockets before transports close.
       await new Promise((resolve) => setImmediate(resolve));
       await sessions.closeAll();

@@ -2,7 +2,7 @@ import { hash } from 'node:crypto';
 import type { Dispatcher, Pool } from 'undici';
 import { AppError } from '../errors.ts';
 import { createTenantSigner, toWireValue, type TenantSigner } from '../tenant-headers/index.ts';
-import { startDeadline } from './deadline.ts';
+import { createDeadlines } from './deadline.ts';
 import {
   asSessionFailure,
   badResponseError,
@@ -69,6 +69,7 @@ export function createUpstream(options: UpstreamOptions): Upstream {
     refreshMarginMs: settings.sessionRefreshMarginMs,
     maxEntries: settings.maxCachedSessions,
   });
+  const deadlines = createDeadlines();
   let closing: Promise<void> | undefined;
 
   function signerFor(tenantId: string): TenantSigner {
@@ -129,7 +130,7 @@ export function createUpstream(options: UpstreamOptions): Upstream {
     const ctx = failureContext(identity, 'POST', SESSIONS_PATH);
     // Not the caller's deadline: other calls may be waiting on this same creation. `signal`
     // fires when all of them have given up; each of them is bounded by its own deadline.
-    const deadline = startDeadline(toolTimeoutMs, signal);
+    const deadline = deadlines.start(toolTimeoutMs, signal);
     const sentAt = now();
     let reply: RawReply;
     try {
@@ -189,7 +190,7 @@ export function createUpstream(options: UpstreamOptions): Upstream {
         ...correlation,
       };
 
-      const deadline = startDeadline(toolTimeoutMs, callOptions.signal);
+      const deadline = deadlines.start(toolTimeoutMs, callOptions.signal);
       const attempt = async (): Promise<{ session: SyncSession; reply: RawReply }> => {
         // An already-cancelled call must not open a session nobody waits for.
         deadline.signal.throwIfAborted();
@@ -238,6 +239,10 @@ export function createUpstream(options: UpstreamOptions): Upstream {
       if (pool === undefined) return undefined;
       const { connected, free, pending, queued, running } = pool.stats;
       return { connected, free, pending, queued, running };
+    },
+
+    cut() {
+      deadlines.cutAll();
     },
 
     close() {

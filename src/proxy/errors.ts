@@ -89,15 +89,20 @@ export function badResponseError(reply: RawReply, ctx: FailureContext, problem: 
 
 export function deadlineError(outcome: DeadlineOutcome, ctx: FailureContext, cause?: unknown) {
   const details = { method: ctx.method, path: ctx.path, timeoutMs: ctx.timeoutMs };
-  return outcome === 'timeout'
-    ? fail(
-        ctx,
-        'UPSTREAM_TIMEOUT',
-        `ToolBridge API did not answer within ${ctx.timeoutMs} ms`,
-        details,
-        cause,
-      )
-    : fail(ctx, 'UPSTREAM_CANCELLED', 'The ToolBridge API request was cancelled', details, cause);
+  if (outcome === 'timeout') {
+    return fail(
+      ctx,
+      'UPSTREAM_TIMEOUT',
+      `ToolBridge API did not answer within ${ctx.timeoutMs} ms`,
+      details,
+      cause,
+    );
+  }
+  const message =
+    outcome === 'shutdown'
+      ? 'The gateway is shutting down; the ToolBridge API request was cut'
+      : 'The ToolBridge API request was cancelled';
+  return fail(ctx, 'UPSTREAM_CANCELLED', message, details, cause);
 }
 
 /** `code` of the error and of its causes, outermost first (undici wraps socket errors). */

@@ -48,7 +48,12 @@ export interface Upstream {
   ): Promise<UpstreamResponse>;
   /** Connection-pool state for metrics; undefined when the dispatcher was injected. */
   poolStats?(): PoolStats | undefined;
-  /** Closes the connection pool. */
+  /**
+   * Ends every upstream request in flight, and fails every later call at once: a shutdown whose
+   * drain timed out. The calls fail with UPSTREAM_CANCELLED, saying the gateway is stopping.
+   */
+  cut(): void;
+  /** Closes the connection pool, once the requests running on it have finished. */
   close(): Promise<void>;
 }
 

@@ -4,7 +4,7 @@
  */
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { describe, expect, it } from 'vitest';
-import { ERAS, callTool, connect, startStack, type Era } from './stack.ts';
+import { ERAS, ToolResult, callTool, connect, startStack, textOf, type Era } from './stack.ts';
 
 describe.each(ERAS)('cancellation over %s', (era) => {
   it('aborting the SDK request aborts the upstream request', async () => {
@@ -42,7 +42,7 @@ async function pendingCall(era: Era) {
   stack.front.arm({ method: 'GET', path: '/v1/notes', action: { kind: 'delay', ms: 5_000 } });
   const client = await connect(stack.gateway.url, await stack.token(), era);
   const settled = callTool(client, 'list_notes', {}).then(
-    () => 'resolved',
+    (result) => result,
     (error: unknown) => error,
   );
   await stack.front.waitForRequests(2);
@@ -74,13 +74,28 @@ describe('the caller goes away', () => {
     await client.close();
     await settled;
   });
+});
 
-  it('gateway shutdown aborts in-flight upstream requests and returns promptly', async () => {
-    const { stack, settled } = await pendingCall('2025');
+describe.each(ERAS)('shutdown over %s', (era) => {
+  it('a call still waiting on the API when the drain times out is cut, with a clear answer', async () => {
+    const { stack, settled } = await pendingCall(era);
     const started = performance.now();
-    await stack.gateway.close();
+    // The call would wait 10 s for its own deadline; the drain gives it 200 ms.
+    expect(await stack.gateway.close(200)).toBe(false);
+    expect(performance.now() - started).toBeLessThan(1_500);
+    const aborted = await stack.front.waitForAbort((r) => r.path === '/v1/notes', 2_000);
+    expect(aborted.answered).toBe(false);
+    const result = ToolResult.parse(await settled);
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toContain('The gateway is shutting down');
+  });
+
+  it('close(0) with a call in flight returns promptly', async () => {
+    const { stack, settled } = await pendingCall(era);
+    const started = performance.now();
+    expect(await stack.gateway.close()).toBe(false);
     expect(performance.now() - started).toBeLessThan(1_000);
     await stack.front.waitForAbort((r) => r.path === '/v1/notes', 2_000);
-    expect(await settled).toBeInstanceOf(Error);
+    await settled;
   });
 });

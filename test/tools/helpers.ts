@@ -102,6 +102,7 @@ export function fakeUpstream(respond?: (request: UpstreamRequest) => unknown): {
         return Promise.reject(error instanceof Error ? error : new Error(String(error)));
       }
     },
+    cut: () => undefined,
     close: () => Promise.resolve(),
   };
   return { upstream, calls };

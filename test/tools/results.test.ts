@@ -112,6 +112,7 @@ describe('errors', () => {
         call: () => {
           throw error;
         },
+        cut: () => undefined,
         close: () => Promise.resolve(),
       },
       goApiBaseUrl: BASE_URL,
