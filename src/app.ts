@@ -43,9 +43,21 @@ export function createApp(deps: AppDeps): express.Express {
   const baseUrlOf = (req: Request) =>
     deps.publicBaseUrl ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;
   const json = jsonBody(deps.maxBodyBytes);
-  const auth = authenticate(deps.verify, baseUrlOf, (code) => {
-    deps.health.metrics.authFailure(code);
-  });
+  // One warning per 10 s at most: an outage of the key set fails every request that needs it.
+  let lastUnavailableWarning = -Infinity;
+  const auth = authenticate(
+    deps.verify,
+    baseUrlOf,
+    (code) => {
+      deps.health.metrics.authFailure(code);
+    },
+    (error) => {
+      const at = performance.now();
+      if (at - lastUnavailableWarning < 10_000) return;
+      lastUnavailableWarning = at;
+      deps.logger.warn({ err: error.cause }, `client tokens cannot be verified: ${error.message}`);
+    },
+  );
   const streamable = createStreamableHandler({
     newServer: deps.newServer,
     sessions: deps.sessions,

@@ -10,6 +10,8 @@ export type ErrorCode =
   | 'TOKEN_EXPIRED'
   | 'TENANT_FORBIDDEN'
   | 'TENANT_UNRESOLVED'
+  /** The token could not be checked at all: the JWKS endpoint failed. Not the caller's fault. */
+  | 'AUTH_UNAVAILABLE'
   // Tool arguments (src/tools)
   | 'INVALID_ARGUMENTS'
   // The ToolBridge API (src/proxy)

@@ -26,7 +26,8 @@ export function resourceMetadata({ baseUrl, issuer }: ResourceMetadataOptions) {
 
 export const metadataUrl = (baseUrl: string) => `${baseUrl}${METADATA_PATH}/mcp`;
 
-const quoted = (value: string) => `"${value.replace(/["\\]/g, '')}"`;
+/** An RFC 7235 quoted-string: printable ASCII only, without the quote and the backslash. */
+const quoted = (value: string) => `"${value.replace(/[^\x20-\x7e]|["\\]/g, '')}"`;
 
 /**
  * RFC 6750 §3: no error attribute when the request carried no credentials; `invalid_token`

@@ -93,17 +93,30 @@ export function createClientVerifier(options: VerifierOptions): ClientVerifier {
       ).payload;
     }
     if (jwks !== undefined && alg !== undefined && ASYMMETRIC_ALGORITHMS.includes(alg)) {
-      return (
-        await jwtVerify(token, jwks, {
-          ...claimsOptions,
-          currentDate,
-          algorithms: ASYMMETRIC_ALGORITHMS,
-        })
-      ).payload;
+      try {
+        return (
+          await jwtVerify(token, jwks, {
+            ...claimsOptions,
+            currentDate,
+            algorithms: ASYMMETRIC_ALGORITHMS,
+          })
+        ).payload;
+      } catch (error) {
+        if (!keySourceFailed(error)) throw error;
+        throw new AppError(
+          'AUTH_UNAVAILABLE',
+          'the signing keys could not be fetched from the JWKS URL; try again shortly',
+          { cause: error },
+        );
+      }
     }
+    // The header is the caller's text: it is named only when it is a plausible algorithm name.
+    const named = alg !== undefined && /^[A-Za-z0-9+-]{1,16}$/.test(alg) ? alg : undefined;
     throw new AppError(
       'TOKEN_INVALID',
-      `tokens signed with ${alg ?? 'no algorithm'} are not accepted`,
+      named === undefined
+        ? "the token's algorithm is not accepted"
+        : `tokens signed with ${named} are not accepted`,
     );
   };
 
@@ -185,6 +198,18 @@ function resolveTenant(claims: JWTPayload, options: VerifierOptions): string {
     );
   }
   return tenant;
+}
+
+/**
+ * Whether verifying failed because the key set could not be had (JWKS endpoint down, slow, not
+ * 200, not a key set), rather than because of the token. jose reports a failed fetch as the
+ * fetch's own error, a timeout as JWKSTimeout, a bad answer as a plain JOSEError or JWKSInvalid.
+ */
+function keySourceFailed(error: unknown): boolean {
+  if (error instanceof AppError) return false;
+  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) return true;
+  if (error instanceof errors.JOSEError) return error.code === 'ERR_JOSE_GENERIC';
+  return true;
 }
 
 /** Maps jose's failures to our codes, with messages that never contain the token. */

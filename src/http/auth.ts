@@ -5,15 +5,20 @@ import type { ClientVerifier } from '../auth/verifier.ts';
 import { AppError } from '../errors.ts';
 import { toAuthInfo } from '../mcp/principal.ts';
 
+/** What a 503 for an unreachable key set asks the client to wait before trying again. */
+const UNAVAILABLE_RETRY_SECONDS = 5;
+
 /**
  * Verifies the caller before any MCP work and attaches the principal as `req.auth`, which the
  * SDK transports pass to handlers. Failures are 401 with a Bearer challenge pointing at the
- * protected-resource metadata, or 403 for a tenant the gateway will not serve.
+ * protected-resource metadata, 403 for a tenant the gateway will not serve, or 503 when the
+ * token could not be checked at all (the JWKS endpoint failed).
  */
 export function authenticate(
   verify: ClientVerifier,
   baseUrlOf: (req: Request) => string,
   onFailure: (code: string) => void = () => undefined,
+  onUnavailable: (error: AppError) => void = () => undefined,
 ) {
   return async (req: Request & { auth?: AuthInfo }, res: Response, next: NextFunction) => {
     const authorization = req.get('authorization');
@@ -26,8 +31,17 @@ export function authenticate(
         next(error);
         return;
       }
-      const tenantProblem = error.code === 'TENANT_FORBIDDEN' || error.code === 'TENANT_UNRESOLVED';
       onFailure(error.code);
+      if (error.code === 'AUTH_UNAVAILABLE') {
+        // The token may be fine: no invalid_token, so an OAuth client keeps it and retries.
+        onUnavailable(error);
+        res
+          .status(503)
+          .setHeader('Retry-After', String(UNAVAILABLE_RETRY_SECONDS))
+          .json({ error: 'temporarily_unavailable', error_description: error.message });
+        return;
+      }
+      const tenantProblem = error.code === 'TENANT_FORBIDDEN' || error.code === 'TENANT_UNRESOLVED';
       if (!tenantProblem) res.setHeader('WWW-Authenticate', bearerChallenge(baseUrlOf(req), error));
       res.status(tenantProblem ? 403 : 401).json({
         error: tenantProblem ? 'forbidden' : 'invalid_token',

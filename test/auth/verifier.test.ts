@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import { SignJWT, exportJWK, generateKeyPair, type JWTPayload } from 'jose';
+import { SignJWT, errors, exportJWK, generateKeyPair, type JWTPayload } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { bearerChallenge, resourceMetadata } from '../../src/auth/metadata.ts';
 import { createClientVerifier, type VerifierOptions } from '../../src/auth/verifier.ts';
@@ -203,6 +203,62 @@ describe('JWKS verification over a loopback JWKS endpoint', () => {
     expect((await failure(verify, `Bearer ${await hs256({ sub: 'u' })}`)).code).toBe(
       'TOKEN_INVALID',
     );
+  });
+});
+
+describe('a key set that cannot be had is not a bad token', () => {
+  const es256 = async () => {
+    const { privateKey } = await generateKeyPair('ES256');
+    return new SignJWT({ sub: 'u' }).setProtectedHeader({ alg: 'ES256' }).sign(privateKey);
+  };
+  const withKeys = (jwks: NonNullable<VerifierOptions['jwks']>) =>
+    createClientVerifier({ ...base, pinnedTenant: 't', jwks });
+
+  it.each([
+    { name: 'the fetch failed', error: new TypeError('fetch failed') },
+    { name: 'the fetch timed out', error: new errors.JWKSTimeout() },
+    { name: 'the answer was not 200', error: new errors.JOSEError('Expected 200 OK') },
+    { name: 'the answer was no key set', error: new errors.JWKSInvalid() },
+  ])('$name → AUTH_UNAVAILABLE', async ({ error }) => {
+    const verify = withKeys(() => Promise.reject(error));
+    expect(await failure(verify, `Bearer ${await es256()}`)).toEqual({
+      code: 'AUTH_UNAVAILABLE',
+      message: 'the signing keys could not be fetched from the JWKS URL; try again shortly',
+    });
+  });
+
+  it("an unknown key id is still the token's problem", async () => {
+    const verify = withKeys(() => Promise.reject(new errors.JWKSNoMatchingKey()));
+    expect((await failure(verify, `Bearer ${await es256()}`)).code).toBe('TOKEN_INVALID');
+  });
+});
+
+describe('the token names its algorithm', () => {
+  const withAlg = (alg: string) =>
+    [{ alg }, { sub: 'u' }]
+      .map((part) => Buffer.from(JSON.stringify(part)).toString('base64url'))
+      .concat('sig')
+      .join('.');
+
+  it('is named back when it looks like an algorithm, and not otherwise', async () => {
+    const verify = createClientVerifier({ ...base, pinnedTenant: 't' });
+    expect((await failure(verify, `Bearer ${withAlg('PS512')}`)).message).toBe(
+      'tokens signed with PS512 are not accepted',
+    );
+    for (const alg of ['HS\r\n256', 'x'.repeat(40), 'HS256\u00e9', '"quoted"']) {
+      expect((await failure(verify, `Bearer ${withAlg(alg)}`)).message).toBe(
+        "the token's algorithm is not accepted",
+      );
+    }
+  });
+
+  it('the challenge carries printable ASCII only, whatever the message', () => {
+    const challenge = bearerChallenge(
+      'https://mcp.example',
+      new AppError('TOKEN_INVALID', 'bad \r\n"token" \u{1F600}\\ here'),
+    );
+    expect(challenge).toContain('error_description="bad token  here"');
+    expect(challenge).toMatch(/^[\x20-\x7e]+$/);
   });
 });
 

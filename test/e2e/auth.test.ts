@@ -2,10 +2,15 @@
  * Client authentication at the HTTP edge: every refused request is answered before any MCP work
  * and never reaches the ToolBridge API.
  */
-import { SignJWT, UnsecuredJWT } from 'jose';
+import { createServer } from 'node:http';
+import { Writable } from 'node:stream';
+import { SignJWT, UnsecuredJWT, generateKeyPair } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { createLogger } from '../../src/log.ts';
+import { listen } from '../helpers/loopback.ts';
 import {
+  closedPortUrl,
   MCP_HEADERS,
   TENANT,
   callTool,
@@ -31,6 +36,14 @@ const startConfigured = (config: Config): Promise<Stack> =>
     : startStack({ issuer: ISSUER, audience: AUDIENCE, pinnedTenant: TENANT });
 
 const nowSeconds = (): number => Math.floor(Date.now() / 1000);
+
+/** A token with this protected header and a plausible payload, not validly signed. */
+const withHeader = (header: Record<string, unknown>): string =>
+  [header, { sub: 'user-1', tenant_id: TENANT, exp: nowSeconds() + 3600 }, 'signature']
+    .map((part) =>
+      Buffer.from(typeof part === 'string' ? part : JSON.stringify(part)).toString('base64url'),
+    )
+    .join('.');
 
 interface Case {
   readonly name: string;
@@ -72,6 +85,20 @@ const CASES: readonly Case[] = [
       Promise.resolve(
         `Bearer ${new UnsecuredJWT({ tenant_id: TENANT }).setSubject('user-1').setIssuedAt().setExpirationTime('1h').encode()}`,
       ),
+    status: 401,
+  },
+  {
+    // The algorithm name is the caller's text, and it used to be echoed into WWW-Authenticate,
+    // where Node refuses control characters: a 500 instead of a 401.
+    name: 'an alg with control characters',
+    config: 'plain',
+    authorization: () => Promise.resolve(`Bearer ${withHeader({ alg: 'HS\r\n256' })}`),
+    status: 401,
+  },
+  {
+    name: 'an alg outside Latin-1',
+    config: 'plain',
+    authorization: () => Promise.resolve(`Bearer ${withHeader({ alg: 'HS256\u{1F600}' })}`),
     status: 401,
   },
   {
@@ -221,4 +248,70 @@ describe('accepted scheme spellings', () => {
       expect(request.headers['authorization']).toBe(`Bearer ${token}`);
     }
   });
+});
+
+describe('the JWKS endpoint fails', () => {
+  const rs256Token = async () => {
+    const { privateKey } = await generateKeyPair('RS256');
+    return new SignJWT({ tenant_id: TENANT })
+      .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+      .setSubject('user-1')
+      .setExpirationTime('1h')
+      .sign(privateKey);
+  };
+
+  const jwksAnswering = async (status: number, body: string): Promise<string> => {
+    const server = createServer((_req, res) => {
+      res.writeHead(status, { 'content-type': 'application/json' }).end(body);
+    });
+    return `${await listen(server)}/jwks`;
+  };
+
+  it.each([
+    { name: 'closed port', url: async () => `${await closedPortUrl()}/jwks` },
+    { name: '500', url: () => jwksAnswering(500, '{"error":"down"}') },
+    { name: 'not JSON', url: () => jwksAnswering(200, '<html>') },
+    { name: 'not a key set', url: () => jwksAnswering(200, '{"keys":"none"}') },
+  ])(
+    '$name: 503 with Retry-After and no invalid_token, one warning, nothing upstream',
+    async ({ url }) => {
+      const lines: string[] = [];
+      const logger = createLogger({
+        level: 'warn',
+        destination: new Writable({
+          write(chunk: Buffer, _encoding, done) {
+            lines.push(chunk.toString());
+            done();
+          },
+        }),
+      });
+      const stack = await startStack({ jwksUrl: await url(), logger });
+      const token = await rs256Token();
+      for (let attempt = 0; attempt < 2; attempt += 1) {
+        const reply = await rawRequest(`${stack.gateway.url}/mcp`, {
+          method: 'POST',
+          headers: { ...MCP_HEADERS, Authorization: `Bearer ${token}` },
+          body: initializeBody(),
+        });
+        expect(reply.status).toBe(503);
+        expect(reply.headers.get('retry-after')).toMatch(/^\d+$/);
+        expect(reply.headers.get('www-authenticate')).toBeNull();
+        expect(reply.json).toMatchObject({ error: 'temporarily_unavailable' });
+        expect(reply.text).not.toContain(token);
+      }
+      // Two refusals, one warning: an outage fails every request that needs the key set.
+      const warnings = lines.filter((line) => line.includes('client tokens cannot be verified'));
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).not.toContain(token);
+      expect(stack.front.requests).toEqual([]);
+
+      // HS256 tokens do not need the key set and still work.
+      const hs256 = await rawRequest(`${stack.gateway.url}/mcp`, {
+        method: 'POST',
+        headers: { ...MCP_HEADERS, Authorization: `Bearer ${await stack.token()}` },
+        body: initializeBody(),
+      });
+      expect(hs256.status).toBe(200);
+    },
+  );
 });

@@ -19,7 +19,7 @@ import { SignJWT, type JWTPayload } from 'jose';
 import { z } from 'zod';
 import { createBackendHandler } from '../../src/backend/index.ts';
 import { startGateway, type GatewaySettings, type RunningGateway } from '../../src/gateway.ts';
-import { createLogger } from '../../src/log.ts';
+import { createLogger, type Logger } from '../../src/log.ts';
 import { freePort } from '../../bench/lib/processes.ts';
 import { onCleanup } from '../helpers/loopback.ts';
 
@@ -332,6 +332,10 @@ export interface StackOptions {
   readonly sharedToken?: (mint: (options?: MintOptions) => Promise<string>) => Promise<string>;
   readonly maxSessions?: number;
   readonly sessionIdleSeconds?: number;
+  /** TOOLBRIDGE_JWT_JWKS_URL, beside the HS256 secret. */
+  readonly jwksUrl?: string;
+  /** Where the gateway logs (default: nowhere). */
+  readonly logger?: Logger;
 }
 
 export interface Stack {
@@ -362,6 +366,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       tenantClaim: 'tenant_id',
       ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
       ...(options.audience === undefined ? {} : { audience: options.audience }),
+      ...(options.jwksUrl === undefined ? {} : { jwksUrl: options.jwksUrl }),
     },
     pinnedTenant: options.pinnedTenant,
     sharedToken,
@@ -373,7 +378,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     maxSessions: options.maxSessions ?? 1000,
     ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
   };
-  const gateway = await startGateway(settings, createLogger({ level: 'silent' }));
+  const gateway = await startGateway(settings, options.logger ?? createLogger({ level: 'silent' }));
   onCleanup(() => gateway.close());
   return {
     front,
