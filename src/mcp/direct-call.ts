@@ -16,14 +16,13 @@
  * and leaves the HTTP exchange open until the socket closes. Here it ends at once: a cancelled
  * call with 202 and no body (the SDK client reads that as nothing to deliver, and no longer
  * waits for it anyway); a call whose session ended with 404 and the JSON-RPC error -32001
- * "Session not found" for the call's id, so its caller fails promptly.
+ * "Session not found" for the call's id, so its caller fails promptly. (sdk-pending.ts does the
+ * same for the calls left to the SDK.)
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/server';
 import {
   acceptsAndSendsJson,
-  isRecord,
-  isRequestId,
   joinedHeader,
   plainToolCall,
   wireResult,
@@ -44,18 +43,6 @@ function transportWouldAccept(req: IncomingMessage): boolean {
   return version === null || SUPPORTED_PROTOCOL_VERSIONS.includes(version);
 }
 
-/** The ids a cancellation message (single or batch) names. */
-function cancelledIds(body: unknown): RequestId[] {
-  const messages: unknown[] = Array.isArray(body) ? body : [body];
-  const ids: RequestId[] = [];
-  for (const message of messages) {
-    if (!isRecord(message) || message.method !== 'notifications/cancelled') continue;
-    const params = message.params;
-    if (isRecord(params) && isRequestId(params.requestId)) ids.push(params.requestId);
-  }
-  return ids;
-}
-
 /**
  * A 2025-era session as the direct path sees it: its id, and its transport, an object that lives
  * exactly as long as the session does.
@@ -69,7 +56,7 @@ export interface DirectCalls {
   /** Serves `req` when it is a plain tools/call for `session`; false leaves it to the SDK. */
   serve(req: DirectRequest, res: ServerResponse, session: DirectSession): boolean;
   /** Aborts the direct calls a `notifications/cancelled` POST names (the SDK still gets it). */
-  cancel(session: DirectSession, body: unknown): void;
+  cancel(session: DirectSession, ids: readonly RequestId[]): void;
   /** The session ended: abort its direct calls. */
   endSession(session: DirectSession): void;
 }
@@ -177,10 +164,10 @@ export function createDirectCalls(
       return true;
     },
 
-    cancel(session, body) {
+    cancel(session, ids) {
       const list = running.get(session.transport);
       if (list === undefined) return;
-      for (const id of cancelledIds(body)) find(list, id)?.controller.abort();
+      for (const id of ids) find(list, id)?.controller.abort();
     },
 
     endSession(session) {

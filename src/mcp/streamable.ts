@@ -13,6 +13,7 @@ import { createDirectStatelessCalls, type ServerIdentity } from './direct-statel
 import type { NewServer } from './server.ts';
 import type { ToolCaller } from './tool-call.ts';
 import { principalKey, principalOf } from './principal.ts';
+import { cancelledIds, createPendingRequests, requestIds, type EarlyEnd } from './sdk-pending.ts';
 import type { SessionRegistry } from './sessions.ts';
 import { clientGone, sendWebResponse, toWebRequest } from './web-bridge.ts';
 
@@ -79,17 +80,22 @@ export function createStreamableHandler({
     directOptions === undefined
       ? undefined
       : createDirectStatelessCalls(directOptions.caller, directOptions.serverInfo, onerror);
+  const pending = createPendingRequests();
   const modern = createMcpHandler(() => newServer(), {
     legacy: 'reject',
     onerror,
     maxRequestBodySize: maxBodyBytes,
   });
 
-  /** Hands the request to a web-standard entry and writes its answer (see web-bridge.ts). */
+  /**
+   * Hands the request to a web-standard entry and writes its answer (see web-bridge.ts), or ends
+   * it first if `early` resolves before the entry answers (sdk-pending.ts).
+   */
   async function bridge(
     req: AuthedRequest,
     res: Response,
     handle: (request: globalThis.Request, options: EntryOptions) => Promise<globalThis.Response>,
+    early?: Promise<EarlyEnd>,
   ): Promise<void> {
     const signal = clientGone(res);
     const options: EntryOptions = {};
@@ -97,7 +103,17 @@ export function createStreamableHandler({
     if (req.body !== undefined) options.parsedBody = req.body;
     let response: globalThis.Response;
     try {
-      response = await handle(toWebRequest(req, signal), options);
+      const answer = handle(toWebRequest(req, signal), options);
+      const first = early === undefined ? await answer : await Promise.race([answer, early]);
+      if (typeof first === 'string') {
+        // The entry may still settle later, into nothing.
+        answer.catch(() => undefined);
+        if (res.headersSent) return;
+        if (first === 'cancelled') res.status(202).end();
+        else rpcError(res, 404, -32001, 'Session not found');
+        return;
+      }
+      response = first;
     } catch (error) {
       onerror(error instanceof Error ? error : new Error(String(error)));
       rpcError(res, 500, -32603, 'Internal server error');
@@ -120,6 +136,7 @@ export function createStreamableHandler({
       },
     });
     transport.onclose = () => {
+      pending.endSession(transport);
       if (transport.sessionId === undefined) return;
       sessions.forget(transport.sessionId);
       direct?.endSession({ id: transport.sessionId, transport });
@@ -135,12 +152,25 @@ export function createStreamableHandler({
     if (sessionId !== undefined && sessionId !== '') {
       const entry = sessions.use(sessionId, owner);
       if (entry?.kind === 'streamable') {
-        if (direct !== undefined && req.method === 'POST') {
-          if (direct.serve(req, res, entry)) return;
-          direct.cancel(entry, req.body);
-        }
         const { transport } = entry;
-        return bridge(req, res, (request, options) => transport.handleRequest(request, options));
+        const handle = (request: globalThis.Request, options: EntryOptions) =>
+          transport.handleRequest(request, options);
+        if (req.method !== 'POST') return bridge(req, res, handle);
+        if (direct?.serve(req, res, entry) === true) return;
+        const cancelled = cancelledIds(req.body);
+        if (cancelled.length > 0) {
+          direct?.cancel(entry, cancelled);
+          pending.cancel(transport, cancelled);
+        }
+        const ids = requestIds(req.body);
+        if (ids.length === 0) return bridge(req, res, handle);
+        const waiting = pending.wait(transport, ids);
+        try {
+          await bridge(req, res, handle, waiting.early);
+        } finally {
+          waiting.done();
+        }
+        return;
       }
       rpcError(res, 404, -32001, 'Session not found');
       return;

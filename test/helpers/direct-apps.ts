@@ -97,6 +97,7 @@ export async function startApp(direct: boolean) {
   const counts: Counts = { direct: 0, sdk: 0 };
   const sessions = createSessionRegistry({ idleMs: 60_000, max: 10 });
   onCleanup(() => sessions.closeAll());
+  const drain = createDrain();
   const sources = {
     sessions: () => ({ streamable: sessions.count(), sse: 0 }),
     pool: () => undefined,
@@ -116,7 +117,7 @@ export async function startApp(direct: boolean) {
     health: {
       backendUrl: 'http://127.0.0.1:9',
       warnings: [],
-      drain: createDrain(),
+      drain,
       metrics: createMetrics(sources),
     },
   });
@@ -127,7 +128,7 @@ export async function startApp(direct: boolean) {
     waiting.push(resolve);
     return promise;
   };
-  return { origin, url: `${origin}/mcp`, counts, nextWait };
+  return { origin, url: `${origin}/mcp`, counts, nextWait, drain };
 }
 
 /** Both apps at once: direct paths on, and SDK only. */

@@ -141,6 +141,9 @@ describe('direct path against the SDK path, on the wire', () => {
   });
 });
 
+const notFound = (id: number | null) =>
+  `{"jsonrpc":"2.0","error":{"code":-32001,"message":"Session not found"},"id":${String(id)}}`;
+
 describe('direct calls end with their session or their cancellation', () => {
   /** A session with a wait_tool call `id` running on the direct path. */
   async function inFlight(id: number) {
@@ -152,8 +155,6 @@ describe('direct calls end with their session or their cancellation', () => {
     expect(app.counts).toEqual(DIRECT);
     return { app, session, call, signal };
   }
-  const notFound = (id: number | null) =>
-    `{"jsonrpc":"2.0","error":{"code":-32001,"message":"Session not found"},"id":${String(id)}}`;
 
   it('notifications/cancelled aborts the call, which ends with 202 and no body', async () => {
     const { app, session, call, signal } = await inFlight(41);
@@ -236,5 +237,96 @@ describe('direct calls end with their session or their cancellation', () => {
     const own = await send(app.url, owner, rpc(44, echo({})));
     expect(own.status).toBe(200);
     expect(app.counts).toEqual(DIRECT);
+  });
+});
+
+describe('calls the SDK answers end with their session or their cancellation too', () => {
+  // A progress token leaves the call to the SDK's transport, which in JSON-response mode would
+  // otherwise never answer a cancelled call, nor one whose session ended (sdk-pending.ts).
+  const withProgress = (id: number) => ({
+    jsonrpc: '2.0',
+    id,
+    method: 'tools/call',
+    params: { name: 'wait_tool', arguments: {}, _meta: { progressToken: `p-${String(id)}` } },
+  });
+
+  async function inFlightOnSdk(id: number) {
+    const app = await startApp(true);
+    const session = await openSession(app.url);
+    const started = app.nextWait();
+    const call = send(app.url, session, withProgress(id));
+    const signal = await started;
+    expect(app.counts).toEqual(sdk(1));
+    return { app, session, call, signal };
+  }
+
+  it('notifications/cancelled ends the POST with 202, and the drain is not held', async () => {
+    const { app, session, call, signal } = await inFlightOnSdk(61);
+    const cancel = await send(app.url, session, {
+      jsonrpc: '2.0',
+      method: 'notifications/cancelled',
+      params: { requestId: 61 },
+    });
+    expect(cancel.status).toBe(202);
+    expect(signal.aborted).toBe(true);
+    const answer = await call;
+    expect(answer.status).toBe(202);
+    expect(answer.text).toBe('');
+    expect(await app.drain.settle(2_000)).toBe(true);
+  });
+
+  it('a cancellation naming another id leaves the call running', async () => {
+    const { app, session, call, signal } = await inFlightOnSdk(62);
+    await send(app.url, session, {
+      jsonrpc: '2.0',
+      method: 'notifications/cancelled',
+      params: { requestId: 99 },
+    });
+    expect(signal.aborted).toBe(false);
+    const ended = await send(app.url, session, undefined, {}, 'DELETE');
+    expect(ended.status).toBe(200);
+    expect((await call).status).toBe(404);
+  });
+
+  it('DELETE of the session ends the POST with 404 Session not found', async () => {
+    const { app, session, call, signal } = await inFlightOnSdk(63);
+    const ended = await send(app.url, session, undefined, {}, 'DELETE');
+    expect(ended.status).toBe(200);
+    expect(signal.aborted).toBe(true);
+    const answer = await call;
+    expect(answer.status).toBe(404);
+    expect(answer.text).toBe(notFound(null));
+    expect(await app.drain.settle(2_000)).toBe(true);
+  });
+
+  it('a batch ends once every request in it was cancelled', async () => {
+    const app = await startApp(true);
+    const session = await openSession(app.url);
+    const first = app.nextWait();
+    const second = app.nextWait();
+    const call = send(app.url, session, [withProgress(71), withProgress(72)]);
+    const signals = await Promise.all([first, second]);
+    const cancel = (requestId: number) =>
+      send(app.url, session, {
+        jsonrpc: '2.0',
+        method: 'notifications/cancelled',
+        params: { requestId },
+      });
+    await cancel(71);
+    expect(signals.map((signal) => signal.aborted)).toEqual([true, false]);
+    await cancel(72);
+    expect((await call).status).toBe(202);
+  });
+
+  it('an SDK-path call that is not cancelled still gets its answer', async () => {
+    const app = await startApp(true);
+    const session = await openSession(app.url);
+    const answer = await send(app.url, session, {
+      ...withProgress(64),
+      params: { name: 'echo_tool', arguments: { a: 1 }, _meta: { progressToken: 'p' } },
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.text).toContain('"echoed":{"a":1}');
+    expect(app.counts).toEqual(sdk(1));
   });
 });

@@ -1,0 +1,96 @@
+/**
+ * 2025-era POSTs that the SDK's session transport answers: the requests the direct path leaves to
+ * it (a progress token, a batch, an id already in flight, `_meta` the protocol acts on).
+ *
+ * In JSON-response mode the transport answers such a POST once every request in it has its
+ * result, and two things leave it waiting for ever, with the HTTP exchange open and the drain
+ * held until the socket closes: a `notifications/cancelled` for one of its requests (the protocol
+ * drops the result), and the end of the session (the transport forgets the POST). Here the POST
+ * then ends as a direct call would: with 202 and no body once every request in it was cancelled,
+ * and with 404 "Session not found" when its session ended.
+ */
+import type { RequestId } from './plain-call.ts';
+import { isRecord, isRequestId } from './plain-call.ts';
+
+export type EarlyEnd = 'cancelled' | 'ended';
+
+interface Waiting {
+  /** Ids not cancelled yet. */
+  readonly open: Set<RequestId>;
+  readonly end: (why: EarlyEnd) => void;
+}
+
+export interface PendingRequests {
+  /**
+   * Registers a POST carrying requests `ids` for the session whose transport is `session`.
+   * `early` resolves if it must end before the SDK answers; call `done()` once it has ended.
+   */
+  wait(session: object, ids: readonly RequestId[]): { early: Promise<EarlyEnd>; done(): void };
+  /** A `notifications/cancelled` named these ids. */
+  cancel(session: object, ids: readonly RequestId[]): void;
+  /** The session ended. */
+  endSession(session: object): void;
+}
+
+/** The ids of the requests (not notifications or responses) in a POST body, single or batch. */
+export function requestIds(body: unknown): RequestId[] {
+  const messages: unknown[] = Array.isArray(body) ? body : [body];
+  const ids: RequestId[] = [];
+  for (const message of messages) {
+    if (isRecord(message) && typeof message.method === 'string' && isRequestId(message.id)) {
+      ids.push(message.id);
+    }
+  }
+  return ids;
+}
+
+/** The ids a cancellation message (single or batch) names. */
+export function cancelledIds(body: unknown): RequestId[] {
+  const messages: unknown[] = Array.isArray(body) ? body : [body];
+  const ids: RequestId[] = [];
+  for (const message of messages) {
+    if (!isRecord(message) || message.method !== 'notifications/cancelled') continue;
+    const params = message.params;
+    if (isRecord(params) && isRequestId(params.requestId)) ids.push(params.requestId);
+  }
+  return ids;
+}
+
+export function createPendingRequests(): PendingRequests {
+  const bySession = new WeakMap<object, Set<Waiting>>();
+  return {
+    wait(session, ids) {
+      let waiting = bySession.get(session);
+      if (waiting === undefined) {
+        waiting = new Set();
+        bySession.set(session, waiting);
+      }
+      const { promise, resolve } = Promise.withResolvers<EarlyEnd>();
+      const entry: Waiting = { open: new Set(ids), end: resolve };
+      waiting.add(entry);
+      const set = waiting;
+      return {
+        early: promise,
+        done() {
+          set.delete(entry);
+        },
+      };
+    },
+
+    cancel(session, ids) {
+      const waiting = bySession.get(session);
+      if (waiting === undefined) return;
+      for (const entry of waiting) {
+        for (const id of ids) entry.open.delete(id);
+        if (entry.open.size === 0) entry.end('cancelled');
+      }
+    },
+
+    endSession(session) {
+      const waiting = bySession.get(session);
+      if (waiting === undefined) return;
+      bySession.delete(session);
+      for (const entry of waiting) entry.end('ended');
+    },
+  };
+}
