@@ -152,11 +152,11 @@ export function createStreamableHandler({
     if (sessionId !== undefined && sessionId !== '') {
       const entry = sessions.use(sessionId, owner);
       if (entry?.kind === 'streamable') {
+        if (req.method === 'POST' && direct?.serve(req, res, entry) === true) return;
         const { transport } = entry;
         const handle = (request: globalThis.Request, options: EntryOptions) =>
           transport.handleRequest(request, options);
         if (req.method !== 'POST') return bridge(req, res, handle);
-        if (direct?.serve(req, res, entry) === true) return;
         const cancelled = cancelledIds(req.body);
         if (cancelled.length > 0) {
           direct?.cancel(entry, cancelled);
