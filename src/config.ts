@@ -72,6 +72,10 @@ const EnvSchema = z.object({
     'a session count',
     integerIn(1, 1_000_000, 'an integer from 1 to 1000000'),
   ).default(10_000),
+  TOOLBRIDGE_MAX_SESSIONS_PER_PRINCIPAL: variable(
+    'a session count',
+    integerIn(1, 1_000_000, 'an integer from 1 to 1000000'),
+  ).default(1_000),
 });
 
 /**
@@ -140,6 +144,7 @@ export const Config = EnvSchema.transform((env) => ({
   toolTimeoutMs: env.TOOLBRIDGE_TOOL_TIMEOUT_MS,
   sessionIdleSeconds: env.TOOLBRIDGE_SESSION_IDLE_SECONDS,
   maxSessions: env.TOOLBRIDGE_MAX_SESSIONS,
+  maxSessionsPerPrincipal: env.TOOLBRIDGE_MAX_SESSIONS_PER_PRINCIPAL,
   shutdownTimeoutSeconds: env.TOOLBRIDGE_SHUTDOWN_TIMEOUT_SECONDS,
 }));
 export type Config = z.output<typeof Config> & {
@@ -193,6 +198,12 @@ function warningsFor(config: z.output<typeof Config>, unknown: readonly string[]
     warnings.push(
       'TOOLBRIDGE_AUTH=none: client tokens are not verified; anyone who can reach the port can call tools',
     );
+    // With the embedded backend the tenant is pinned (serve.ts).
+    if (config.tenantId === undefined && config.goApiBaseUrl !== undefined) {
+      warnings.push(
+        'TOOLBRIDGE_AUTH=none without TOOLBRIDGE_TENANT_ID: the tenant comes from an unverified token claim, so callers choose the tenant the gateway signs for',
+      );
+    }
   }
   return warnings;
 }

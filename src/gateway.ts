@@ -28,6 +28,8 @@ export interface GatewaySettings {
   toolTimeoutMs: number;
   sessionIdleSeconds: number;
   maxSessions: number;
+  /** Sessions one principal may hold (default: maxSessions). */
+  maxSessionsPerPrincipal?: number;
   maxBodyBytes?: number;
   /** Standing configuration warnings, repeated by /readyz. */
   warnings?: readonly string[];
@@ -58,6 +60,7 @@ export function createGateway(
   const sessions = createSessionRegistry({
     idleMs: settings.sessionIdleSeconds * 1000,
     max: settings.maxSessions,
+    maxPerOwner: settings.maxSessionsPerPrincipal ?? settings.maxSessions,
     onEvict: (entry, reason) => {
       logger.info({ session: entry.kind, reason }, 'MCP session closed');
     },

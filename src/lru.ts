@@ -22,6 +22,8 @@ export interface Lru<V> {
   /** The least recently used value. */
   oldest(): V | undefined;
   values(): IterableIterator<V>;
+  /** The values from the least to the most recently used. */
+  fromOldest(): IterableIterator<V>;
   readonly size: number;
 }
 
@@ -105,6 +107,9 @@ export function createLru<V>(maxEntries: number, onDrop?: (value: V, key: string
     },
     *values() {
       for (const node of nodes.values()) yield node.value;
+    },
+    *fromOldest() {
+      for (let node = oldest; node !== undefined; node = node.newer) yield node.value;
     },
     get size() {
       return nodes.size;

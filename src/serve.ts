@@ -30,6 +30,7 @@ function settingsFrom(config: Config, dev: DevBackend | undefined): GatewaySetti
     toolTimeoutMs: config.toolTimeoutMs,
     sessionIdleSeconds: config.sessionIdleSeconds,
     maxSessions: config.maxSessions,
+    maxSessionsPerPrincipal: config.maxSessionsPerPrincipal,
     warnings: config.warnings,
   };
 }

@@ -53,6 +53,7 @@ describe('loadConfig: defaults and meanings of the Python variables', () => {
       toolTimeoutMs: 15_000,
       sessionIdleSeconds: 1800,
       maxSessions: 10_000,
+      maxSessionsPerPrincipal: 1_000,
       shutdownTimeoutSeconds: 7,
       warnings: [],
     });
@@ -205,6 +206,20 @@ describe('loadConfig: one error naming every bad variable, never a value', () =>
     });
     expect(config.auth.mode).toBe('none');
     expect(config.warnings).toContainEqual(expect.stringContaining('TOOLBRIDGE_AUTH=none'));
+  });
+
+  it('warns when, without verification, callers would also choose the tenant', () => {
+    const unverified = { ...REMOTE, TOOLBRIDGE_JWT_SECRET: undefined, TOOLBRIDGE_AUTH: 'none' };
+    const chooses = 'callers choose the tenant the gateway signs for';
+    const unpinned = loadConfig({ env: { ...unverified, TOOLBRIDGE_TENANT_ID: undefined } });
+    expect(unpinned.warnings).toContainEqual(expect.stringContaining(chooses));
+    const pinned = loadConfig({ env: { ...unverified, TOOLBRIDGE_TENANT_ID: 'tenant-a' } });
+    expect(pinned.warnings).not.toContainEqual(expect.stringContaining(chooses));
+    // The embedded backend pins its own tenant.
+    const embedded = loadConfig({
+      env: { TOOLBRIDGE_AUTH: 'none', TOOLBRIDGE_TENANT_ID: undefined },
+    });
+    expect(embedded.warnings).not.toContainEqual(expect.stringContaining(chooses));
   });
 
   it('on stdio needs the shared token instead of a client-token verifier', () => {

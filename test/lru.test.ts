@@ -94,6 +94,7 @@ describe('LRU', () => {
           }
           expect(lru.size).toBe(model.length);
           expect(lru.oldest()).toBe(model[0]?.[1]);
+          expect([...lru.fromOldest()]).toEqual(model.map(([, value]) => value));
           expect(dropped).toEqual(modelDropped);
         }
       }),

@@ -14,6 +14,8 @@ export interface HealthOptions {
   drain: Drain;
   metrics: Metrics;
   probeTimeoutMs?: number;
+  /** How long one probe's verdict answers /readyz (default 500 ms). */
+  probeCacheMs?: number;
 }
 
 async function probeBackend(url: string, timeoutMs: number): Promise<string | undefined> {
@@ -26,8 +28,39 @@ async function probeBackend(url: string, timeoutMs: number): Promise<string | un
       error instanceof Error && error.name === 'TimeoutError'
         ? `no answer within ${timeoutMs} ms`
         : 'unreachable';
-    return `the ToolBridge API at ${new URL(url).host} is ${reason}`;
+    // No host or port: /readyz answers anyone who reaches the port.
+    return `the ToolBridge API is ${reason}`;
   }
+}
+
+interface SharedVerdict {
+  readonly verdict: Promise<string | undefined>;
+  /** performance.now() when the probe answered; undefined while it runs. */
+  settledAt: number | undefined;
+}
+
+/**
+ * The backend probe, shared: requests that arrive while one runs, or within `cacheMs` of its
+ * answer, get that answer. A flood of /readyz (it needs no credentials) then costs the API at
+ * most a probe per `cacheMs`, not one per request.
+ */
+function sharedProbe(url: string, timeoutMs: number, cacheMs: number) {
+  let last: SharedVerdict | undefined;
+  return (): Promise<string | undefined> => {
+    const settledAt = last?.settledAt;
+    if (
+      last !== undefined &&
+      (settledAt === undefined || performance.now() - settledAt < cacheMs)
+    ) {
+      return last.verdict;
+    }
+    const current: SharedVerdict = { verdict: probeBackend(url, timeoutMs), settledAt: undefined };
+    last = current;
+    void current.verdict.then(() => {
+      current.settledAt = performance.now();
+    });
+    return current.verdict;
+  };
 }
 
 /**
@@ -36,15 +69,23 @@ async function probeBackend(url: string, timeoutMs: number): Promise<string | un
  */
 export function addHealthRoutes(
   app: Express,
-  { backendUrl, warnings, drain, metrics, probeTimeoutMs = 2000 }: HealthOptions,
+  {
+    backendUrl,
+    warnings,
+    drain,
+    metrics,
+    probeTimeoutMs = 2000,
+    probeCacheMs = 500,
+  }: HealthOptions,
 ): void {
+  const probe = sharedProbe(backendUrl, probeTimeoutMs, probeCacheMs);
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
     const reasons = drain.draining ? ['shutting down'] : [];
     if (reasons.length === 0) {
-      const backend = await probeBackend(backendUrl, probeTimeoutMs);
+      const backend = await probe();
       if (backend !== undefined) reasons.push(backend);
     }
     const body = { status: reasons.length === 0 ? 'ready' : 'not_ready', reasons, warnings };

@@ -1,6 +1,8 @@
 /**
  * Stateful MCP sessions (2025-era Streamable HTTP and legacy SSE): each bound to the principal
  * that opened it, evicted after an idle period or, beyond the cap, least recently used first.
+ * A principal that already holds `maxPerOwner` sessions loses its own least recently used one
+ * when it opens another, so no single caller can push everyone else's sessions out.
  */
 
 import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/server';
@@ -16,6 +18,8 @@ export type SessionEntry = { readonly id: string; readonly owner: string } & (
 export interface SessionRegistryOptions {
   idleMs: number;
   max: number;
+  /** Sessions one principal may hold (default: `max`). */
+  maxPerOwner?: number;
   now?: () => number;
   onEvict?: (entry: SessionEntry, reason: 'idle' | 'capacity' | 'shutdown') => void;
 }
@@ -28,21 +32,52 @@ interface Slot {
 export function createSessionRegistry({
   idleMs,
   max,
+  maxPerOwner = max,
   now = Date.now,
   onEvict,
 }: SessionRegistryOptions) {
+  /** Sessions per owner; changes only when a session comes or goes, never per call. */
+  const owned = new Map<string, number>();
+  const gone = (entry: SessionEntry) => {
+    const left = (owned.get(entry.owner) ?? 1) - 1;
+    if (left === 0) owned.delete(entry.owner);
+    else owned.set(entry.owner, left);
+  };
   const close = (slot: Slot, reason: 'idle' | 'capacity' | 'shutdown') => {
     onEvict?.(slot.entry, reason);
     return slot.entry.transport.close().catch(() => undefined);
   };
   // Ordered by last use; beyond the cap the least recently used session goes.
-  const sessions = createLru<Slot>(max, (slot) => void close(slot, 'capacity'));
+  const sessions = createLru<Slot>(max, (slot) => {
+    gone(slot.entry);
+    void close(slot, 'capacity');
+  });
+
+  const remove = (id: string): Slot | undefined => {
+    const slot = sessions.peek(id);
+    if (slot === undefined) return undefined;
+    sessions.delete(id);
+    gone(slot.entry);
+    return slot;
+  };
 
   const evict = (id: string, reason: 'idle' | 'capacity' | 'shutdown') => {
-    const slot = sessions.peek(id);
-    if (slot === undefined) return Promise.resolve();
-    sessions.delete(id);
-    return close(slot, reason);
+    const slot = remove(id);
+    return slot === undefined ? Promise.resolve() : close(slot, reason);
+  };
+
+  /** Makes room for one more session of `owner` within its own cap. */
+  const roomFor = (owner: string) => {
+    let excess = (owned.get(owner) ?? 0) - maxPerOwner + 1;
+    if (excess <= 0) return;
+    const victims: string[] = [];
+    for (const slot of sessions.fromOldest()) {
+      if (slot.entry.owner !== owner) continue;
+      victims.push(slot.entry.id);
+      excess -= 1;
+      if (excess === 0) break;
+    }
+    for (const id of victims) void evict(id, 'capacity');
   };
 
   const sweep = () => {
@@ -58,6 +93,9 @@ export function createSessionRegistry({
 
   return {
     add(entry: SessionEntry): void {
+      if (sessions.peek(entry.id) !== undefined) remove(entry.id);
+      roomFor(entry.owner);
+      owned.set(entry.owner, (owned.get(entry.owner) ?? 0) + 1);
       sessions.set(entry.id, { entry, lastUsed: now() });
     },
 
@@ -77,7 +115,7 @@ export function createSessionRegistry({
 
     /** Forgets a session its transport already closed. */
     forget(id: string): void {
-      sessions.delete(id);
+      remove(id);
     },
 
     count(kind?: SessionEntry['kind']): number {

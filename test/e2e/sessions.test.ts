@@ -164,6 +164,28 @@ describe('session limits', () => {
     expect(statuses).toEqual([404, 200, 200]);
   });
 
+  it("a principal beyond its own cap loses its oldest session, and nobody else's", async () => {
+    const stack = await startStack({ maxSessions: 10, maxSessionsPerPrincipal: 2 });
+    const other = await stack.token({ sub: 'user-2' });
+    const theirs = await openSession(stack, other);
+    const token = await stack.token();
+    const mine = [];
+    for (let i = 0; i < 4; i += 1) mine.push(await openSession(stack, token));
+    expect(stack.gateway.sessions.count()).toBe(3);
+    const statusOf = async (bearer: string, id: string) =>
+      (
+        await rawRequest(`${stack.gateway.url}/mcp`, {
+          method: 'POST',
+          headers: onSession(bearer, id),
+          body: listToolsBody(),
+        })
+      ).status;
+    const statuses = [];
+    for (const id of mine) statuses.push(await statusOf(token, id));
+    expect(statuses).toEqual([404, 404, 200, 200]);
+    expect(await statusOf(other, theirs)).toBe(200);
+  });
+
   it('an idle session expires', async () => {
     const stack = await startStack({ sessionIdleSeconds: 0.2 });
     const token = await stack.token();

@@ -331,6 +331,7 @@ export interface StackOptions {
   /** TOOLBRIDGE_JWT_TOKEN: every caller acts as this backend user. */
   readonly sharedToken?: (mint: (options?: MintOptions) => Promise<string>) => Promise<string>;
   readonly maxSessions?: number;
+  readonly maxSessionsPerPrincipal?: number;
   readonly sessionIdleSeconds?: number;
   /** TOOLBRIDGE_JWT_JWKS_URL, beside the HS256 secret. */
   readonly jwksUrl?: string;
@@ -376,6 +377,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     toolTimeoutMs: options.toolTimeoutMs ?? 5_000,
     sessionIdleSeconds: options.sessionIdleSeconds ?? 1800,
     maxSessions: options.maxSessions ?? 1000,
+    ...(options.maxSessionsPerPrincipal === undefined
+      ? {}
+      : { maxSessionsPerPrincipal: options.maxSessionsPerPrincipal }),
     ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
   };
   const gateway = await startGateway(settings, options.logger ?? createLogger({ level: 'silent' }));

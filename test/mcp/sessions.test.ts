@@ -17,13 +17,14 @@ function entry(id: string, owner: string, closed: string[]): SessionEntry {
   return { id, owner, kind: 'sse', transport };
 }
 
-function registry(options: { idleMs?: number; max?: number } = {}) {
+function registry(options: { idleMs?: number; max?: number; maxPerOwner?: number } = {}) {
   let clock = 1_000_000;
   const closed: string[] = [];
   const evicted: [string, string][] = [];
   const sessions = createSessionRegistry({
     idleMs: options.idleMs ?? 60_000,
     max: options.max ?? 100,
+    ...(options.maxPerOwner === undefined ? {} : { maxPerOwner: options.maxPerOwner }),
     now: () => clock,
     onEvict: (e, reason) => evicted.push([e.id, reason]),
   });
@@ -112,6 +113,32 @@ describe('session registry', () => {
     await sessions.closeAll();
   });
 
+  it("a principal at its own cap loses its least recently used session, not someone else's", async () => {
+    const { sessions, evicted, add, advance } = registry({ max: 10, maxPerOwner: 2 });
+    add('bob-1', 'bob');
+    add('a1');
+    advance(1);
+    add('a2');
+    advance(1);
+    sessions.use('a1', 'alice');
+    add('a3');
+    expect(evicted).toEqual([['a2', 'capacity']]);
+    add('a4');
+    expect(evicted).toEqual([
+      ['a2', 'capacity'],
+      ['a1', 'capacity'],
+    ]);
+    expect(sessions.use('bob-1', 'bob')?.id).toBe('bob-1');
+    // Sessions that end free their place: two more fit without evicting.
+    sessions.forget('a3');
+    sessions.forget('a4');
+    add('a5');
+    add('a6');
+    expect(evicted).toHaveLength(2);
+    expect(sessions.count()).toBe(3);
+    await sessions.closeAll();
+  });
+
   it('closes everything on shutdown, and forgets sessions their transports ended', async () => {
     const { sessions, closed, add } = registry();
     add('a');
@@ -153,9 +180,10 @@ describe('session registry, against a model', () => {
       fc.asyncProperty(
         fc.array(command, { maxLength: 120 }),
         fc.integer({ min: 1, max: 5 }),
-        async (commands, max) => {
+        fc.integer({ min: 1, max: 5 }),
+        async (commands, max, maxPerOwner) => {
           const idleMs = 1000;
-          const { sessions, evicted, add, advance } = registry({ idleMs, max });
+          const { sessions, evicted, add, advance } = registry({ idleMs, max, maxPerOwner });
           let clock = 1_000_000;
           let model: { id: string; owner: string; lastUsed: number }[] = [];
           const modelEvicted: [string, string][] = [];
@@ -165,6 +193,14 @@ describe('session registry, against a model', () => {
               const id = `s${next}`;
               next += 1;
               add(id, c.owner);
+              // The owner's own least recently used first, then everyone's beyond the cap.
+              let mine = model.filter((s) => s.owner === c.owner);
+              while (mine.length >= maxPerOwner) {
+                const oldest = mine[0]!;
+                modelEvicted.push([oldest.id, 'capacity']);
+                model = model.filter((s) => s !== oldest);
+                mine = mine.slice(1);
+              }
               model.push({ id, owner: c.owner, lastUsed: clock });
               while (model.length > max) modelEvicted.push([model.shift()!.id, 'capacity']);
             } else if (c.op === 'use') {

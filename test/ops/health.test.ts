@@ -1,6 +1,8 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { startStack as startFrontedStack } from '../e2e/stack.ts';
 import { onCleanup } from '../helpers/loopback.ts';
 import { stackToken, startStack } from '../helpers/stack.ts';
 
@@ -30,13 +32,33 @@ describe('/healthz and /readyz', () => {
     });
 
     await backend.close();
+    // One probe's verdict stands for half a second.
+    await sleep(600);
     const down = await fetch(`${gateway.url}/readyz`);
     expect(down.status).toBe(503);
     const body = Ready.parse(await down.json());
     expect(body.status).toBe('not_ready');
-    expect(body.reasons[0]).toMatch(/^the ToolBridge API at 127\.0\.0\.1:\d+ is unreachable$/);
+    // Anyone can ask: the answer names no host or port.
+    expect(body.reasons).toEqual(['the ToolBridge API is unreachable']);
     // Liveness never depends on the backend.
     expect((await fetch(`${gateway.url}/healthz`)).status).toBe(200);
+  });
+});
+
+describe('a flood of /readyz', () => {
+  it('costs the API one probe, not one per request', async () => {
+    const stack = await startFrontedStack();
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, () => fetch(`${stack.gateway.url}/readyz`)),
+    );
+    expect(answers.map((answer) => answer.status)).toEqual(Array.from({ length: 50 }, () => 200));
+    await Promise.all(answers.map((answer) => answer.text()));
+    const probes = () => stack.front.requests.filter((r) => r.path === '/healthz').length;
+    expect(probes()).toBe(1);
+    // Later, a fresh probe.
+    await sleep(600);
+    expect((await fetch(`${stack.gateway.url}/readyz`)).status).toBe(200);
+    expect(probes()).toBe(2);
   });
 });
 
