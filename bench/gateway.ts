@@ -1,6 +1,6 @@
 /**
  * Gateway benchmark: what the MCP gateway costs on top of calling the ToolBridge API directly.
- * Prints figures next to the targets; asserts nothing. Run: node bench/gateway.ts [options]
+ * Prints figures next to the targets; asserts nothing. Run: npm run bench:gateway -- [options]
  *
  * The embedded API, the gateway (`node src/main.ts`, as deployed) and a reference relay run as
  * separate child processes, so the RSS figures are the gateway's own. The relay (lib/relay.ts) is
@@ -25,10 +25,9 @@
  *      preloaded with --expose-gc, no inspector), and the RSS delta / N for reference.
  */
 import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SignJWT } from 'jose';
-import { z } from 'zod';
-import { createTenantSigner } from '../src/tenant-headers/index.ts';
 import {
   probeGc,
   startBackendProcess,
@@ -41,15 +40,8 @@ import {
 } from './lib/children.ts';
 import { watchGc } from './lib/gc.ts';
 import { closedLoop, openLoop, type ClosedLoopResult, type Send } from './lib/load.ts';
-import {
-  callInSession,
-  callStateless,
-  endpoint,
-  openSession,
-  send,
-  type Endpoint,
-  type McpSession,
-} from './lib/mcp.ts';
+import { directSender } from './lib/direct-sender.ts';
+import { callInSession, callStateless, endpoint, openSession, type McpSession } from './lib/mcp.ts';
 import { options } from './lib/options.ts';
 import { idleSessionMemory } from './lib/memory-phase.ts';
 import { rssKiB, sampleRss, type Child } from './lib/processes.ts';
@@ -128,8 +120,8 @@ async function main(): Promise<void> {
         )) !== undefined,
       'gateway-2026': async () =>
         (await callStateless(gatewayPool, authorization, 'get_note', { uid })) !== undefined,
-      relay: await directSender(relayPool, authorization, tenantSecret, uid),
-      direct: await directSender(directPool, authorization, tenantSecret, uid),
+      relay: await directSender(relayPool, authorization, TENANT, tenantSecret, uid),
+      direct: await directSender(directPool, authorization, TENANT, tenantSecret, uid),
     };
     for (const [name, sender] of Object.entries(sends)) {
       if (!(await sender(0))) throw new Error(`a first ${name} call failed`);
@@ -167,14 +159,20 @@ async function main(): Promise<void> {
     // The generator's own pauses delay the answers it times, on every path alike.
     const generatorGc = watchGc();
     const runRound = async (name: PathName, at: number): Promise<Round> => {
+      const measured = () => openLoop(sends[name], at, duration / rounds, connections);
       // Unmeasured: the path sat idle while the others ran, long enough for keep-alive to close
       // its connections; reopening them (and re-running code that went cold) is not latency.
       await closedLoop(sends[name], connections, PRIME_SECONDS);
+      // The generator times every answer, so its own mark-compact in a round (25–38 ms seen)
+      // delays them all: its old generation is emptied before each round, on every path alike.
+      globalThis.gc?.();
       await probeGc(gateway.child); // opens this round's GC window
       await probeGc(canary);
       generatorGc.take();
       const sampler = sampleRss(gateway.child.pid);
-      const result = await openLoop(sends[name], at, duration / rounds, connections);
+      const startedAt = performance.now();
+      const { result, cpu } = await withCpu(hopPid(name), backend.child.pid, measured);
+      const seconds = (performance.now() - startedAt) / 1000;
       const rss = sampler.stop();
       if (isGatewayPath(name)) rssLoadKiB = Math.max(rssLoadKiB, rss);
       const { minor, major } = generatorGc.take();
@@ -182,6 +180,8 @@ async function main(): Promise<void> {
       const inGateway = await probeGc(gateway.child);
       return {
         result,
+        cpu,
+        seconds,
         generatorGcMax: Math.max(0, ...minor, ...major),
         machine,
         gateway: isGatewayPath(name) ? inGateway : undefined,
@@ -248,6 +248,7 @@ async function main(): Promise<void> {
     printReport(
       {
         args: process.argv.slice(2),
+        generatorGcForced: globalThis.gc !== undefined,
         connections,
         duration,
         warmup,
@@ -271,32 +272,6 @@ async function main(): Promise<void> {
   } finally {
     for (const child of children.reverse()) await child.stop();
   }
-}
-
-/** The direct path: a sync session once, then GETs signed as the gateway signs them. */
-async function directSender(
-  to: Endpoint,
-  authorization: string,
-  tenantSecret: string,
-  uid: string,
-): Promise<Send> {
-  const signer = createTenantSigner({ tenantId: TENANT, secret: tenantSecret });
-  const opened = await send(to, 'POST', '/v1/sync/sessions', {
-    authorization,
-    accept: 'application/json',
-    ...signer.headers(),
-  });
-  const session = z.object({ id: z.string(), epoch: z.number() }).parse(JSON.parse(opened.text));
-  const headers = {
-    authorization,
-    accept: 'application/json',
-    'x-sync-session': session.id,
-    'x-sync-epoch': String(session.epoch),
-  };
-  return async () => {
-    const reply = await send(to, 'GET', `/v1/notes/${uid}`, { ...headers, ...signer.headers() });
-    return reply.status === 200 && reply.text.includes(uid);
-  };
 }
 
 await main();

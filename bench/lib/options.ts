@@ -1,7 +1,7 @@
 /** The command line of bench/gateway.ts: its options, checked, or usage and exit code 64. */
 import { parseArgs } from 'node:util';
 
-const USAGE = `Usage: node bench/gateway.ts [-d seconds] [-r rounds] [-c connections] [-n sessions] [-w seconds]
+const USAGE = `Usage: node --expose-gc bench/gateway.ts [-d seconds] [-r rounds] [-c connections] [-n sessions] [-w seconds]
 
   -d, --duration <s>           seconds per measured phase (default 8; thirteen phases)
   -r, --rounds <k>             latency rounds each phase is split into (default 4)

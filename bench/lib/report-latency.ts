@@ -2,6 +2,7 @@
  * The latency half of the benchmark's report: each gateway path's rounds beside the direct path
  * and the bare relay at the same rate, the differences between them, and GC inside the gateway.
  */
+import { cpus } from 'node:os';
 import { percentiles } from './load.ts';
 import { int, median, ms, row } from './format.ts';
 import {
@@ -28,9 +29,21 @@ function difference(phases: readonly LatencyPhase[], of: PathName, minus: PathNa
 export const added = (results: Results, path: GatewayPath) =>
   difference(results.latency[path], path, 'direct');
 
-const WIDTHS = [30, 7, 7, 7, 7, 13, 9, 6, 7, 7, 8, 8];
+const WIDTHS = [30, 7, 7, 7, 7, 13, 9, 6, 7, 7, 8, 8, 7, 5];
+
+/** CPU per call in the hop, and how busy the path kept the machine's cores, over the rounds. */
+function load(phase: LatencyPhase): { hop: string; busy: string } {
+  const { hop, backend, generator } = phase.cpu;
+  const calls = phase.ok + phase.failed;
+  const used = (Number.isFinite(hop) ? hop : 0) + backend + generator;
+  return {
+    hop: Number.isFinite(hop) ? int((hop * 1000) / calls) : '-',
+    busy: `${int((100 * used) / (phase.seconds * 1000 * cpus().length))}%`,
+  };
+}
 
 function phaseRow(phase: LatencyPhase): string {
+  const { hop, busy } = load(phase);
   return row(
     [
       PATHS[phase.path],
@@ -45,6 +58,8 @@ function phaseRow(phase: LatencyPhase): string {
       ms(phase.generatorGcMax),
       ms(phase.machine.p99),
       ms(phase.machine.max),
+      hop,
+      busy,
     ],
     WIDTHS,
   );
@@ -73,6 +88,8 @@ export function latency(results: Results, out: (text: string) => void): void {
         'gen GC',
         'idle p99',
         'idle max',
+        'hop µs',
+        'busy',
       ],
       widths,
     ),
@@ -105,7 +122,7 @@ export function latency(results: Results, out: (text: string) => void): void {
   const floor = floorAdded(results);
   out(`  floor: bare relay − direct p50 ${ms(floor.p50)}, p99 ${ms(floor.p99)}\n`);
   out(
-    "  round p99s: lowest–highest p99 of a single round; lag p99: how late the generator started calls against the schedule;\n  gen GC: the generator's longest GC pause; idle p99/max: how late an idle Node process's 1 ms timer ran, on the same machine\n",
+    "  round p99s: lowest–highest p99 of a single round; lag p99: how late the generator started calls against the schedule;\n  gen GC: the generator's longest GC pause; idle p99/max: how late an idle Node process's 1 ms timer ran, on the same machine;\n  hop µs: CPU per call of the gateway or relay in these rounds; busy: CPU the generator, hop and API used, of all cores\n",
   );
 }
 

@@ -13,7 +13,7 @@ function header(results: Results, out: (text: string) => void): void {
   const cpu = cpus();
   out('\nToolBridge MCP gateway benchmark\n');
   out(
-    `  command   node bench/gateway.ts${results.args.length > 0 ? ` ${results.args.join(' ')}` : ''}\n`,
+    `  command   node ${results.generatorGcForced ? '--expose-gc ' : ''}bench/gateway.ts${results.args.length > 0 ? ` ${results.args.join(' ')}` : ''}\n`,
   );
   out(
     `  machine   ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${type()} ${release()}\n`,
@@ -29,6 +29,9 @@ function header(results: Results, out: (text: string) => void): void {
     '            relay: bench/lib/relay.ts, node:http + undici, no auth/MCP/signing, own process;\n',
   );
   out('            API: embedded ToolBridge API, own process, per-user rate limit lifted;\n');
+  out(
+    `            load generator: this process, ${results.generatorGcForced ? 'a full GC of its own before each latency round' : 'run without --expose-gc, so no GC of its own before the latency rounds'};\n`,
+  );
   out('            load generator, gateway, relay and API share the cores above\n');
   out(
     '  calls     gateway: MCP tools/call get_note {uid}; direct and relay: GET /v1/notes/{uid} with sync session + X-TB-* headers\n',

@@ -33,6 +33,9 @@ export interface LatencyPhase {
   readonly lag: Percentiles;
   /** p99 of each round on its own, in the order run. */
   readonly roundP99: readonly number[];
+  /** CPU ms used in all rounds together (hop NaN for the direct path), over `seconds` of rounds. */
+  readonly cpu: CpuUsed;
+  readonly seconds: number;
   /** The load generator's longest GC pause (ms). */
   readonly generatorGcMax: number;
   /** The idle canary's event-loop delay: worst round's p99, and the maximum. */
@@ -43,6 +46,8 @@ export interface LatencyPhase {
 
 export interface Results {
   readonly args: readonly string[];
+  /** Whether the generator could (--expose-gc) empty its heap before each latency round. */
+  readonly generatorGcForced: boolean;
   readonly connections: number;
   readonly duration: number;
   readonly warmup: number;

@@ -2,13 +2,16 @@
  * Latency phases run in rounds (bench/gateway.ts): each round's result per path, and the rounds
  * of one path pooled into a single phase for the report.
  */
-import type { GcReport } from './children.ts';
+import type { CpuUsed, GcReport } from './children.ts';
 import { percentiles, type OpenLoopResult } from './load.ts';
 import type { LatencyPhase, PathName } from './results.ts';
 
 /** One round's run of one path, and what the probes saw during it. */
 export interface Round {
   readonly result: OpenLoopResult;
+  /** CPU ms the processes on the path used during the round, and the round's wall seconds. */
+  readonly cpu: CpuUsed;
+  readonly seconds: number;
   readonly generatorGcMax: number;
   readonly machine: GcReport['loop'];
   readonly gateway: GcReport | undefined;
@@ -38,6 +41,12 @@ export function pooled(path: PathName, rounds: readonly Round[]): LatencyPhase {
     latency: percentiles(concat(results.map((result) => result.samples.latency))),
     lag: percentiles(concat(results.map((result) => result.samples.lag))),
     roundP99: results.map((result) => result.latency.p99),
+    cpu: {
+      hop: rounds.reduce((sum, round) => sum + round.cpu.hop, 0),
+      backend: rounds.reduce((sum, round) => sum + round.cpu.backend, 0),
+      generator: rounds.reduce((sum, round) => sum + round.cpu.generator, 0),
+    },
+    seconds: rounds.reduce((sum, round) => sum + round.seconds, 0),
     generatorGcMax: worst((round) => round.generatorGcMax),
     machine: { p99: worst((round) => round.machine.p99), max: worst((round) => round.machine.max) },
     gateway:
