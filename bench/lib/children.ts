@@ -66,6 +66,8 @@ export async function startGatewayProcess(
       TOOLBRIDGE_PORT: String(port),
       TOOLBRIDGE_LOG_LEVEL: 'warn',
       TOOLBRIDGE_MAX_SESSIONS: String(Math.max(10_000, options.maxSessions + 1_000)),
+      // The memory phase opens all N sessions as one user.
+      TOOLBRIDGE_MAX_SESSIONS_PER_PRINCIPAL: String(Math.max(10_000, options.maxSessions + 1_000)),
       PROBE_LOOP_RESOLUTION_MS: '10',
     },
   );
