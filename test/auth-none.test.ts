@@ -44,4 +44,22 @@ describe('TOOLBRIDGE_AUTH=none', () => {
       ],
     });
   });
+
+  it('without any token, health_check still answers, as in Python', async () => {
+    const client = await gatewayWith(undefined);
+    const result = await client.callTool({ name: 'health_check', arguments: {} });
+    expect(result.isError).toBe(false);
+    expect(result.structuredContent).toMatchObject({
+      status: 'healthy',
+      tenant_id: 'staging-tenant-001',
+    });
+  });
+
+  it('without any token, bad arguments are reported before the missing token', async () => {
+    const client = await gatewayWith(undefined);
+    const result = await client.callTool({ name: 'list_notes', arguments: { limit: 0 } });
+    expect(result.isError).toBe(true);
+    expect(JSON.stringify(result.content)).toContain('limit: must be at least 1 (got 0)');
+    expect(JSON.stringify(result.content)).not.toContain('Missing Authorization');
+  });
 });

@@ -5,7 +5,7 @@ import type { Drain } from '../drain.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { BackendIdentity } from '../proxy/types.ts';
-import type { ToolResult, ToolRuntime } from '../tools/index.ts';
+import { MISSING_TOKEN, type ToolResult, type ToolRuntime } from '../tools/index.ts';
 import { principalOf } from './principal.ts';
 
 export interface ToolCallerDeps {
@@ -41,15 +41,18 @@ export function createToolCaller(deps: ToolCallerDeps): ToolCaller {
     has: (name) => deps.tools.has(name),
     async call(name, args, authInfo, signal) {
       const principal = principalOf(authInfo) ?? deps.fallbackPrincipal;
-      const identity = principal === undefined ? undefined : deps.identityFor(principal);
-      if (principal === undefined || identity === undefined) {
-        // The Python proxy's words for the same situation (CONTRACT.md A.6).
-        const text = `Error calling tool '${name}': Missing Authorization header. MCP client must provide JWT token or configure TOOLBRIDGE_JWT_TOKEN.`;
+      if (principal === undefined) {
+        // Only a caller that is not even anonymous (no HTTP edge, no stdio principal) lands here.
+        const text = `Error calling tool '${name}': ${MISSING_TOKEN}`;
         return { content: [{ type: 'text', text }], isError: true };
       }
+      // Without a token (TOOLBRIDGE_AUTH=none, no TOOLBRIDGE_JWT_TOKEN) there is no identity:
+      // health_check still answers, and a data tool checks its arguments before it says so.
+      const identity = deps.identityFor(principal);
       const correlationId = randomUUID();
       const started = performance.now();
-      const run = () => deps.tools.call(name, args, { identity, signal, correlationId });
+      const context = { identity, tenantId: principal.tenantId, signal, correlationId };
+      const run = () => deps.tools.call(name, args, context);
       const result = await (deps.drain === undefined ? run() : deps.drain.track(run));
       const seconds = (performance.now() - started) / 1000;
       const failed = result.isError === true;

@@ -1,3 +1,4 @@
+import { AppError } from '../errors.ts';
 import type { CallOptions, Upstream } from '../proxy/types.ts';
 import type { Args } from './args.ts';
 import { ENTITIES, type EntitySpec } from './entities.ts';
@@ -35,6 +36,10 @@ function checkBodyRules(entity: EntitySpec, operation: Operation, params: readon
   }
 }
 
+/** The Python service's words when no token was available (CONTRACT.md A.6). */
+export const MISSING_TOKEN =
+  'Missing Authorization header. MCP client must provide JWT token or configure TOOLBRIDGE_JWT_TOKEN.';
+
 function dataTool(entity: EntitySpec, operation: Operation, deps: CatalogDeps): Tool {
   const name = operation.toolName(entity);
   const params = operation.params(entity);
@@ -48,6 +53,8 @@ function dataTool(entity: EntitySpec, operation: Operation, deps: CatalogDeps): 
     },
     params,
     run: async (args, context) => {
+      // After argument validation, as in Python, where the token was read inside the tool.
+      if (context.identity === undefined) throw new AppError('TOKEN_MISSING', MISSING_TOKEN);
       const request = operation.request(entity, args);
       const response = await deps.upstream.call(request, context.identity, callOptions(context));
       return shapeResult(operation.returns, response.body);
@@ -70,7 +77,7 @@ function healthTool(deps: CatalogDeps): Tool {
     run: (_args, context) =>
       Promise.resolve({
         status: 'healthy',
-        tenant_id: context.identity.tenantId,
+        tenant_id: context.tenantId,
         go_api_base_url: deps.goApiBaseUrl,
       }),
   };

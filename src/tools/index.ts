@@ -6,6 +6,7 @@ import { validateArguments } from './coerce.ts';
 import type { ToolCallContext, ToolDefinition, ToolResult } from './types.ts';
 
 export type { ToolCallContext, ToolDefinition, ToolResult } from './types.ts';
+export { MISSING_TOKEN } from './catalog.ts';
 
 export interface ToolRuntime {
   /** All 41 tools, in the Python tools/list order, built once at creation. */

@@ -17,7 +17,10 @@ export interface ToolResult {
 }
 
 export interface ToolCallContext {
-  readonly identity: BackendIdentity;
+  /** Who the API sees; undefined when the caller brought no token and none is configured. */
+  readonly identity: BackendIdentity | undefined;
+  /** The caller's tenant (health_check reports it; no API call needs more than `identity`). */
+  readonly tenantId: string;
   readonly signal?: AbortSignal;
   readonly correlationId?: string;
 }

@@ -60,7 +60,7 @@ export const IDENTITY: BackendIdentity = {
   subject: 'user-1',
   tenantId: 'tenant-42',
 };
-export const CONTEXT: ToolCallContext = { identity: IDENTITY };
+export const CONTEXT: ToolCallContext = { identity: IDENTITY, tenantId: IDENTITY.tenantId };
 export const BASE_URL = 'http://127.0.0.1:8081/api';
 export const UID = '0b6c4a44-0d5e-4f43-9a37-1f2d3c4b5a69';
 
