@@ -32,11 +32,19 @@ export interface Operation {
 const collectionPath = (entity: EntitySpec): string => `/v1/${entity.collection}`;
 
 /**
+ * The characters a path segment may carry as they are (RFC 3986 pchar) that encodeURIComponent
+ * escapes anyway: `:` `@` and the sub-delimiters `$ & + , ; =`.
+ */
+const SEGMENT_SAFE = /%(3A|40|24|26|2B|2C|3B|3D)/g;
+
+/**
  * Python formatted the uid straight into the path (A.2 step 6), so a `/` or `?` in it changed the
- * route; percent-encoding keeps it one segment (dot segments are refused in `coerce.ts`).
+ * route; percent-encoding keeps it one segment (dot segments are refused in `coerce.ts`). What a
+ * segment may carry stays as Python sent it: a `urn:uuid:` uid, which the Go API accepts, must
+ * not arrive as `urn%3Auuid%3A…`, which Go's router would hand to uuid.Parse as it is.
  */
 const itemPath = (entity: EntitySpec, args: Args, suffix = ''): string =>
-  `${collectionPath(entity)}/${encodeURIComponent(args.text('uid'))}${suffix}`;
+  `${collectionPath(entity)}/${encodeURIComponent(args.text('uid')).replace(SEGMENT_SAFE, decodeURIComponent)}${suffix}`;
 
 /** `includeDeleted=true` only when true; never sent as false. */
 const includeDeletedQuery = (args: Args): [string, string][] =>

@@ -10,6 +10,7 @@ import {
   openRawSse,
   rawRequest,
   startStack,
+  structuredOf,
   textOf,
 } from './stack.ts';
 
@@ -158,6 +159,17 @@ describe('awkward but valid values', () => {
       expect(refused.isError).toBe(true);
     }
     expect(stack.front.dataRequests()).toHaveLength(1);
+  });
+
+  it('a urn:uuid uid reaches the API as it was given, and addresses the note', async () => {
+    const stack = await startStack();
+    const client = await connect(stack.gateway.url, await stack.token(), '2025');
+    const created = await callTool(client, 'create_note', { title: 't', content: 'c' });
+    const uid = z.object({ uid: z.string() }).parse(structuredOf(created)).uid;
+    const found = await callTool(client, 'get_note', { uid: `urn:uuid:${uid}` });
+    expect(found.isError, textOf(found)).toBe(false);
+    expect(structuredOf(found)['uid']).toBe(uid);
+    expect(stack.front.dataRequests().at(-1)?.path).toBe(`/v1/notes/urn:uuid:${uid}`);
   });
 
   it('a cursor with reserved characters is percent-encoded as one query value', async () => {

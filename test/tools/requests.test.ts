@@ -115,6 +115,10 @@ describe('request details', () => {
     ['../x', '/v1/notes/..%2Fx'],
     ['with space', '/v1/notes/with%20space'],
     ['ünï', '/v1/notes/%C3%BCn%C3%AF'],
+    // A path segment's own characters stay, as Python sent them (the Go API takes this form).
+    [`urn:uuid:${UID}`, `/v1/notes/urn:uuid:${UID}`],
+    ["a@b$c&d+e,f;g=h!i'j(k)l*m~n", "/v1/notes/a@b$c&d+e,f;g=h!i'j(k)l*m~n"],
+    ['50%', '/v1/notes/50%25'],
   ])('percent-encodes the uid %j into one path segment', async (uid, path) => {
     const { runtime, calls } = runtimeAnswering();
     await runtime.call('get_note', { uid }, CONTEXT);
