@@ -104,8 +104,10 @@ export function createApp(deps: AppDeps): express.Express {
   app.all('/sse', (_req, res) => {
     res.set('Allow', 'GET').status(405).type('text/plain').send('Method Not Allowed');
   });
-  app.get('/sse/', (_req, res) => {
-    res.redirect(307, '/sse');
+  app.get('/sse/', (req, res) => {
+    // Starlette's redirect_slashes kept the query string, as this does.
+    const query = req.originalUrl.indexOf('?');
+    res.redirect(307, `/sse${query === -1 ? '' : req.originalUrl.slice(query)}`);
   });
   app.post(MESSAGES_PATH, auth, json, sse.post);
   app.post('/messages', (req, res) => {

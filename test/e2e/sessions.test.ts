@@ -278,7 +278,7 @@ describe('legacy SSE sessions', () => {
     expect(reply.status).toBe(401);
   });
 
-  it('GET /sse/ → 307 to /sse; POST /sse → 405', async () => {
+  it('GET /sse/ → 307 to /sse, query kept; POST /sse → 405', async () => {
     const stack = await startStack();
     const token = await stack.token();
     const redirect = await rawRequest(`${stack.gateway.url}/sse/`, {
@@ -287,6 +287,12 @@ describe('legacy SSE sessions', () => {
     });
     expect(redirect.status).toBe(307);
     expect(redirect.headers.get('location')).toBe('/sse');
+    const withQuery = await rawRequest(`${stack.gateway.url}/sse/?client=x&y=1`, {
+      method: 'GET',
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    expect(withQuery.status).toBe(307);
+    expect(withQuery.headers.get('location')).toBe('/sse?client=x&y=1');
     const post = await rawRequest(`${stack.gateway.url}/sse`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
