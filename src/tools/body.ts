@@ -25,22 +25,44 @@ function jsonTypeOf(value: unknown): string {
 }
 
 /**
- * `payload.update(additional_fields)` when the raw argument is truthy. A JSON string that decodes
- * to something other than an object made Python fail before any HTTP call (tools.json notes), with
- * one exception kept here: `"[]"` is a no-op, since updating a dict from an empty list is.
+ * One element of a sequence given to Python's `dict.update`: a pair, as a 2-element array with a
+ * string key or a 2-character string. (Python would also take other hashable keys and write them
+ * as JSON strings; such keys are refused here.)
+ */
+function pairOf(element: unknown): [string, unknown] | undefined {
+  if (Array.isArray(element) && element.length === 2 && typeof element[0] === 'string') {
+    return [element[0], element[1]];
+  }
+  if (typeof element === 'string') {
+    // Python iterates a str by code points, as Array.from does.
+    const chars = Array.from(element);
+    if (chars.length === 2 && chars[0] !== undefined) return [chars[0], chars[1]];
+  }
+  return undefined;
+}
+
+/**
+ * `payload.update(additional_fields)` when the raw argument is truthy, with what `dict.update`
+ * accepts: an object, or a sequence of key/value pairs (`"[]"` and `'""'` are no-ops). Anything
+ * else made Python fail before any HTTP call (tools.json notes), and fails here too.
  */
 function mergeAdditionalFields(body: Map<string, unknown>, args: Args): void {
   const parsed = truthyJsonArgument(args, 'additional_fields');
   if (parsed === null) return;
   const fields = parsed.value;
-  if (Array.isArray(fields) && fields.length === 0) return;
-  if (!isJsonObject(fields)) {
+  if (isJsonObject(fields)) {
+    for (const [key, value] of Object.entries(fields)) body.set(key, value);
+    return;
+  }
+  const sequence = typeof fields === 'string' ? Array.from(fields) : fields;
+  const pairs = Array.isArray(sequence) ? sequence.map(pairOf) : [undefined];
+  if (pairs.some((pair) => pair === undefined)) {
     throw new AppError(
       'INVALID_ARGUMENTS',
-      `Invalid value for additional_fields: expected a JSON object, got ${jsonTypeOf(fields)}`,
+      `Invalid value for additional_fields: expected a JSON object or [key, value] pairs, got ${jsonTypeOf(fields)}`,
     );
   }
-  for (const [key, value] of Object.entries(fields)) body.set(key, value);
+  for (const pair of pairs) if (pair !== undefined) body.set(pair[0], pair[1]);
 }
 
 /** Named fields by their rules, then `additional_fields` merged over them. */

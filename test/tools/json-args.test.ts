@@ -109,11 +109,12 @@ describe('additional_fields', () => {
 
   it.each([
     ['null', 'null'],
-    ['[["a", 1]]', 'an array'],
+    ['[["a", 1, 2]]', 'an array'],
+    ['[[1, "a"]]', 'an array'],
     ['"text"', 'a string'],
     ['5', 'a number'],
     ['true', 'a boolean'],
-  ])('fails locally when %s decodes to something else than an object', async (raw, got) => {
+  ])('fails locally when %s is neither an object nor key/value pairs', async (raw, got) => {
     const result = await runtimeWithoutUpstream().call(
       'create_note',
       { ...NOTE, additional_fields: raw },
@@ -121,8 +122,18 @@ describe('additional_fields', () => {
     );
     expect(result.isError).toBe(true);
     expect(textOf(result)).toBe(
-      `Error calling tool 'create_note': Invalid value for additional_fields: expected a JSON object, got ${got}`,
+      `Error calling tool 'create_note': Invalid value for additional_fields: expected a JSON object or [key, value] pairs, got ${got}`,
     );
+  });
+
+  it.each([
+    ['[["a", 1], ["title", "X"]]', { title: 'X', content: 'C', a: 1 }],
+    ['["ab"]', { title: 'T', content: 'C', a: 'b' }],
+    ['[]', { title: 'T', content: 'C' }],
+    ['""', { title: 'T', content: 'C' }],
+  ])('merges %s as dict.update did', async (raw, body) => {
+    const request = await sentBody('create_note', { ...NOTE, additional_fields: raw });
+    expect(request.body).toEqual(body);
   });
 
   it('reports bad JSON with the parameter name', async () => {
