@@ -98,6 +98,13 @@ function crossProblems(values: Readonly<Record<string, string>>, mode: ConfigMod
         'TOOLBRIDGE_JWT_TOKEN is required with --stdio: the bearer token every call uses',
       );
     }
+    // The embedded API would verify that token with a secret made up for the run: every call
+    // would fail with 401 while health_check said healthy.
+    if (!remote && !has('TOOLBRIDGE_JWT_SECRET')) {
+      problems.push(
+        'TOOLBRIDGE_GO_API_BASE_URL is required with --stdio (or TOOLBRIDGE_JWT_SECRET, the secret that signed TOOLBRIDGE_JWT_TOKEN, to use the embedded API)',
+      );
+    }
     return problems;
   }
   const authOff = values['TOOLBRIDGE_AUTH']?.trim().toLowerCase() === 'none';
@@ -162,7 +169,9 @@ export interface ConfigSources {
 
 /**
  * Collects `TOOLBRIDGE_*` variables case-insensitively. An empty value counts as unset, so a
- * variable declared but left blank (common in compose files) falls back to its default.
+ * variable declared but left blank (common in compose files) falls back to its default; and as
+ * the real environment wins over `.env`, an empty one there also unsets what `.env` says, as it
+ * did for pydantic-settings (CONTRACT.md C.1).
  */
 function collect(sources: ConfigSources): { values: Record<string, string>; unknown: string[] } {
   const values: Record<string, string> = {};
@@ -175,7 +184,11 @@ function collect(sources: ConfigSources): { values: Record<string, string>; unkn
     );
     for (const [key, value] of entries) {
       const name = key.toUpperCase();
-      if (!name.startsWith(PREFIX) || value === undefined || value === '') continue;
+      if (!name.startsWith(PREFIX) || value === undefined) continue;
+      if (value === '') {
+        Reflect.deleteProperty(values, name);
+        continue;
+      }
       if (CONFIG_VARIABLES.includes(name)) values[name] = value;
       else unknown.add(name);
     }

@@ -231,6 +231,15 @@ describe('loadConfig: one error naming every bad variable, never a value', () =>
     expect(config.jwtToken).toBe('a.b.c');
   });
 
+  it('on stdio needs a Go API, or the secret the token was signed with for the embedded one', () => {
+    const local = { ...REQUIRED, TOOLBRIDGE_JWT_TOKEN: 'a.b.c' };
+    expect(() => loadConfig({ env: local }, 'stdio')).toThrow(
+      'TOOLBRIDGE_GO_API_BASE_URL is required with --stdio',
+    );
+    const embedded = { ...local, TOOLBRIDGE_JWT_SECRET: 'the-secret-that-signed-it' };
+    expect(loadConfig({ env: embedded }, 'stdio').goApiBaseUrl).toBeUndefined();
+  });
+
   it('for the doctor and sign commands needs no client-token verifier', () => {
     const cli = { ...REMOTE, TOOLBRIDGE_JWT_SECRET: undefined };
     expect(loadConfig({ env: cli }, 'cli').goApiBaseUrl).toBe('https://toolbridgeapi.example.com');
@@ -388,6 +397,15 @@ describe('.env', () => {
     });
     expect(config.port).toBe(9200);
     expect(config.tenantId).toBe('from-dotenv');
+  });
+
+  it('is overridden by an empty real variable, which unsets it', () => {
+    const config = loadConfig({
+      env: { TOOLBRIDGE_JWT_TOKEN: '', toolbridge_tenant_id: '' },
+      dotenv: 'TOOLBRIDGE_JWT_TOKEN=a.b.c\nTOOLBRIDGE_TENANT_ID=from-dotenv',
+    });
+    expect(config.jwtToken).toBeUndefined();
+    expect(config.tenantId).toBeUndefined();
   });
 
   it('is optional', () => {
