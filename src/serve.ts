@@ -86,12 +86,29 @@ function serveOverStdio(config: Config, settings: GatewaySettings, log: Logger) 
   });
   return {
     async close(timeoutMs: number) {
-      const finished = await gateway.drain.settle(timeoutMs);
+      // The gateway drains, then cuts what still waits on the API; those calls answer over the
+      // transport before it closes, as they do over HTTP.
+      const finished = await gateway.close(timeoutMs);
       await handle.close();
-      await gateway.close();
       return finished;
     },
   };
+}
+
+/**
+ * Resolves with what asked the process to stop: SIGINT, SIGTERM, or, on stdio, the client closing
+ * standard input (the SDK's transport then closes itself; the stdio binding expects an exit).
+ */
+function stopRequested(transport: Transport): Promise<string> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+    if (transport === 'stdio') {
+      process.stdin.once('end', () => {
+        resolve('end of stdin');
+      });
+    }
+  });
 }
 
 export type Transport = 'http' | 'stdio';
@@ -110,13 +127,10 @@ export async function serve(config: Config, transport: Transport, log: Logger): 
     await dev?.backend.close();
     throw error;
   }
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  const reason = await stopRequested(transport);
   // Fly's kill_timeout must stay above TOOLBRIDGE_SHUTDOWN_TIMEOUT_SECONDS (fly.staging.toml).
   log.info(
-    { signal, timeoutSeconds: config.shutdownTimeoutSeconds },
+    { signal: reason, timeoutSeconds: config.shutdownTimeoutSeconds },
     'shutting down: draining in-flight calls',
   );
   const finished = await running.close(config.shutdownTimeoutSeconds * 1000);

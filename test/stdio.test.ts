@@ -1,12 +1,57 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { resolve } from 'node:path';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { startBackend } from '../src/backend/index.ts';
+import { startFront } from './e2e/stack.ts';
 import { onCleanup } from './helpers/loopback.ts';
 
 const MAIN = resolve(import.meta.dirname, '../src/main.ts');
+
+/** `main.ts --stdio` as a raw child process, with what it wrote so far. */
+function spawnStdio(env: Record<string, string>) {
+  const child = spawn(process.execPath, [MAIN, '--stdio'], {
+    env: { PATH: process.env['PATH'] ?? '', ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  onCleanup(() => {
+    child.kill('SIGKILL');
+    return Promise.resolve();
+  });
+  const exited = new Promise<number | null>((resolveExit) => {
+    child.once('exit', (code) => {
+      resolveExit(code);
+    });
+  });
+  const seen = { stdout: '', stderr: '' };
+  child.stdout.on('data', (chunk: Buffer) => {
+    seen.stdout += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    seen.stderr += chunk.toString();
+  });
+  const send = (message: unknown) => {
+    child.stdin.write(`${JSON.stringify(message)}\n`);
+  };
+  /** Resolves once stdout holds an answer for `id`. */
+  const answer = async (id: number) => {
+    while (!seen.stdout.includes(`"id":${String(id)}`)) await once(child.stdout, 'data');
+  };
+  const initialize = async () => {
+    const params = {
+      protocolVersion: '2025-06-18',
+      capabilities: {},
+      clientInfo: { name: 'raw', version: '1' },
+    };
+    send({ jsonrpc: '2.0', id: 1, method: 'initialize', params });
+    await answer(1);
+    send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+  };
+  return { child, seen, send, answer, initialize, exited };
+}
 const JWT_SECRET = 'stdio-test-jwt-secret';
 const TENANT_SECRET = 'stdio-test-tenant-secret';
 
@@ -64,5 +109,62 @@ describe('toolbridge-mcp --stdio (Claude Desktop configurations)', () => {
     expect(stderr).toContain('"msg":"starting"');
     expect(stderr).not.toContain(token);
     expect(stderr).not.toContain(TENANT_SECRET);
+  });
+
+  it('stops cleanly, exit code 0, when the client closes stdin', async () => {
+    const backend = await startBackend({
+      port: 0,
+      jwtSecret: JWT_SECRET,
+      tenantHeaderSecret: TENANT_SECRET,
+    });
+    onCleanup(() => backend.close());
+    const token = await new SignJWT({ sub: 'desktop-user' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setExpirationTime('10m')
+      .sign(new TextEncoder().encode(JWT_SECRET));
+    const { child, seen, initialize, exited } = spawnStdio({
+      TOOLBRIDGE_GO_API_BASE_URL: backend.url,
+      TOOLBRIDGE_TENANT_ID: 'desktop-tenant',
+      TOOLBRIDGE_TENANT_HEADER_SECRET: TENANT_SECRET,
+      TOOLBRIDGE_JWT_TOKEN: token,
+    });
+    await initialize();
+
+    const started = performance.now();
+    child.stdin.end();
+    expect(await exited).toBe(0);
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(seen.stderr).toContain('"msg":"stopped"');
+    expect(seen.stderr).not.toContain('Warning');
+  });
+
+  it('on SIGTERM, a call still waiting on the API past the drain gets an answer saying so', async () => {
+    const front = await startFront({ jwtSecret: JWT_SECRET, tenantHeaderSecret: TENANT_SECRET });
+    front.arm({ method: 'GET', path: '/v1/notes', action: { kind: 'delay', ms: 10_000 } });
+    const token = await new SignJWT({ sub: 'desktop-user' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setExpirationTime('10m')
+      .sign(new TextEncoder().encode(JWT_SECRET));
+    const { child, seen, send, answer, initialize, exited } = spawnStdio({
+      TOOLBRIDGE_GO_API_BASE_URL: front.url,
+      TOOLBRIDGE_TENANT_ID: 'desktop-tenant',
+      TOOLBRIDGE_TENANT_HEADER_SECRET: TENANT_SECRET,
+      TOOLBRIDGE_JWT_TOKEN: token,
+      TOOLBRIDGE_SHUTDOWN_TIMEOUT_SECONDS: '1',
+    });
+    await initialize();
+    send({
+      jsonrpc: '2.0',
+      id: 2,
+      method: 'tools/call',
+      params: { name: 'list_notes', arguments: {} },
+    });
+    await front.waitForRequests(2);
+    child.kill('SIGTERM');
+    await answer(2);
+    expect(await exited).toBe(0);
+    const reply = seen.stdout.split('\n').find((line) => line.includes('"id":2')) ?? '';
+    expect(reply).toContain('"isError":true');
+    expect(reply).toContain('The gateway is shutting down');
   });
 });
