@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import {
   anyText,
@@ -15,6 +14,7 @@ import {
   tenantId,
   variable,
 } from './config-values.ts';
+import { parseDotenv } from './dotenv.ts';
 import { AppError } from './errors.ts';
 
 export type { LogLevel } from './config-values.ts';
@@ -176,7 +176,10 @@ export interface ConfigSources {
 function collect(sources: ConfigSources): { values: Record<string, string>; unknown: string[] } {
   const values: Record<string, string> = {};
   const unknown = new Set<string>();
-  const layers = [sources.dotenv === undefined ? {} : parseEnv(sources.dotenv), sources.env];
+  const layers = [
+    sources.dotenv === undefined ? {} : parseDotenv(sources.dotenv, sources.env),
+    sources.env,
+  ];
   for (const layer of layers) {
     // Exact upper-case spellings are applied last so they win over other casings.
     const entries = Object.entries(layer).sort(

@@ -399,6 +399,15 @@ describe('.env', () => {
     expect(config.tenantId).toBe('from-dotenv');
   });
 
+  it('keeps a # inside an unquoted value, as python-dotenv did', () => {
+    const config = loadConfig({
+      env: {},
+      dotenv:
+        'TOOLBRIDGE_TENANT_HEADER_SECRET=abc#def0123456789 # the comment\nTOOLBRIDGE_TENANT_ID=t',
+    });
+    expect(config.tenantHeaderSecret).toBe('abc#def0123456789');
+  });
+
   it('is overridden by an empty real variable, which unsets it', () => {
     const config = loadConfig({
       env: { TOOLBRIDGE_JWT_TOKEN: '', toolbridge_tenant_id: '' },
