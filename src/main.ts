@@ -50,8 +50,13 @@ async function main(): Promise<number> {
     return 0;
   }
   const [name = 'serve', ...extra] = positionals;
-  if (!isCommand(name) || extra.length > 0)
-    return usageError(`unknown command ${JSON.stringify(name)}`);
+  if (!isCommand(name)) return usageError(`unknown command ${JSON.stringify(name)}`);
+  if (extra.length > 0) return usageError(`unexpected argument ${JSON.stringify(extra[0])}`);
+  // Options that only another command reads are refused rather than silently ignored.
+  if (values.tenant !== undefined && name !== 'sign') {
+    return usageError(`--tenant is an option of sign, not of ${name}`);
+  }
+  if (values.stdio && name !== 'serve') return usageError(`--stdio does not apply to ${name}`);
   const mode: ConfigMode = name === 'serve' ? (values.stdio ? 'stdio' : 'http') : 'cli';
 
   let config;

@@ -91,4 +91,15 @@ describe('toolbridge-mcp sign', () => {
     expect(code).toBe(64);
     expect(stderr).toContain('unknown command "cure"');
   });
+
+  it.each([
+    [['sign', 'my-tenant'], 'unexpected argument "my-tenant"'],
+    [['--tenant', 'x'], '--tenant is an option of sign, not of serve'],
+    [['doctor', '--tenant', 'x'], '--tenant is an option of sign, not of doctor'],
+    [['doctor', '--stdio'], '--stdio does not apply to doctor'],
+  ])('refuses %j with a message that names the problem, and exit 64', async (args, message) => {
+    const { code, stderr } = await run(args, {});
+    expect(code).toBe(64);
+    expect(stderr).toContain(message);
+  });
 });
