@@ -82,10 +82,21 @@ const EnvSchema = z.object({
  * Rules that tie variables together, judged on which variables are present so they are reported
  * together with any malformed value (zod skips object refinements once a field has failed).
  */
-function crossProblems(values: Readonly<Record<string, string>>, mode: ConfigMode): string[] {
+function crossProblems(
+  values: Readonly<Record<string, string>>,
+  mode: ConfigMode,
+  production: boolean,
+): string[] {
   const has = (name: string) => values[name] !== undefined;
   const problems: string[] = [];
   const remote = has('TOOLBRIDGE_GO_API_BASE_URL');
+  // A forgotten or misspelt URL in a deployment would otherwise serve an in-memory stand-in that
+  // passes every health check and loses every write.
+  if (production && !remote && mode !== 'cli') {
+    problems.push(
+      'TOOLBRIDGE_GO_API_BASE_URL is required with NODE_ENV=production: without it the gateway would serve its embedded, in-memory API',
+    );
+  }
   if (remote && !has('TOOLBRIDGE_TENANT_HEADER_SECRET')) {
     problems.push(
       "TOOLBRIDGE_TENANT_HEADER_SECRET is required with TOOLBRIDGE_GO_API_BASE_URL: the HMAC secret shared with the Go API's TENANT_HEADER_SECRET",
@@ -238,7 +249,7 @@ export function loadConfig(sources: ConfigSources, mode: ConfigMode = 'http'): R
     ...(parsed.success
       ? []
       : parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`)),
-    ...crossProblems(values, mode),
+    ...crossProblems(values, mode, sources.env['NODE_ENV'] === 'production'),
   ];
   if (!parsed.success || problems.length > 0) {
     const hints = unknown.length > 0 ? [`  (not recognised: ${unknown.join(', ')})`] : [];

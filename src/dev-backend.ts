@@ -9,6 +9,8 @@ import { startBackend, type RunningBackend } from './backend/index.ts';
 export interface DevBackend {
   readonly backend: RunningBackend;
   readonly jwtSecret: string;
+  /** Whether `jwtSecret` was made up for this run (else it is TOOLBRIDGE_JWT_SECRET). */
+  readonly generatedSecret: boolean;
   readonly tenantHeaderSecret: string;
 }
 
@@ -21,7 +23,12 @@ export async function startDevBackend(jwtSecret?: string): Promise<DevBackend> {
     jwtSecret: secret,
     tenantHeaderSecret,
   });
-  return { backend, jwtSecret: secret, tenantHeaderSecret };
+  return {
+    backend,
+    jwtSecret: secret,
+    generatedSecret: jwtSecret === undefined,
+    tenantHeaderSecret,
+  };
 }
 
 /** A 24-hour HS256 token for trying the gateway (MCP Inspector, curl). */

@@ -39,18 +39,26 @@ async function serveHttp(settings: GatewaySettings, dev: DevBackend | undefined,
   const gateway = await startGateway(settings, log);
   log.info({ url: `${gateway.url}/mcp` }, 'MCP gateway listening');
   if (dev !== undefined) {
-    const token = await devToken(dev.jwtSecret, {
-      sub: DEV_SUBJECT,
-      tenant_id: settings.pinnedTenant ?? DEV_TENANT,
-    });
+    // A token is printed only when its secret was made up for this run: one signed with a
+    // configured TOOLBRIDGE_JWT_SECRET (maybe a real API's) must not land in a terminal or a log.
+    const token = dev.generatedSecret
+      ? await devToken(dev.jwtSecret, {
+          sub: DEV_SUBJECT,
+          tenant_id: settings.pinnedTenant ?? DEV_TENANT,
+        })
+      : undefined;
     process.stdout.write(
       [
         '',
         `ToolBridge MCP gateway (embedded ToolBridge API at ${dev.backend.url})`,
         `  Streamable HTTP: ${gateway.url}/mcp`,
         `  Legacy SSE:      ${gateway.url}/sse`,
-        `  Dev bearer token (sub=${DEV_SUBJECT}, 24 h), for MCP Inspector's Authorization header:`,
-        `  Bearer ${token}`,
+        ...(token === undefined
+          ? ['  Client tokens: HS256, signed with TOOLBRIDGE_JWT_SECRET']
+          : [
+              `  Dev bearer token (sub=${DEV_SUBJECT}, 24 h), for MCP Inspector's Authorization header:`,
+              `  Bearer ${token}`,
+            ]),
         '',
       ].join('\n'),
     );

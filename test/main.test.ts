@@ -37,7 +37,8 @@ async function start(env: Record<string, string>, cwd = workdir) {
   await new Promise<void>((done, fail) => {
     child.stdout.on('data', (chunk: string) => {
       stdout += chunk;
-      if (/Bearer \S+\n/.test(stdout)) done();
+      // The banner ends with the dev token, or with the note that replaces it.
+      if (/(Bearer \S+|signed with TOOLBRIDGE_JWT_SECRET)\n/.test(stdout)) done();
     });
     child.once('exit', (code) => {
       fail(new Error(`exited early (${String(code)}): ${stdout}`));
@@ -72,6 +73,27 @@ describe('toolbridge-mcp start-up', () => {
         signal: 'SIGTERM',
       }),
     );
+  });
+
+  it('with its own TOOLBRIDGE_JWT_SECRET, the embedded backend prints no token signed with it', async () => {
+    const jwtSecret = 'a-configured-secret-0123456789';
+    const { child, stdout } = await start({
+      TOOLBRIDGE_HOST: '127.0.0.1',
+      TOOLBRIDGE_PORT: '0',
+      TOOLBRIDGE_JWT_SECRET: jwtSecret,
+    });
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+    expect(stdout()).toContain('Client tokens: HS256, signed with TOOLBRIDGE_JWT_SECRET');
+    expect(stdout()).not.toMatch(/Bearer ey/);
+    expect(stdout()).not.toContain(jwtSecret);
+  });
+
+  it('with NODE_ENV=production and no Go API, refuses the embedded one: exit 78', () => {
+    const { code, stdout, stderr } = run({ NODE_ENV: 'production', TOOLBRIDGE_PORT: '0' });
+    expect(code).toBe(78);
+    expect(stdout).toBe('');
+    expect(stderr).toContain('TOOLBRIDGE_GO_API_BASE_URL is required with NODE_ENV=production');
   });
 
   it('with a bad configuration: one message naming every problem, no stack, no secret, exit 78', () => {
