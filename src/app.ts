@@ -21,6 +21,7 @@ export interface AppDeps {
   direct?: DirectOptions | undefined;
   sessions: SessionRegistry;
   allowedOrigins: readonly string[];
+  allowedHosts?: readonly string[];
   publicBaseUrl?: string | undefined;
   bindHost: string;
   issuer?: string | undefined;

@@ -93,6 +93,21 @@ export const logLevel: Check<LogLevel> = (raw) => {
 };
 
 /** A comma-separated list of absolute http(s) origins, e.g. `https://claude.ai,http://localhost:6274`. */
+/** Host names (no scheme or port), comma-separated, lower-cased as the Host check compares them. */
+export const hostList: Check<string[]> = (raw) => {
+  const hosts = raw
+    .split(',')
+    .map((item) => item.trim().toLowerCase())
+    .filter((item) => item !== '');
+  for (const host of hosts) {
+    const url = URL.canParse(`http://${host}`) ? new URL(`http://${host}`) : undefined;
+    if (url?.hostname !== host) {
+      return bad('expects comma-separated host names like mcp.example.com (no scheme or port)');
+    }
+  }
+  return ok(hosts);
+};
+
 export const originList: Check<string[]> = (raw) => {
   const origins = raw
     .split(',')

@@ -7,6 +7,7 @@ import {
   claimName,
   headerToken,
   host,
+  hostList,
   integerIn,
   logLevel,
   oneOf,
@@ -56,6 +57,7 @@ const EnvSchema = z.object({
   // HTTP edge and MCP sessions.
   TOOLBRIDGE_PUBLIC_BASE_URL: variable('the public base URL', baseUrl).optional(),
   TOOLBRIDGE_ALLOWED_ORIGINS: variable('origins', originList).default([]),
+  TOOLBRIDGE_ALLOWED_HOSTS: variable('host names', hostList).default([]),
   TOOLBRIDGE_TOOL_TIMEOUT_MS: variable(
     'milliseconds',
     integerIn(100, 600_000, 'milliseconds from 100 to 600000'),
@@ -159,6 +161,7 @@ export const Config = EnvSchema.transform((env) => ({
   },
   publicBaseUrl: env.TOOLBRIDGE_PUBLIC_BASE_URL,
   allowedOrigins: env.TOOLBRIDGE_ALLOWED_ORIGINS,
+  allowedHosts: env.TOOLBRIDGE_ALLOWED_HOSTS,
   toolTimeoutMs: env.TOOLBRIDGE_TOOL_TIMEOUT_MS,
   sessionIdleSeconds: env.TOOLBRIDGE_SESSION_IDLE_SECONDS,
   maxSessions: env.TOOLBRIDGE_MAX_SESSIONS,

@@ -24,6 +24,8 @@ export interface GatewaySettings {
   host: string;
   port: number;
   allowedOrigins: readonly string[];
+  /** TOOLBRIDGE_ALLOWED_HOSTS: names the Host check accepts besides the public URL's. */
+  allowedHosts?: readonly string[];
   publicBaseUrl?: string | undefined;
   toolTimeoutMs: number;
   sessionIdleSeconds: number;
@@ -97,6 +99,7 @@ export function createGateway(
     direct: { caller, serverInfo: { name: SERVER_NAME, version: VERSION } },
     sessions,
     allowedOrigins: settings.allowedOrigins,
+    allowedHosts: settings.allowedHosts ?? [],
     publicBaseUrl: settings.publicBaseUrl,
     bindHost: settings.host,
     issuer: settings.auth.issuer,

@@ -26,6 +26,7 @@ function settingsFrom(config: Config, dev: DevBackend | undefined): GatewaySetti
     host: config.host,
     port: config.port,
     allowedOrigins: config.allowedOrigins,
+    allowedHosts: config.allowedHosts,
     publicBaseUrl: config.publicBaseUrl,
     toolTimeoutMs: config.toolTimeoutMs,
     sessionIdleSeconds: config.sessionIdleSeconds,

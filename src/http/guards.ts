@@ -3,12 +3,14 @@ import type { NextFunction, Request, Response } from 'express';
 /**
  * DNS-rebinding and cross-site protection (MCP Streamable HTTP security guidance). A browser
  * request carries an Origin: it must be listed in TOOLBRIDGE_ALLOWED_ORIGINS or be a loopback
- * page. Host must name this service (the public base URL's host) or loopback, when either is
- * known; a gateway bound to all interfaces without a public URL cannot know its names and skips
- * the Host check. Requests without Origin (CLI and desktop clients) pass the Origin check.
+ * page. Host must name this service (the public base URL's host, a TOOLBRIDGE_ALLOWED_HOSTS name)
+ * or loopback, when any is known; a gateway bound to all interfaces with neither cannot know its
+ * names and skips the Host check. Requests without Origin (CLI and desktop clients) pass the
+ * Origin check.
  */
 export interface GuardOptions {
   allowedOrigins: readonly string[];
+  allowedHosts?: readonly string[] | undefined;
   publicBaseUrl?: string | undefined;
   bindHost: string;
 }
@@ -20,11 +22,17 @@ const hostnameOf = (hostHeader: string): string => {
   return hostHeader.split(':')[0] ?? '';
 };
 
-export function originGuard({ allowedOrigins, publicBaseUrl, bindHost }: GuardOptions) {
+export function originGuard({
+  allowedOrigins,
+  allowedHosts = [],
+  publicBaseUrl,
+  bindHost,
+}: GuardOptions) {
   const origins = new Set(allowedOrigins);
-  const hosts = new Set(LOOPBACK_NAMES);
+  const hosts = new Set([...LOOPBACK_NAMES, ...allowedHosts]);
   if (publicBaseUrl !== undefined) hosts.add(new URL(publicBaseUrl).hostname);
-  const checkHost = publicBaseUrl !== undefined || LOOPBACK_NAMES.has(bindHost);
+  const checkHost =
+    publicBaseUrl !== undefined || allowedHosts.length > 0 || LOOPBACK_NAMES.has(bindHost);
 
   return (req: Request, res: Response, next: NextFunction): void => {
     const origin = req.get('origin');
@@ -35,7 +43,7 @@ export function originGuard({ allowedOrigins, publicBaseUrl, bindHost }: GuardOp
         return;
       }
     }
-    if (checkHost && !hosts.has(hostnameOf(req.get('host') ?? ''))) {
+    if (checkHost && !hosts.has(hostnameOf(req.get('host') ?? '').toLowerCase())) {
       res.status(403).json({ error: 'forbidden', error_description: 'Host not allowed' });
       return;
     }

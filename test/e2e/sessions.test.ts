@@ -341,4 +341,21 @@ describe('Origin guard', () => {
     expect(reply.status).toBe(status);
     expect(stack.front.requests).toEqual([]);
   });
+
+  it.each([
+    { host: 'MCP.example.com:443', status: 200 },
+    { host: 'toolbridge-mcp-t.flycast', status: 200 },
+    { host: 'localhost:8001', status: 200 },
+    { host: 'evil.example', status: 403 },
+  ])('with TOOLBRIDGE_ALLOWED_HOSTS, Host $host → $status', async ({ host, status }) => {
+    const stack = await startStack({
+      allowedHosts: ['mcp.example.com', 'toolbridge-mcp-t.flycast'],
+    });
+    const reply = await nodeRequest(`${stack.gateway.url}/mcp`, {
+      method: 'POST',
+      headers: { ...MCP_HEADERS, Authorization: `Bearer ${await stack.token()}`, Host: host },
+      body: initializeBody(),
+    });
+    expect(reply.status).toBe(status);
+  });
 });

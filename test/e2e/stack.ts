@@ -333,6 +333,7 @@ export interface StackOptions {
   readonly maxSessions?: number;
   readonly maxSessionsPerPrincipal?: number;
   readonly sessionIdleSeconds?: number;
+  readonly allowedHosts?: readonly string[];
   /** TOOLBRIDGE_JWT_JWKS_URL, beside the HS256 secret. */
   readonly jwksUrl?: string;
   /** Where the gateway logs (default: nowhere). */
@@ -374,6 +375,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     host: '127.0.0.1',
     port: 0,
     allowedOrigins: [],
+    ...(options.allowedHosts === undefined ? {} : { allowedHosts: options.allowedHosts }),
     toolTimeoutMs: options.toolTimeoutMs ?? 5_000,
     sessionIdleSeconds: options.sessionIdleSeconds ?? 1800,
     maxSessions: options.maxSessions ?? 1000,
