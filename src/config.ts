@@ -43,6 +43,10 @@ const EnvSchema = z.object({
     'a TCP port',
     integerIn(0, 65_535, 'an integer from 0 to 65535'),
   ).default(8001),
+  TOOLBRIDGE_METRICS_PORT: variable(
+    'a TCP port',
+    integerIn(0, 65_535, 'an integer from 0 to 65535'),
+  ).optional(),
   TOOLBRIDGE_MAX_TIMESTAMP_SKEW_SECONDS: variable(
     'seconds',
     integerIn(1, 86_400, 'a whole number of seconds from 1 to 86400'),
@@ -150,6 +154,8 @@ export const Config = EnvSchema.transform((env) => ({
   logLevel: env.TOOLBRIDGE_LOG_LEVEL,
   host: env.TOOLBRIDGE_HOST,
   port: env.TOOLBRIDGE_PORT,
+  /** Undefined: /metrics is served on the main port. */
+  metricsPort: env.TOOLBRIDGE_METRICS_PORT,
   maxTimestampSkewSeconds: env.TOOLBRIDGE_MAX_TIMESTAMP_SKEW_SECONDS,
   auth: {
     mode: env.TOOLBRIDGE_AUTH,

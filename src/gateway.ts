@@ -1,11 +1,12 @@
 import { once } from 'node:events';
-import type { Server as HttpServer } from 'node:http';
+import { createServer, type Server as HttpServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { createApp } from './app.ts';
 import { createIdentityResolver } from './auth/identity.ts';
 import { createClientVerifier, type Principal, type VerifierOptions } from './auth/verifier.ts';
 import { createDrain } from './drain.ts';
 import type { Logger } from './log.ts';
+import { metricsListener } from './http/health.ts';
 import { createMetrics } from './metrics.ts';
 import { SERVER_NAME, createServerFactory } from './mcp/server.ts';
 import { createToolCaller } from './mcp/tool-call.ts';
@@ -23,6 +24,8 @@ export interface GatewaySettings {
   sharedToken?: string | undefined;
   host: string;
   port: number;
+  /** TOOLBRIDGE_METRICS_PORT: /metrics on a listener of its own, off the MCP port. */
+  metricsPort?: number | undefined;
   allowedOrigins: readonly string[];
   /** TOOLBRIDGE_ALLOWED_HOSTS: names the Host check accepts besides the public URL's. */
   allowedHosts?: readonly string[];
@@ -109,10 +112,12 @@ export function createGateway(
       warnings: settings.warnings ?? [],
       drain,
       metrics,
+      metricsRoute: settings.metricsPort === undefined,
     },
   });
   return {
     app,
+    metrics,
     newServer,
     sessions,
     drain,
@@ -141,6 +146,8 @@ export function createGateway(
 export interface RunningGateway {
   /** e.g. http://127.0.0.1:8001 */
   readonly url: string;
+  /** Where /metrics is served when TOOLBRIDGE_METRICS_PORT gave it a listener of its own. */
+  readonly metricsUrl: string | undefined;
   readonly sessions: SessionRegistry;
   /**
    * Stops accepting connections, lets running tool calls finish within `timeoutMs` (0: at once),
@@ -159,10 +166,23 @@ export async function startGateway(
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('not a TCP server');
   const host = settings.host === '0.0.0.0' ? '127.0.0.1' : settings.host;
+  const urlOf = (port: number) => `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const metricsServer =
+    settings.metricsPort === undefined
+      ? undefined
+      : createServer(metricsListener(gateway.metrics)).listen(settings.metricsPort, settings.host);
+  if (metricsServer !== undefined) await once(metricsServer, 'listening');
+  const metricsAddress = metricsServer?.address();
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`,
+    url: urlOf(address.port),
+    metricsUrl:
+      metricsAddress === undefined || metricsAddress === null || typeof metricsAddress === 'string'
+        ? undefined
+        : `${urlOf(metricsAddress.port)}/metrics`,
     sessions: gateway.sessions,
     async close(timeoutMs = 0) {
+      metricsServer?.close();
+      metricsServer?.closeAllConnections();
       const closed = new Promise<void>((resolve) => {
         server.close(() => {
           resolve();

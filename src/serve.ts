@@ -25,6 +25,7 @@ function settingsFrom(config: Config, dev: DevBackend | undefined): GatewaySetti
     sharedToken: config.jwtToken,
     host: config.host,
     port: config.port,
+    metricsPort: config.metricsPort,
     allowedOrigins: config.allowedOrigins,
     allowedHosts: config.allowedHosts,
     publicBaseUrl: config.publicBaseUrl,
@@ -38,7 +39,7 @@ function settingsFrom(config: Config, dev: DevBackend | undefined): GatewaySetti
 
 async function serveHttp(settings: GatewaySettings, dev: DevBackend | undefined, log: Logger) {
   const gateway = await startGateway(settings, log);
-  log.info({ url: `${gateway.url}/mcp` }, 'MCP gateway listening');
+  log.info({ url: `${gateway.url}/mcp`, metrics: gateway.metricsUrl }, 'MCP gateway listening');
   if (dev !== undefined) {
     // A token is printed only when its secret was made up for this run: one signed with a
     // configured TOOLBRIDGE_JWT_SECRET (maybe a real API's) must not land in a terminal or a log.

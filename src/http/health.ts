@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Express } from 'express';
 import type { Drain } from '../drain.ts';
 import type { Metrics } from '../metrics.ts';
@@ -16,6 +17,27 @@ export interface HealthOptions {
   probeTimeoutMs?: number;
   /** How long one probe's verdict answers /readyz (default 500 ms). */
   probeCacheMs?: number;
+  /** False when /metrics has a listener of its own (TOOLBRIDGE_METRICS_PORT). */
+  metricsRoute?: boolean;
+}
+
+/** Answers GET /metrics from the registry; anything else 404. For a listener of its own. */
+export function metricsListener(metrics: Metrics) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    const path = (req.url ?? '').split('?')[0];
+    if (req.method !== 'GET' || path !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    metrics.registry.metrics().then(
+      (text) => {
+        res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text);
+      },
+      () => {
+        res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics failed\n');
+      },
+    );
+  };
 }
 
 async function probeBackend(url: string, timeoutMs: number): Promise<string | undefined> {
@@ -76,6 +98,7 @@ export function addHealthRoutes(
     metrics,
     probeTimeoutMs = 2000,
     probeCacheMs = 500,
+    metricsRoute = true,
   }: HealthOptions,
 ): void {
   const probe = sharedProbe(backendUrl, probeTimeoutMs, probeCacheMs);
@@ -91,6 +114,7 @@ export function addHealthRoutes(
     const body = { status: reasons.length === 0 ? 'ready' : 'not_ready', reasons, warnings };
     res.status(reasons.length === 0 ? 200 : 503).json(body);
   });
+  if (!metricsRoute) return;
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });

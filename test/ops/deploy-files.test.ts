@@ -32,7 +32,11 @@ describe.each(['fly.staging.toml', 'fly.tenant.example.toml'])('%s', (file) => {
     const dockerfile = readFileSync(resolve(root, fly.build.dockerfile), 'utf8');
     expect(dockerfile).toContain(`EXPOSE ${fly.http_service.internal_port}`);
     expect(fly.env['TOOLBRIDGE_PORT']).toBe(String(fly.http_service.internal_port));
-    expect(fly.metrics.port).toBe(fly.http_service.internal_port);
+  });
+
+  it('scrapes /metrics on the port the gateway serves it on, not the public MCP port', () => {
+    expect(loadConfig({ env: fly.env }).metricsPort).toBe(fly.metrics.port);
+    expect(fly.metrics.port).not.toBe(fly.http_service.internal_port);
   });
 
   it('checks /healthz and waits longer than the drain before killing', () => {

@@ -104,3 +104,35 @@ describe('/metrics', () => {
     expect(text).not.toContain('stack-tenant');
   });
 });
+
+describe('TOOLBRIDGE_METRICS_PORT', () => {
+  it('moves /metrics to a listener of its own, off the MCP port', async () => {
+    const { gateway } = await startStack({ metricsPort: 0 });
+    const metricsUrl = gateway.metricsUrl ?? '';
+    expect(metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    expect(metricsUrl).not.toBe(`${gateway.url}/metrics`);
+
+    const scraped = await fetch(metricsUrl);
+    expect(scraped.status).toBe(200);
+    expect(scraped.headers.get('content-type')).toContain('text/plain');
+    expect(await scraped.text()).toContain('toolbridge_mcp_sessions');
+    const other = await fetch(metricsUrl.replace('/metrics', '/mcp'));
+    expect(other.status).toBe(404);
+    await other.text();
+
+    const onMain = await fetch(`${gateway.url}/metrics`);
+    expect(onMain.status).not.toBe(200);
+    expect(await onMain.text()).not.toContain('toolbridge_mcp_sessions');
+    // Health stays on the main port.
+    expect((await fetch(`${gateway.url}/healthz`)).status).toBe(200);
+
+    await gateway.close();
+    await expect(fetch(metricsUrl)).rejects.toThrow();
+  });
+
+  it('without it, /metrics stays on the main port', async () => {
+    const { gateway } = await startStack();
+    expect(gateway.metricsUrl).toBeUndefined();
+    expect((await fetch(`${gateway.url}/metrics`)).status).toBe(200);
+  });
+});
