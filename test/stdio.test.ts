@@ -55,29 +55,43 @@ function spawnStdio(env: Record<string, string>) {
 const JWT_SECRET = 'stdio-test-jwt-secret';
 const TENANT_SECRET = 'stdio-test-tenant-secret';
 
+/** The embedded API on loopback, closed after the test. */
+async function apiForTest() {
+  const backend = await startBackend({
+    port: 0,
+    jwtSecret: JWT_SECRET,
+    tenantHeaderSecret: TENANT_SECRET,
+  });
+  onCleanup(() => backend.close());
+  return backend;
+}
+
+/** A Claude Desktop configuration's variables, for the API at `apiUrl`. */
+async function desktopEnv(apiUrl: string) {
+  const token = await new SignJWT({ sub: 'desktop-user' })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setExpirationTime('10m')
+    .sign(new TextEncoder().encode(JWT_SECRET));
+  return {
+    token,
+    env: {
+      TOOLBRIDGE_GO_API_BASE_URL: apiUrl,
+      TOOLBRIDGE_TENANT_ID: 'desktop-tenant',
+      TOOLBRIDGE_TENANT_HEADER_SECRET: TENANT_SECRET,
+      TOOLBRIDGE_JWT_TOKEN: token,
+    },
+  };
+}
+
 describe('toolbridge-mcp --stdio (Claude Desktop configurations)', () => {
   it('serves the tools over stdin/stdout as the TOOLBRIDGE_JWT_TOKEN user, logging to stderr only', async () => {
-    const backend = await startBackend({
-      port: 0,
-      jwtSecret: JWT_SECRET,
-      tenantHeaderSecret: TENANT_SECRET,
-    });
-    onCleanup(() => backend.close());
-    const token = await new SignJWT({ sub: 'desktop-user' })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setExpirationTime('10m')
-      .sign(new TextEncoder().encode(JWT_SECRET));
+    const backend = await apiForTest();
+    const { token, env } = await desktopEnv(backend.url);
 
     const transport = new StdioClientTransport({
       command: process.execPath,
       args: [MAIN, '--stdio'],
-      env: {
-        PATH: process.env['PATH'] ?? '',
-        TOOLBRIDGE_GO_API_BASE_URL: backend.url,
-        TOOLBRIDGE_TENANT_ID: 'desktop-tenant',
-        TOOLBRIDGE_TENANT_HEADER_SECRET: TENANT_SECRET,
-        TOOLBRIDGE_JWT_TOKEN: token,
-      },
+      env: { PATH: process.env['PATH'] ?? '', ...env },
       stderr: 'pipe',
     });
     let stderr = '';
@@ -112,22 +126,9 @@ describe('toolbridge-mcp --stdio (Claude Desktop configurations)', () => {
   });
 
   it('stops cleanly, exit code 0, when the client closes stdin', async () => {
-    const backend = await startBackend({
-      port: 0,
-      jwtSecret: JWT_SECRET,
-      tenantHeaderSecret: TENANT_SECRET,
-    });
-    onCleanup(() => backend.close());
-    const token = await new SignJWT({ sub: 'desktop-user' })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setExpirationTime('10m')
-      .sign(new TextEncoder().encode(JWT_SECRET));
-    const { child, seen, initialize, exited } = spawnStdio({
-      TOOLBRIDGE_GO_API_BASE_URL: backend.url,
-      TOOLBRIDGE_TENANT_ID: 'desktop-tenant',
-      TOOLBRIDGE_TENANT_HEADER_SECRET: TENANT_SECRET,
-      TOOLBRIDGE_JWT_TOKEN: token,
-    });
+    const backend = await apiForTest();
+    const { env } = await desktopEnv(backend.url);
+    const { child, seen, initialize, exited } = spawnStdio(env);
     await initialize();
 
     const started = performance.now();
@@ -141,15 +142,9 @@ describe('toolbridge-mcp --stdio (Claude Desktop configurations)', () => {
   it('on SIGTERM, a call still waiting on the API past the drain gets an answer saying so', async () => {
     const front = await startFront({ jwtSecret: JWT_SECRET, tenantHeaderSecret: TENANT_SECRET });
     front.arm({ method: 'GET', path: '/v1/notes', action: { kind: 'delay', ms: 10_000 } });
-    const token = await new SignJWT({ sub: 'desktop-user' })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setExpirationTime('10m')
-      .sign(new TextEncoder().encode(JWT_SECRET));
+    const { env } = await desktopEnv(front.url);
     const { child, seen, send, answer, initialize, exited } = spawnStdio({
-      TOOLBRIDGE_GO_API_BASE_URL: front.url,
-      TOOLBRIDGE_TENANT_ID: 'desktop-tenant',
-      TOOLBRIDGE_TENANT_HEADER_SECRET: TENANT_SECRET,
-      TOOLBRIDGE_JWT_TOKEN: token,
+      ...env,
       TOOLBRIDGE_SHUTDOWN_TIMEOUT_SECONDS: '1',
     });
     await initialize();
