@@ -1,0 +1,104 @@
+/**
+ * The configuration's rules beyond single variables: problems that stop the process (judged on
+ * the raw variables) and standing warnings (judged on the parsed configuration).
+ */
+
+/**
+ * What the configuration is loaded for; the rules differ: stdio has no client tokens, and the
+ * `doctor`/`sign` commands verify no client tokens either.
+ */
+export type ConfigMode = 'http' | 'stdio' | 'cli';
+
+/** What the warnings read of a parsed configuration. */
+interface WarnedAbout {
+  readonly tenantHeaderSecret?: string | undefined;
+  readonly tenantId?: string | undefined;
+  readonly goApiBaseUrl?: string | undefined;
+  readonly auth: { readonly mode: string };
+}
+
+/**
+ * Rules that tie variables together, judged on which variables are present so they are reported
+ * together with any malformed value (zod skips object refinements once a field has failed).
+ */
+export function crossProblems(
+  values: Readonly<Record<string, string>>,
+  mode: ConfigMode,
+  production: boolean,
+): string[] {
+  const has = (name: string) => values[name] !== undefined;
+  const problems: string[] = [];
+  const remote = has('TOOLBRIDGE_GO_API_BASE_URL');
+  // A forgotten or misspelt URL in a deployment would otherwise serve an in-memory stand-in that
+  // passes every health check and loses every write.
+  if (production && !remote && mode !== 'cli') {
+    problems.push(
+      'TOOLBRIDGE_GO_API_BASE_URL is required with NODE_ENV=production: without it the gateway would serve its embedded, in-memory API',
+    );
+  }
+  if (remote && !has('TOOLBRIDGE_TENANT_HEADER_SECRET')) {
+    problems.push(
+      "TOOLBRIDGE_TENANT_HEADER_SECRET is required with TOOLBRIDGE_GO_API_BASE_URL: the HMAC secret shared with the Go API's TENANT_HEADER_SECRET",
+    );
+  }
+  if (mode === 'stdio') {
+    // No client tokens on stdio: the backend identity is the shared token.
+    if (!has('TOOLBRIDGE_JWT_TOKEN')) {
+      problems.push(
+        'TOOLBRIDGE_JWT_TOKEN is required with --stdio: the bearer token every call uses',
+      );
+    }
+    // The embedded API would verify that token with a secret made up for the run: every call
+    // would fail with 401 while health_check said healthy.
+    if (!remote && !has('TOOLBRIDGE_JWT_SECRET')) {
+      problems.push(
+        'TOOLBRIDGE_GO_API_BASE_URL is required with --stdio (or TOOLBRIDGE_JWT_SECRET, the secret that signed TOOLBRIDGE_JWT_TOKEN, to use the embedded API)',
+      );
+    }
+    return problems;
+  }
+  const authOff = values['TOOLBRIDGE_AUTH']?.trim().toLowerCase() === 'none';
+  const verifies = mode === 'http';
+  if (
+    verifies &&
+    remote &&
+    !authOff &&
+    !has('TOOLBRIDGE_JWT_SECRET') &&
+    !has('TOOLBRIDGE_JWT_JWKS_URL')
+  ) {
+    problems.push(
+      'TOOLBRIDGE_JWT_SECRET or TOOLBRIDGE_JWT_JWKS_URL is required to verify client tokens (TOOLBRIDGE_AUTH=none turns verification off on purpose)',
+    );
+  }
+  if (has('TOOLBRIDGE_JWT_JWKS_URL')) {
+    for (const name of ['TOOLBRIDGE_JWT_ISSUER', 'TOOLBRIDGE_JWT_AUDIENCE']) {
+      if (!has(name)) problems.push(`${name} is required with TOOLBRIDGE_JWT_JWKS_URL`);
+    }
+  }
+  return problems;
+}
+
+export function warningsFor(config: WarnedAbout, unknown: readonly string[]): string[] {
+  const warnings = unknown.map((name) => `${name} is not a known variable and is ignored`);
+  const secret = config.tenantHeaderSecret;
+  if (secret !== undefined && secret !== secret.trim()) {
+    warnings.push(
+      'TOOLBRIDGE_TENANT_HEADER_SECRET starts or ends with whitespace; it is used verbatim as the HMAC key',
+    );
+  }
+  if (secret !== undefined && secret.length < 16) {
+    warnings.push('TOOLBRIDGE_TENANT_HEADER_SECRET is shorter than 16 characters');
+  }
+  if (config.auth.mode === 'none') {
+    warnings.push(
+      'TOOLBRIDGE_AUTH=none: client tokens are not verified; anyone who can reach the port can call tools',
+    );
+    // With the embedded backend the tenant is pinned (serve.ts).
+    if (config.tenantId === undefined && config.goApiBaseUrl !== undefined) {
+      warnings.push(
+        'TOOLBRIDGE_AUTH=none without TOOLBRIDGE_TENANT_ID: the tenant comes from an unverified token claim, so callers choose the tenant the gateway signs for',
+      );
+    }
+  }
+  return warnings;
+}
