@@ -21,7 +21,10 @@ export interface HealthOptions {
   metricsRoute?: boolean;
 }
 
-/** Answers GET /metrics from the registry; anything else 404. For a listener of its own. */
+/**
+ * Answers GET /metrics from the registry, anything else 404: the route on the MCP port, or the
+ * whole of a listener of its own (TOOLBRIDGE_METRICS_PORT).
+ */
 export function metricsListener(metrics: Metrics) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '').split('?')[0];
@@ -114,8 +117,5 @@ export function addHealthRoutes(
     const body = { status: reasons.length === 0 ? 'ready' : 'not_ready', reasons, warnings };
     res.status(reasons.length === 0 ? 200 : 503).json(body);
   });
-  if (!metricsRoute) return;
-  app.get('/metrics', async (_req, res) => {
-    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-  });
+  if (metricsRoute) app.get('/metrics', metricsListener(metrics));
 }
