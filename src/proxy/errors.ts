@@ -53,9 +53,12 @@ const statusLine = (status: number): string => `${status} ${STATUS_CODES[status]
 
 /** `ToolBridge API answered 404 Not Found[ for GET /v1/…]: note not found (correlation_id …)` */
 function answered(reply: RawReply, ctx: FailureContext, showRequest: boolean): AppError {
-  const facts = backendFacts(reply);
-  const location =
+  // Redacted before anything is clipped, so a secret cut short by the clip cannot slip through.
+  const redact = (text: string) => scrub(text, ctx.secrets);
+  const facts = backendFacts(reply, redact);
+  const rawLocation =
     reply.status >= 300 && reply.status <= 399 ? headerValue(reply, 'location') : undefined;
+  const location = rawLocation === undefined ? undefined : redact(rawLocation);
   const parts = [`ToolBridge API answered ${statusLine(reply.status)}`];
   if (showRequest) parts.push(` for ${ctx.method} ${ctx.path}`);
   if (facts.backendError !== undefined) parts.push(`: ${facts.backendError}`);

@@ -47,15 +47,22 @@ export interface BackendFacts {
   readonly correlationId: string | undefined;
 }
 
-export function backendFacts(reply: RawReply): BackendFacts {
+/**
+ * The backend's error text and correlation id from a non-2xx reply. `redact` runs on the raw text
+ * before it is clipped: a secret cut in half by the clip would no longer be recognised.
+ */
+export function backendFacts(
+  reply: RawReply,
+  redact: (text: string) => string = (text) => text,
+): BackendFacts {
   const json = parseJson(reply.text);
   const body = json.ok ? GoErrorBody.safeParse(json.value) : undefined;
   const fromBody = body?.success === true ? body.data : undefined;
   // The 409 epoch body echoes the request's correlation header, which may be "".
   const bodyId = fromBody?.correlation_id === '' ? undefined : fromBody?.correlation_id;
   return {
-    backendError: clip(fromBody?.error ?? reply.text),
-    correlationId: clip(bodyId ?? headerValue(reply, 'x-correlation-id') ?? ''),
+    backendError: clip(redact(fromBody?.error ?? reply.text)),
+    correlationId: clip(redact(bodyId ?? headerValue(reply, 'x-correlation-id') ?? '')),
   };
 }
 

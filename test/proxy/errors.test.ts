@@ -110,6 +110,39 @@ describe('a non-2xx data call is UPSTREAM_HTTP_ERROR with the backend’s own wo
     expect(error.message).toContain('bad token [redacted]');
     expectNoSecrets(error);
   });
+
+  it('redacts a token that the 200-character clip would cut in half', async () => {
+    const fake = createFakeBackend();
+    const upstream = unitUpstream(fake);
+    fake.expectSession();
+    // An ingress echoing the bearer: the token starts inside the clip and runs past its end.
+    fake.expect('GET', '/v1/notes/abc?includeDeleted=true', {
+      status: 401,
+      body: { error: `${'y'.repeat(170)} invalid token: ${TOKEN}` },
+    });
+
+    const error = await rejection(upstream.call(getNote, identity));
+    const backendError = String(error.details['backendError']);
+    expect(backendError).toMatch(/invalid token: \[redacted\]$/);
+    expect(error.message).toContain('invalid token: [redacted]');
+    expect(error.message.includes(TOKEN.slice(0, 8))).toBe(false);
+    expectNoSecrets(error);
+  });
+
+  it('redacts a secret in a redirect location before clipping it', async () => {
+    const fake = createFakeBackend();
+    const upstream = unitUpstream(fake);
+    fake.expectSession();
+    fake.expect('GET', '/v1/notes/abc?includeDeleted=true', {
+      status: 302,
+      body: '',
+      headers: { location: `https://login.example/${'z'.repeat(150)}?t=${TOKEN}` },
+    });
+
+    const error = await rejection(upstream.call(getNote, identity));
+    expect(error.message.includes(TOKEN.slice(0, 8))).toBe(false);
+    expectNoSecrets(error);
+  });
 });
 
 describe('session creation failures', () => {
