@@ -68,6 +68,10 @@ const EnvSchema = z.object({
     'milliseconds',
     integerIn(100, 600_000, 'milliseconds from 100 to 600000'),
   ).default(15_000),
+  TOOLBRIDGE_UPSTREAM_MAX_RESPONSE_BYTES: variable(
+    'bytes',
+    integerIn(1024, 1_073_741_824, 'a byte count from 1024 to 1073741824'),
+  ).default(33_554_432),
   TOOLBRIDGE_SESSION_IDLE_SECONDS: variable(
     'seconds',
     integerIn(10, 86_400, 'a whole number of seconds from 10 to 86400'),
@@ -110,6 +114,7 @@ export const Config = EnvSchema.transform((env) => ({
   allowedOrigins: env.TOOLBRIDGE_ALLOWED_ORIGINS,
   allowedHosts: env.TOOLBRIDGE_ALLOWED_HOSTS,
   toolTimeoutMs: env.TOOLBRIDGE_TOOL_TIMEOUT_MS,
+  upstreamMaxResponseBytes: env.TOOLBRIDGE_UPSTREAM_MAX_RESPONSE_BYTES,
   sessionIdleSeconds: env.TOOLBRIDGE_SESSION_IDLE_SECONDS,
   maxSessions: env.TOOLBRIDGE_MAX_SESSIONS,
   maxSessionsPerPrincipal: env.TOOLBRIDGE_MAX_SESSIONS_PER_PRINCIPAL,

@@ -31,6 +31,8 @@ export interface GatewaySettings {
   allowedHosts?: readonly string[];
   publicBaseUrl?: string | undefined;
   toolTimeoutMs: number;
+  /** TOOLBRIDGE_UPSTREAM_MAX_RESPONSE_BYTES: larger API answers fail the call (default 32 MiB). */
+  upstreamMaxResponseBytes?: number;
   sessionIdleSeconds: number;
   maxSessions: number;
   /** Sessions one principal may hold (default: maxSessions). */
@@ -74,6 +76,9 @@ export function createGateway(
     baseUrl: settings.goApiBaseUrl,
     tenantHeaderSecret: settings.tenantHeaderSecret,
     toolTimeoutMs: settings.toolTimeoutMs,
+    ...(settings.upstreamMaxResponseBytes === undefined
+      ? {}
+      : { maxResponseBytes: settings.upstreamMaxResponseBytes }),
     userAgent: `toolbridge-mcp/${VERSION}`,
     onExchange: (exchange) => {
       metrics.upstreamExchange(exchange);

@@ -30,6 +30,7 @@ function settingsFrom(config: Config, dev: DevBackend | undefined): GatewaySetti
     allowedHosts: config.allowedHosts,
     publicBaseUrl: config.publicBaseUrl,
     toolTimeoutMs: config.toolTimeoutMs,
+    upstreamMaxResponseBytes: config.upstreamMaxResponseBytes,
     sessionIdleSeconds: config.sessionIdleSeconds,
     maxSessions: config.maxSessions,
     maxSessionsPerPrincipal: config.maxSessionsPerPrincipal,

@@ -113,6 +113,7 @@ export function createUpstream(options: UpstreamOptions): Upstream {
         dispatcher,
         { origin: base.origin, path: target, method, headers, body },
         signal,
+        settings.maxResponseBytes,
       );
       status = reply.status;
       return reply;

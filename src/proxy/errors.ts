@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import { AppError, type ErrorCode, type ErrorDetails } from '../errors.ts';
 import type { DeadlineOutcome } from './deadline.ts';
+import { ResponseTooLarge } from './exchange.ts';
 import { backendFacts, clip, headerValue, type RawReply } from './reply.ts';
 
 /**
@@ -129,6 +130,15 @@ export function transportError(
   ctx: FailureContext,
 ): AppError {
   if (outcome !== undefined) return deadlineError(outcome, ctx, error);
+  if (error instanceof ResponseTooLarge) {
+    return fail(
+      ctx,
+      'UPSTREAM_BAD_RESPONSE',
+      `ToolBridge API answer to ${ctx.method} ${ctx.path} is larger than the gateway accepts (${error.limit} bytes, TOOLBRIDGE_UPSTREAM_MAX_RESPONSE_BYTES)`,
+      { method: ctx.method, path: ctx.path, limit: error.limit },
+      error,
+    );
+  }
   const codes = errorCodes(error);
   if (codes.some((code) => TIMEOUT_CODES.has(code))) return deadlineError('timeout', ctx, error);
   const system = codes.find((code) => /^E[A-Z0-9_]+$/.test(code));

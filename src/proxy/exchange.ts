@@ -21,6 +21,16 @@ function decode(chunks: readonly Buffer[]): string {
   return body.toString('utf8', bom ? 3 : 0);
 }
 
+/** The API's answer was larger than the gateway accepts (TOOLBRIDGE_UPSTREAM_MAX_RESPONSE_BYTES). */
+export class ResponseTooLarge extends Error {
+  readonly limit: number;
+  constructor(limit: number) {
+    super(`The answer is larger than ${limit} bytes`);
+    this.name = 'ResponseTooLarge';
+    this.limit = limit;
+  }
+}
+
 /** Why `signal` aborted, as an Error (the deadline always aborts with one). */
 function reasonOf(signal: AbortSignal): Error {
   const reason: unknown = signal.reason;
@@ -34,12 +44,14 @@ function reasonOf(signal: AbortSignal): Error {
  * gateway at 1,650 calls/s (4–7 ms pauses), against 0.1 MB (about 1.3 ms) with this handler.
  *
  * Resolves once the body is complete, so the connection can go back to the pool; rejects with
- * undici's own error (connect, socket, timeout) or, when `signal` aborts, with its reason.
+ * undici's own error (connect, socket, timeout), when `signal` aborts with its reason, and with
+ * ResponseTooLarge (the request aborted, its socket closed) once the answer passes `maxBytes`.
  */
 export function exchange(
   dispatcher: Dispatcher,
   request: Exchange,
   signal: AbortSignal,
+  maxBytes = Number.POSITIVE_INFINITY,
 ): Promise<RawReply> {
   return new Promise<RawReply>((resolve, reject) => {
     let controller: Dispatcher.DispatchController | undefined;
@@ -47,12 +59,20 @@ export function exchange(
     let status = 0;
     let headers: IncomingHttpHeaders = {};
     const chunks: Buffer[] = [];
+    let received = 0;
 
     const settle = (outcome: () => void) => {
       if (settled) return;
       settled = true;
       signal.removeEventListener('abort', onAbort);
       outcome();
+    };
+    const tooLarge = (controller: Dispatcher.DispatchController) => {
+      const error = new ResponseTooLarge(maxBytes);
+      controller.abort(error);
+      settle(() => {
+        reject(error);
+      });
     };
     function onAbort() {
       // Not yet on a connection: onRequestStart aborts it when it gets one.
@@ -72,13 +92,21 @@ export function exchange(
         controller = started;
         if (signal.aborted) started.abort(reasonOf(signal));
       },
-      onResponseStart(_controller, statusCode, responseHeaders) {
+      onResponseStart(started, statusCode, responseHeaders) {
         // 1xx answers are interim; the final status follows.
         if (statusCode < 200) return;
         status = statusCode;
         headers = responseHeaders;
+        // Refused before a byte of the body is read when the API announces the size.
+        if (Number(responseHeaders['content-length']) > maxBytes) tooLarge(started);
       },
-      onResponseData(_controller, chunk) {
+      onResponseData(started, chunk) {
+        received += chunk.length;
+        if (received > maxBytes) {
+          chunks.length = 0;
+          tooLarge(started);
+          return;
+        }
         chunks.push(chunk);
       },
       onResponseEnd() {

@@ -19,6 +19,8 @@ export interface UpstreamOptions {
   maxCachedSessions?: number;
   /** Sent as User-Agent, e.g. `toolbridge-mcp/0.1.0`. */
   userAgent?: string;
+  /** An answer larger than this fails the call (TOOLBRIDGE_UPSTREAM_MAX_RESPONSE_BYTES). */
+  maxResponseBytes?: number;
   /** Told about every finished exchange with the API (metrics); status is undefined on failure. */
   onExchange?: (exchange: UpstreamExchange) => void;
 }
@@ -35,6 +37,7 @@ export const DEFAULTS = {
   sessionRefreshMarginMs: 60_000,
   maxCachedSessions: 10_000,
   userAgent: 'toolbridge-mcp',
+  maxResponseBytes: 32 * 1024 * 1024,
 } as const;
 
 export interface ResolvedOptions {
@@ -45,6 +48,7 @@ export interface ResolvedOptions {
   readonly sessionRefreshMarginMs: number;
   readonly maxCachedSessions: number;
   readonly userAgent: string;
+  readonly maxResponseBytes: number;
 }
 
 function whole(value: number, name: string, min: number): number {
@@ -78,5 +82,10 @@ export function resolveOptions(options: UpstreamOptions): ResolvedOptions {
       1,
     ),
     userAgent: options.userAgent ?? DEFAULTS.userAgent,
+    maxResponseBytes: whole(
+      options.maxResponseBytes ?? DEFAULTS.maxResponseBytes,
+      'maxResponseBytes',
+      1,
+    ),
   };
 }

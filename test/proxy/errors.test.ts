@@ -145,6 +145,25 @@ describe('a non-2xx data call is UPSTREAM_HTTP_ERROR with the backend’s own wo
   });
 });
 
+describe('an answer larger than the limit', () => {
+  it('fails the call with the limit named, not as an unreachable API', async () => {
+    const fake = createFakeBackend();
+    const upstream = unitUpstream(fake, undefined, { maxResponseBytes: 1024 });
+    fake.expectSession();
+    fake.expect('GET', '/v1/notes/abc?includeDeleted=true', {
+      status: 200,
+      body: { uid: 'abc', content: 'x'.repeat(2048) },
+    });
+
+    const error = await rejection(upstream.call(getNote, identity));
+    expect(error.code).toBe('UPSTREAM_BAD_RESPONSE');
+    expect(error.message).toBe(
+      'ToolBridge API answer to GET /v1/notes/abc is larger than the gateway accepts (1024 bytes, TOOLBRIDGE_UPSTREAM_MAX_RESPONSE_BYTES)',
+    );
+    expect(error.details).toMatchObject({ method: 'GET', path: '/v1/notes/abc', limit: 1024 });
+  });
+});
+
 describe('session creation failures', () => {
   const cases: [string, Answer, string, Record<string, unknown>][] = [
     [

@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import { errors, Pool } from 'undici';
 import { expect, it } from 'vitest';
-import { exchange, type Exchange } from '../../src/proxy/exchange.ts';
+import { exchange, ResponseTooLarge, type Exchange } from '../../src/proxy/exchange.ts';
 import { listen, onCleanup } from '../helpers/loopback.ts';
 
 type Received = Pick<IncomingMessage, 'method' | 'url' | 'headers' | 'socket'> & {
@@ -210,6 +210,39 @@ it('reuses the connection once an exchange has completed', async () => {
   expect(received.map((request) => request.url)).toEqual(['/1', '/2', '/3']);
   expect(new Set(received.map((request) => request.socket)).size).toBe(1);
   expect(connections()).toBe(1);
+});
+
+it('an answer that announces more than maxBytes is refused before its body is read', async () => {
+  const { origin, pool, received } = await backend(({ res }) => {
+    res.setHeader('Content-Length', 64);
+    res.write('x'.repeat(16)); // the rest never comes: the client must not wait for it
+  });
+  const signal = live();
+
+  const error = await failure(exchange(pool, get(origin), signal, 32));
+
+  expect(error).toBeInstanceOf(ResponseTooLarge);
+  expect(error).toMatchObject({ limit: 32 });
+  const { res } = received[0]!;
+  if (!res.destroyed) await once(res, 'close'); // the request was aborted, its socket closed
+  expect(getEventListeners(signal, 'abort')).toHaveLength(0);
+});
+
+it('a chunked answer is cut once it passes maxBytes, and the pool serves the next call', async () => {
+  const { origin, pool, received } = await backend(({ res, url }) => {
+    if (url === '/big') res.write('y'.repeat(40)); // chunked, never ended
+    else res.end('small');
+  });
+
+  await expect(exchange(pool, get(origin, '/big'), live(), 32)).rejects.toBeInstanceOf(
+    ResponseTooLarge,
+  );
+  const { res } = received[0]!;
+  if (!res.destroyed) await once(res, 'close');
+  expect(res.writableEnded).toBe(false);
+  // At the limit exactly is accepted.
+  const reply = await exchange(pool, get(origin, '/next'), live(), 5);
+  expect(reply.text).toBe('small');
 });
 
 it('an already aborted signal rejects with its reason and sends nothing', async () => {
