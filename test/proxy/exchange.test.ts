@@ -230,7 +230,8 @@ it('an answer that announces more than maxBytes is refused before its body is re
 
 it('a chunked answer is cut once it passes maxBytes, and the pool serves the next call', async () => {
   const { origin, pool, received } = await backend(({ res, url }) => {
-    if (url === '/big') res.write('y'.repeat(40)); // chunked, never ended
+    if (url === '/big')
+      res.write('y'.repeat(40)); // chunked, never ended
     else res.end('small');
   });
 
