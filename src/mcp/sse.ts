@@ -12,6 +12,7 @@ import type { Request, Response } from 'express';
 import { principalKey, principalOf } from './principal.ts';
 import type { NewServer } from './server.ts';
 import type { SessionRegistry } from './sessions.ts';
+import { alreadyGone } from './web-bridge.ts';
 
 /**
  * The legacy HTTP+SSE transport as the Python service served it (CONTRACT.md C.2):
@@ -35,6 +36,8 @@ function createSseTransport(res: Response, sessionId: string): SseTransport {
   const transport: SseTransport = {
     sessionId,
     start() {
+      // The client may leave before the protocol instance starts the transport.
+      if (closed) return Promise.resolve();
       res.writeHead(200, {
         'Content-Type': 'text/event-stream',
         'Cache-Control': 'no-cache, no-transform',
@@ -44,7 +47,6 @@ function createSseTransport(res: Response, sessionId: string): SseTransport {
       res.write(`event: endpoint\ndata: ${MESSAGES_PATH}?session_id=${sessionId}\n\n`);
       keepalive = setInterval(() => res.write(': ping\n\n'), KEEPALIVE_MS);
       keepalive.unref();
-      res.on('close', () => void transport.close());
       return Promise.resolve();
     },
     send(message) {
@@ -64,6 +66,8 @@ function createSseTransport(res: Response, sessionId: string): SseTransport {
       transport.onmessage?.(message, extra);
     },
   };
+  // From the start, not from start(): a client that leaves before then must end the session.
+  res.on('close', () => void transport.close());
   return transport;
 }
 
@@ -81,6 +85,8 @@ export function createSseHandlers(newServer: NewServer, sessions: SessionRegistr
   return {
     /** GET /sse */
     open: async (req: AuthedRequest, res: Response): Promise<void> => {
+      // Left while the request was authenticated: nothing to open, nobody to stream to.
+      if (alreadyGone(res)) return;
       const id = randomBytes(16).toString('hex');
       const transport = createSseTransport(res, id);
       sessions.add({ id, owner: ownerOf(req), kind: 'sse', transport });

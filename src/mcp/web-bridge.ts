@@ -43,9 +43,19 @@ export function toWebRequest(req: IncomingMessage, signal: AbortSignal): Request
   );
 }
 
+/** Whether the client's connection is already closed (e.g. it left during authentication). */
+export const alreadyGone = (res: ServerResponse): boolean =>
+  res.destroyed || res.req.socket.destroyed;
+
 /** An AbortSignal that fires when the client goes away before its answer is complete. */
 export function clientGone(res: ServerResponse): AbortSignal {
   const controller = new AbortController();
+  // 'close' has been emitted already when the client left while the request was authenticated
+  // (a slow JWKS fetch): it will not come again, so the signal fires now.
+  if (alreadyGone(res)) {
+    controller.abort();
+    return controller.signal;
+  }
   res.once('close', () => {
     if (!res.writableFinished) controller.abort();
   });
@@ -100,12 +110,18 @@ export async function sendWebResponse(
 
 function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
+    if (signal.aborted || alreadyGone(res)) {
+      resolve();
+      return;
+    }
     const done = () => {
       res.off('drain', done);
+      res.off('close', done);
       signal.removeEventListener('abort', done);
       resolve();
     };
     res.on('drain', done);
+    res.on('close', done);
     signal.addEventListener('abort', done, { once: true });
   });
 }

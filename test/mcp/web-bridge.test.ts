@@ -1,7 +1,13 @@
-import { createServer, request as httpRequest, type IncomingMessage } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { clientGone, sendWebResponse, toWebRequest } from '../../src/mcp/web-bridge.ts';
+import { requestAndLeave, whenGone } from '../helpers/client-left.ts';
 import { listen } from '../helpers/loopback.ts';
 
 /** A loopback server answering every request with `answer(req)` through the bridge. */
@@ -157,5 +163,44 @@ describe('clientGone', () => {
     await (await fetch(`${origin}/mcp`)).text();
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(signal?.aborted).toBe(false);
+  });
+
+  it('fires at once for a client that left before the handler ran (during a slow auth)', async () => {
+    const { res } = await leftBeforeHandling();
+    expect(clientGone(res).aborted).toBe(true);
+  });
+});
+
+/** The request and response a handler gets after its client has left (see client-left.ts). */
+function leftBeforeHandling(): Promise<{ req: IncomingMessage; res: ServerResponse }> {
+  return new Promise((resolve) => {
+    void requestAndLeave((req, res) => {
+      void whenGone(req).then(() => {
+        resolve({ req, res });
+      });
+    });
+  });
+}
+
+describe('a client that left before its answer started', () => {
+  it('an event stream is cancelled and the write ends without waiting for drain', async () => {
+    const { res } = await leftBeforeHandling();
+    const signal = clientGone(res);
+    let cancelled = false;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        controller.enqueue(new TextEncoder().encode(`data: ${'x'.repeat(65_536)}\n\n`));
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    await sendWebResponse(
+      res,
+      new Response(body, { headers: { 'content-type': 'text/event-stream' } }),
+      signal,
+    );
+    expect(cancelled).toBe(true);
+    expect(res.writableEnded).toBe(true);
   });
 });
