@@ -40,7 +40,7 @@ const EnvSchema = z.object({
   TOOLBRIDGE_TENANT_HEADER_SECRET: variable('an HMAC secret', anyText).optional(),
   TOOLBRIDGE_JWT_TOKEN: variable('a bearer token', headerToken).optional(),
   TOOLBRIDGE_LOG_LEVEL: variable('a log level', logLevel).default('info'),
-  TOOLBRIDGE_HOST: variable('a bind address', host).default('0.0.0.0'),
+  TOOLBRIDGE_HOST: variable('a bind address', host).optional(),
   TOOLBRIDGE_PORT: variable(
     'a TCP port',
     integerIn(0, 65_535, 'an integer from 0 to 65535'),
@@ -97,10 +97,15 @@ export const Config = EnvSchema.transform((env) => ({
   tenantHeaderSecret: env.TOOLBRIDGE_TENANT_HEADER_SECRET,
   jwtToken: env.TOOLBRIDGE_JWT_TOKEN,
   logLevel: env.TOOLBRIDGE_LOG_LEVEL,
-  host: env.TOOLBRIDGE_HOST,
+  // The embedded API is for trying the gateway out, with a dev token printed at start: that setup
+  // stays on this machine unless TOOLBRIDGE_HOST says otherwise. With a Go API, every interface
+  // (containers and Fly machines), as the Python service bound.
+  host:
+    env.TOOLBRIDGE_HOST ?? (env.TOOLBRIDGE_GO_API_BASE_URL === undefined ? '127.0.0.1' : '0.0.0.0'),
   port: env.TOOLBRIDGE_PORT,
   /** Undefined: /metrics is served on the main port. */
   metricsPort: env.TOOLBRIDGE_METRICS_PORT,
+  /** Validated and kept for Python deployments; nothing on the wire depends on it (CONTRACT.md, trap 7). */
   maxTimestampSkewSeconds: env.TOOLBRIDGE_MAX_TIMESTAMP_SKEW_SECONDS,
   auth: {
     mode: env.TOOLBRIDGE_AUTH,

@@ -37,7 +37,7 @@ describe('loadConfig: defaults and meanings of the Python variables', () => {
       tenantHeaderSecret: undefined,
       jwtToken: undefined,
       logLevel: 'info',
-      host: '0.0.0.0',
+      host: '127.0.0.1',
       port: 8001,
       maxTimestampSkewSeconds: 300,
       auth: {
@@ -67,7 +67,15 @@ describe('loadConfig: defaults and meanings of the Python variables', () => {
       goApiBaseUrl: 'https://toolbridgeapi.example.com',
       tenantId: 'staging-tenant-001',
       tenantHeaderSecret: SECRET,
+      host: '0.0.0.0',
     });
+  });
+
+  it('binds loopback by default only for the embedded API, which prints a dev token', () => {
+    expect(loadConfig({ env: {} }).host).toBe('127.0.0.1');
+    expect(loadConfig({ env: { TOOLBRIDGE_HOST: '0.0.0.0' } }).host).toBe('0.0.0.0');
+    expect(loadConfig({ env: { ...REMOTE } }).host).toBe('0.0.0.0');
+    expect(loadConfig({ env: { ...REMOTE, TOOLBRIDGE_HOST: '127.0.0.1' } }).host).toBe('127.0.0.1');
   });
 
   it('reads every variable', () => {
