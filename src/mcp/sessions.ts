@@ -27,6 +27,8 @@ export interface SessionRegistryOptions {
 interface Slot {
   readonly entry: SessionEntry;
   lastUsed: number;
+  /** Open streams (a legacy SSE session's own, GET /mcp): a connected client is not idle. */
+  streams: number;
 }
 
 export function createSessionRegistry({
@@ -81,10 +83,17 @@ export function createSessionRegistry({
   };
 
   const sweep = () => {
-    const cutoff = now() - idleMs;
+    const time = now();
+    const cutoff = time - idleMs;
     let slot = sessions.oldest();
     while (slot !== undefined && slot.lastUsed <= cutoff) {
-      void evict(slot.entry.id, 'idle');
+      if (slot.streams > 0) {
+        // Still connected: counts as used now (and moves out of the way of the sweep).
+        slot.lastUsed = time;
+        sessions.touch(slot.entry.id);
+      } else {
+        void evict(slot.entry.id, 'idle');
+      }
       slot = sessions.oldest();
     }
   };
@@ -96,7 +105,26 @@ export function createSessionRegistry({
       if (sessions.peek(entry.id) !== undefined) remove(entry.id);
       roomFor(entry.owner);
       owned.set(entry.owner, (owned.get(entry.owner) ?? 0) + 1);
-      sessions.set(entry.id, { entry, lastUsed: now() });
+      sessions.set(entry.id, { entry, lastUsed: now(), streams: 0 });
+    },
+
+    /**
+     * Marks a stream of the session open (GET /mcp) until the returned function is called: a
+     * client listening on it is connected, not idle, however long it makes no request.
+     */
+    streaming(id: string): () => void {
+      const slot = sessions.peek(id);
+      if (slot === undefined) return () => undefined;
+      slot.streams += 1;
+      let open = true;
+      return () => {
+        if (!open) return;
+        open = false;
+        slot.streams -= 1;
+        // The stream's end is its last use; the order of use must agree, or the sweep stops early.
+        slot.lastUsed = now();
+        if (sessions.peek(id) === slot) sessions.touch(id);
+      };
     },
 
     /** The session if it exists and belongs to `owner`; another principal's looks absent. */
@@ -104,7 +132,7 @@ export function createSessionRegistry({
       const slot = sessions.peek(id);
       if (slot === undefined || slot.entry.owner !== owner) return undefined;
       const time = now();
-      if (slot.lastUsed <= time - idleMs) {
+      if (slot.streams === 0 && slot.lastUsed <= time - idleMs) {
         void evict(id, 'idle');
         return undefined;
       }

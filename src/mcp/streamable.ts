@@ -156,6 +156,15 @@ export function createStreamableHandler({
         const { transport } = entry;
         const handle = (request: globalThis.Request, options: EntryOptions) =>
           transport.handleRequest(request, options);
+        if (req.method === 'GET') {
+          const release = sessions.streaming(sessionId);
+          try {
+            await bridge(req, res, handle);
+          } finally {
+            release();
+          }
+          return;
+        }
         if (req.method !== 'POST') return bridge(req, res, handle);
         const cancelled = cancelledIds(req.body);
         if (cancelled.length > 0) {

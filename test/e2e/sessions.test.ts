@@ -198,6 +198,45 @@ describe('session limits', () => {
     });
     expect(reply.status).toBe(404);
   });
+
+  it('a session whose client listens on its GET stream is not idle, however quiet', async () => {
+    const stack = await startStack({ sessionIdleSeconds: 0.2 });
+    const token = await stack.token();
+    const id = await openSession(stack, token);
+    const listening = new AbortController();
+    const stream = await fetch(`${stack.gateway.url}/mcp`, {
+      headers: { ...onSession(token, id), Accept: 'text/event-stream' },
+      signal: listening.signal,
+    });
+    expect(stream.status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const post = () =>
+      rawRequest(`${stack.gateway.url}/mcp`, {
+        method: 'POST',
+        headers: onSession(token, id),
+        body: listToolsBody(),
+      });
+    expect((await post()).status).toBe(200);
+    // Once the client stops listening, the idle time runs again.
+    listening.abort();
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect((await post()).status).toBe(404);
+  });
+
+  it('a legacy SSE session stays while its stream is connected, however quiet', async () => {
+    const stack = await startStack({ sessionIdleSeconds: 0.2 });
+    const token = await stack.token();
+    const sse = await openRawSse(stack.gateway.url, token);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const reply = await rawRequest(`${stack.gateway.url}${sse.endpoint}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+      body: listToolsBody(),
+    });
+    expect(reply.status).toBe(202);
+    expect(stack.gateway.sessions.count('sse')).toBe(1);
+    sse.close();
+  });
 });
 
 describe('legacy SSE sessions', () => {

@@ -76,6 +76,44 @@ describe('session registry', () => {
     await sessions.closeAll();
   });
 
+  it('keeps a session with an open stream however long it is quiet, until the stream ends', async () => {
+    const { sessions, closed, add, advance } = registry({ idleMs: 1000 });
+    add('listening');
+    add('quiet');
+    const release = sessions.streaming('listening');
+    advance(5000);
+    sessions.sweep();
+    await Promise.resolve();
+    expect(closed).toEqual(['quiet']);
+    expect(sessions.use('listening', 'alice')?.id).toBe('listening');
+    advance(5000);
+    expect(sessions.use('listening', 'alice')?.id).toBe('listening');
+    // Once the stream has ended, the idle time counts from its end.
+    release();
+    release(); // a second call changes nothing
+    advance(999);
+    sessions.sweep();
+    expect(sessions.count()).toBe(1);
+    advance(2);
+    sessions.sweep();
+    await Promise.resolve();
+    expect(closed).toEqual(['quiet', 'listening']);
+    await sessions.closeAll();
+  });
+
+  it('a stream that outlives the sweep does not shield idle sessions behind it', async () => {
+    const { sessions, closed, add, advance } = registry({ idleMs: 1000 });
+    add('listening');
+    add('idle-1');
+    add('idle-2');
+    sessions.streaming('listening');
+    advance(1500);
+    sessions.sweep();
+    await Promise.resolve();
+    expect(closed).toEqual(['idle-1', 'idle-2']);
+    await sessions.closeAll();
+  });
+
   it('beyond the cap closes the least recently used session', async () => {
     const { sessions, evicted, add, advance } = registry({ max: 2 });
     add('a');
