@@ -37,7 +37,7 @@ import type { ToolCaller } from './tool-call.ts';
 const SESSION_ENDED = new DOMException('MCP session ended', 'AbortError');
 
 /** The session transport's own header checks (406, 415, 400 on the version), all passed. */
-function transportWouldAccept(req: IncomingMessage): boolean {
+export function transportWouldAccept(req: IncomingMessage): boolean {
   if (!acceptsAndSendsJson(req)) return false;
   const version = joinedHeader(req, 'mcp-protocol-version');
   return version === null || SUPPORTED_PROTOCOL_VERSIONS.includes(version);

@@ -9,6 +9,11 @@
  * then ends as a direct call would: with 202 and no body once every request in it was cancelled,
  * and with 404 "Session not found" when its session ended.
  */
+import {
+  isJSONRPCNotification,
+  isJSONRPCRequest,
+  isJSONRPCResponse,
+} from '@modelcontextprotocol/server';
 import type { RequestId } from './plain-call.ts';
 import { isRecord, isRequestId } from './plain-call.ts';
 
@@ -44,9 +49,15 @@ export function requestIds(body: unknown): RequestId[] {
   return ids;
 }
 
-/** The ids a cancellation message (single or batch) names. */
+const isJsonRpc = (message: unknown): boolean =>
+  isJSONRPCRequest(message) || isJSONRPCNotification(message) || isJSONRPCResponse(message);
+
+/** The ids a cancellation message (single or batch) names, if the SDK would accept the POST. */
 export function cancelledIds(body: unknown): RequestId[] {
   const messages: unknown[] = Array.isArray(body) ? body : [body];
+  // The SDK refuses the whole POST if any message in it is not JSON-RPC 2.0: then nothing it
+  // names is cancelled either.
+  if (!messages.every(isJsonRpc)) return [];
   const ids: RequestId[] = [];
   for (const message of messages) {
     if (!isRecord(message) || message.method !== 'notifications/cancelled') continue;

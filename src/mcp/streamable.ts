@@ -8,7 +8,7 @@ import {
 } from '@modelcontextprotocol/server';
 import type { Request, Response } from 'express';
 import type { Logger } from '../log.ts';
-import { createDirectCalls } from './direct-call.ts';
+import { createDirectCalls, transportWouldAccept } from './direct-call.ts';
 import { createDirectStatelessCalls, type ServerIdentity } from './direct-stateless.ts';
 import type { NewServer } from './server.ts';
 import type { ToolCaller } from './tool-call.ts';
@@ -166,7 +166,9 @@ export function createStreamableHandler({
           return;
         }
         if (req.method !== 'POST') return bridge(req, res, handle);
-        const cancelled = cancelledIds(req.body);
+        // Only from a POST the session transport will accept (headers, JSON-RPC 2.0): one it
+        // refuses with 406/415/400 must not cancel anything.
+        const cancelled = transportWouldAccept(req) ? cancelledIds(req.body) : [];
         if (cancelled.length > 0) {
           direct?.cancel(entry, cancelled);
           pending.cancel(transport, cancelled);

@@ -172,6 +172,43 @@ describe('direct calls end with their session or their cancellation', () => {
     expect(app.counts).toEqual(DIRECT);
   });
 
+  it.each([
+    {
+      name: 'an Accept the transport refuses (406)',
+      body: { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 46 } },
+      headers: { accept: 'application/json' },
+      status: 406,
+    },
+    {
+      name: 'a message that is not JSON-RPC 2.0 (400)',
+      body: { jsonrpc: '1.0', method: 'notifications/cancelled', params: { requestId: 46 } },
+      headers: {},
+      status: 400,
+    },
+    {
+      name: 'a batch with an invalid element (400)',
+      body: [
+        { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 46 } },
+        { jsonrpc: '2.0', nonsense: true },
+      ],
+      headers: {},
+      status: 400,
+    },
+  ])('a cancellation in a POST the SDK refuses cancels nothing: $name', async (refusal) => {
+    const { app, session, call, signal } = await inFlight(46);
+    const refused = await send(app.url, session, refusal.body, refusal.headers);
+    expect(refused.status).toBe(refusal.status);
+    expect(signal.aborted).toBe(false);
+    // The call still ends by a cancellation the SDK accepts.
+    const cancel = await send(app.url, session, {
+      jsonrpc: '2.0',
+      method: 'notifications/cancelled',
+      params: { requestId: 46 },
+    });
+    expect(cancel.status).toBe(202);
+    expect((await call).status).toBe(202);
+  });
+
   it('DELETE of the session aborts the call, which answers 404 Session not found with its id', async () => {
     const { app, session, call, signal } = await inFlight(42);
     const ended = await send(app.url, session, undefined, {}, 'DELETE');
