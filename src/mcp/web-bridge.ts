@@ -27,6 +27,19 @@ class BridgedRequest extends Request {
 }
 
 /** The request line and headers as a web Request (no body), aborting when `signal` does. */
+/**
+ * The request's URL for the web Request. The target may be in absolute form
+ * (`POST http://host/mcp HTTP/1.1`, which HTTP/1.1 servers must accept) and the Host header
+ * anything a client sent: neither may make `new Request` throw, which the SDK would answer 500.
+ */
+function urlOf(req: IncomingMessage): string {
+  const target = new URL(req.url ?? '/', 'http://localhost');
+  const host = req.headers.host;
+  const origin =
+    host !== undefined && URL.canParse(`http://${host}`) ? `http://${host}` : 'http://localhost';
+  return new URL(`${target.pathname}${target.search}`, origin).href;
+}
+
 export function toWebRequest(req: IncomingMessage, signal: AbortSignal): Request {
   const headers = new Headers();
   const raw = req.rawHeaders;
@@ -35,12 +48,7 @@ export function toWebRequest(req: IncomingMessage, signal: AbortSignal): Request
     const value = raw[i + 1];
     if (name !== undefined && value !== undefined) headers.append(name, value);
   }
-  const host = req.headers.host ?? 'localhost';
-  return new BridgedRequest(
-    `http://${host}${req.url ?? '/'}`,
-    { method: req.method ?? 'GET', headers },
-    signal,
-  );
+  return new BridgedRequest(urlOf(req), { method: req.method ?? 'GET', headers }, signal);
 }
 
 /** Whether the client's connection is already closed (e.g. it left during authentication). */

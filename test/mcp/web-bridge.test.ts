@@ -57,6 +57,35 @@ describe('toWebRequest', () => {
   });
 });
 
+describe('toWebRequest with unusual targets and hosts', () => {
+  /** The URL toWebRequest gives for a raw request, or the error it threw. */
+  async function urlFor(text: string): Promise<string> {
+    let seen = '';
+    const origin = await serve((req) => {
+      try {
+        seen = toWebRequest(req, new AbortController().signal).url;
+      } catch (error) {
+        seen = `threw ${String(error)}`;
+      }
+      return Promise.resolve(new Response(null, { status: 204 }));
+    });
+    await raw(origin, text.replaceAll('ORIGIN', origin));
+    return seen;
+  }
+
+  it('an absolute-form target keeps its path and query', async () => {
+    const url = await urlFor(
+      'POST ORIGIN/mcp?x=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n',
+    );
+    expect(url).toBe('http://127.0.0.1/mcp?x=1');
+  });
+
+  it('a Host header that is no valid authority does not make it throw', async () => {
+    const url = await urlFor('GET /mcp HTTP/1.1\r\nHost: a@b c\r\nConnection: close\r\n\r\n');
+    expect(url).toBe('http://localhost/mcp');
+  });
+});
+
 describe('sendWebResponse', () => {
   it('writes a JSON answer with its Content-Length, not chunked, headers and status kept', async () => {
     const origin = await serve(() =>
