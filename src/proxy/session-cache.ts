@@ -52,14 +52,18 @@ export function createSessionCache(options: SessionCacheOptions): SessionCache {
 
   function start(key: string, open: OpenSession): Opening {
     const controller = new AbortController();
+    // Only this creation's own entry is removed: an abandoned one may have been replaced already.
+    const forget = () => {
+      if (opening.get(key) === entry) opening.delete(key);
+    };
     const promise = open(controller.signal).then(
       (session) => {
-        opening.delete(key);
+        forget();
         live.set(key, session);
         return session;
       },
       (error: unknown) => {
-        opening.delete(key);
+        forget();
         throw error;
       },
     );
@@ -68,12 +72,17 @@ export function createSessionCache(options: SessionCacheOptions): SessionCache {
     return entry;
   }
 
-  function wait(entry: Opening, signal: AbortSignal): Promise<SyncSession> {
+  function wait(key: string, entry: Opening, signal: AbortSignal): Promise<SyncSession> {
     entry.waiters += 1;
     return new Promise<SyncSession>((resolve, reject) => {
       const onAbort = (): void => {
         entry.waiters -= 1;
-        if (entry.waiters === 0) entry.controller.abort(waitAborted());
+        if (entry.waiters === 0) {
+          // Abandoned: a call arriving before the aborted POST settles starts a creation of its
+          // own instead of joining this one and failing with it.
+          if (opening.get(key) === entry) opening.delete(key);
+          entry.controller.abort(waitAborted());
+        }
         reject(waitAborted());
       };
       signal.addEventListener('abort', onAbort, { once: true });
@@ -100,7 +109,7 @@ export function createSessionCache(options: SessionCacheOptions): SessionCache {
         }
         live.delete(key);
       }
-      return wait(opening.get(key) ?? start(key, open), signal);
+      return wait(key, opening.get(key) ?? start(key, open), signal);
     },
     invalidate(key, rejected) {
       if (live.get(key)?.id === rejected.id) live.delete(key);
