@@ -7,7 +7,10 @@
  * held until the socket closes: a `notifications/cancelled` for one of its requests (the protocol
  * drops the result), and the end of the session (the transport forgets the POST). Here the POST
  * then ends as a direct call would: with 202 and no body once every request in it was cancelled,
- * and with 404 "Session not found" when its session ended.
+ * and with 404 "Session not found" when its session ended. When only some requests of a batch
+ * are cancelled, each of them is answered to the transport in place of the dropped result, so it
+ * can answer the POST once the others are done; the bridge leaves those stand-ins out
+ * (`withoutCancelled`), since a cancelled request gets no response.
  */
 import {
   isJSONRPCNotification,
@@ -22,6 +25,8 @@ export type EarlyEnd = 'cancelled' | 'ended';
 interface Waiting {
   /** Ids not cancelled yet. */
   readonly open: Set<RequestId>;
+  /** Ids cancelled while others of the same POST were still open. */
+  readonly cancelled: Set<RequestId>;
   readonly end: (why: EarlyEnd) => void;
 }
 
@@ -30,9 +35,15 @@ export interface PendingRequests {
    * Registers a POST carrying requests `ids` for the session whose transport is `session`.
    * `early` resolves if it must end before the SDK answers; call `done()` once it has ended.
    */
-  wait(session: object, ids: readonly RequestId[]): { early: Promise<EarlyEnd>; done(): void };
-  /** A `notifications/cancelled` named these ids. */
-  cancel(session: object, ids: readonly RequestId[]): void;
+  wait(
+    session: object,
+    ids: readonly RequestId[],
+  ): { early: Promise<EarlyEnd>; cancelled: ReadonlySet<RequestId>; done(): void };
+  /**
+   * A `notifications/cancelled` named these ids. `standIn(id)` is called for each one that was
+   * part of a POST whose other requests are still running.
+   */
+  cancel(session: object, ids: readonly RequestId[], standIn: (id: RequestId) => void): void;
   /** The session ended. */
   endSession(session: object): void;
 }
@@ -77,23 +88,32 @@ export function createPendingRequests(): PendingRequests {
         bySession.set(session, waiting);
       }
       const { promise, resolve } = Promise.withResolvers<EarlyEnd>();
-      const entry: Waiting = { open: new Set(ids), end: resolve };
+      const entry: Waiting = { open: new Set(ids), cancelled: new Set(), end: resolve };
       waiting.add(entry);
       const set = waiting;
       return {
         early: promise,
+        cancelled: entry.cancelled,
         done() {
           set.delete(entry);
         },
       };
     },
 
-    cancel(session, ids) {
+    cancel(session, ids, standIn) {
       const waiting = bySession.get(session);
       if (waiting === undefined) return;
       for (const entry of waiting) {
-        for (const id of ids) entry.open.delete(id);
-        if (entry.open.size === 0) entry.end('cancelled');
+        const hit = ids.filter((id) => entry.open.delete(id));
+        if (hit.length === 0) continue;
+        if (entry.open.size === 0) {
+          entry.end('cancelled');
+          continue;
+        }
+        for (const id of hit) {
+          entry.cancelled.add(id);
+          standIn(id);
+        }
       }
     },
 
@@ -105,3 +125,19 @@ export function createPendingRequests(): PendingRequests {
     },
   };
 }
+
+/** A batch answer without the responses to requests that were cancelled (see the file comment). */
+export async function withoutCancelled(
+  response: Response,
+  cancelled: ReadonlySet<RequestId>,
+): Promise<Response> {
+  if (cancelled.size === 0 || response.status !== 200) return response;
+  const body: unknown = await response.json();
+  const kept = Array.isArray(body)
+    ? body.filter((message) => !(isRecord(message) && isCancelled(message.id, cancelled)))
+    : body;
+  return Response.json(kept, { status: response.status, headers: response.headers });
+}
+
+const isCancelled = (id: unknown, cancelled: ReadonlySet<RequestId>): boolean =>
+  isRequestId(id) && cancelled.has(id);

@@ -5,6 +5,7 @@ import {
   createMcpHandler,
   type AuthInfo,
   type InboundHttpRequest,
+  type JSONRPCErrorResponse,
 } from '@modelcontextprotocol/server';
 import type { Request, Response } from 'express';
 import type { Logger } from '../log.ts';
@@ -13,7 +14,14 @@ import { createDirectStatelessCalls, type ServerIdentity } from './direct-statel
 import type { NewServer } from './server.ts';
 import type { ToolCaller } from './tool-call.ts';
 import { principalKey, principalOf } from './principal.ts';
-import { cancelledIds, createPendingRequests, requestIds, type EarlyEnd } from './sdk-pending.ts';
+import {
+  cancelledIds,
+  createPendingRequests,
+  requestIds,
+  withoutCancelled,
+  type EarlyEnd,
+} from './sdk-pending.ts';
+import type { RequestId } from './plain-call.ts';
 import type { SessionRegistry } from './sessions.ts';
 import { clientGone, sendWebResponse, toWebRequest } from './web-bridge.ts';
 
@@ -46,6 +54,15 @@ interface EntryOptions {
   authInfo?: AuthInfo;
   parsedBody?: unknown;
 }
+
+const NONE_CANCELLED: ReadonlySet<RequestId> = new Set();
+
+/** Stands in for a cancelled request's result inside the transport; never sent to the client. */
+const standIn = (id: RequestId): JSONRPCErrorResponse => ({
+  jsonrpc: '2.0',
+  id,
+  error: { code: -32800, message: 'Request cancelled' },
+});
 
 const rpcError = (res: Response, status: number, code: number, message: string) => {
   res.status(status).json({ jsonrpc: '2.0', error: { code, message }, id: null });
@@ -96,6 +113,7 @@ export function createStreamableHandler({
     res: Response,
     handle: (request: globalThis.Request, options: EntryOptions) => Promise<globalThis.Response>,
     early?: Promise<EarlyEnd>,
+    cancelled: ReadonlySet<RequestId> = NONE_CANCELLED,
   ): Promise<void> {
     const signal = clientGone(res);
     const options: EntryOptions = {};
@@ -113,7 +131,7 @@ export function createStreamableHandler({
         else rpcError(res, 404, -32001, 'Session not found');
         return;
       }
-      response = first;
+      response = await withoutCancelled(first, cancelled);
     } catch (error) {
       onerror(error instanceof Error ? error : new Error(String(error)));
       rpcError(res, 500, -32603, 'Internal server error');
@@ -171,13 +189,17 @@ export function createStreamableHandler({
         const cancelled = transportWouldAccept(req) ? cancelledIds(req.body) : [];
         if (cancelled.length > 0) {
           direct?.cancel(entry, cancelled);
-          pending.cancel(transport, cancelled);
+          // A request cancelled out of a batch gets a stand-in answer, so the transport answers
+          // the rest of the batch instead of waiting for ever; the bridge leaves it out.
+          pending.cancel(transport, cancelled, (id) => {
+            transport.send(standIn(id)).catch(() => undefined);
+          });
         }
         const ids = requestIds(req.body);
         if (ids.length === 0) return bridge(req, res, handle);
         const waiting = pending.wait(transport, ids);
         try {
-          await bridge(req, res, handle, waiting.early);
+          await bridge(req, res, handle, waiting.early, waiting.cancelled);
         } finally {
           waiting.done();
         }

@@ -355,6 +355,33 @@ describe('calls the SDK answers end with their session or their cancellation too
     expect((await call).status).toBe(202);
   });
 
+  it('a batch with one request cancelled answers the others, without the cancelled one', async () => {
+    const app = await startApp(true);
+    const session = await openSession(app.url);
+    const started = app.nextWait();
+    const echoWithProgress = {
+      ...withProgress(82),
+      params: { name: 'echo_tool', arguments: { b: 2 }, _meta: { progressToken: 'p-82' } },
+    };
+    const call = send(app.url, session, [withProgress(81), echoWithProgress]);
+    const signal = await started;
+    const cancel = await send(app.url, session, {
+      jsonrpc: '2.0',
+      method: 'notifications/cancelled',
+      params: { requestId: 81 },
+    });
+    expect(cancel.status).toBe(202);
+    expect(signal.aborted).toBe(true);
+    const answer = await call;
+    expect(answer.status).toBe(200);
+    const body: unknown = JSON.parse(answer.text);
+    expect(Array.isArray(body)).toBe(true);
+    expect(body).toHaveLength(1);
+    expect(body).toMatchObject([{ jsonrpc: '2.0', id: 82 }]);
+    expect(answer.text).toContain('"echoed":{"b":2}');
+    expect(await app.drain.settle(2_000)).toBe(true);
+  });
+
   it('an SDK-path call that is not cancelled still gets its answer', async () => {
     const app = await startApp(true);
     const session = await openSession(app.url);
