@@ -4,6 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { MCP_HEADERS, initializeBody, rawRequest } from './e2e/stack.ts';
 
 const MAIN = resolve(import.meta.dirname, '../src/main.ts');
 const SECRET = 'tenant-secret-0123456789-SENTINEL';
@@ -11,6 +13,13 @@ const workdir = mkdtempSync(join(tmpdir(), 'toolbridge-main-'));
 afterAll(() => {
   rmSync(workdir, { recursive: true, force: true });
 });
+
+/** Asserts `text` does not contain `secret` without ever printing either. */
+function expectNoLeak(text: string, secret: string, what: string): void {
+  expect(text.includes(secret), `${what} leaked`).toBe(false);
+}
+
+const ToolsList = z.object({ result: z.object({ tools: z.array(z.unknown()) }) });
 
 const cleanEnv = (env: Record<string, string>) => ({ PATH: process.env['PATH'] ?? '', ...env });
 
@@ -41,7 +50,8 @@ async function start(env: Record<string, string>, cwd = workdir) {
       if (/(Bearer \S+|signed with TOOLBRIDGE_JWT_SECRET)\n/.test(stdout)) done();
     });
     child.once('exit', (code) => {
-      fail(new Error(`exited early (${String(code)}): ${stdout}`));
+      // Not the output itself: it may hold the dev bearer token.
+      fail(new Error(`exited (${String(code)}) before printing the banner's last line`));
     });
   });
   return { child, stdout: () => stdout };
@@ -60,6 +70,31 @@ describe('toolbridge-mcp start-up', () => {
       headers: { 'content-type': 'application/json' },
     });
     expect(unauthenticated.status).toBe(401);
+
+    // The printed token is the one to use: it opens a session and lists the tools.
+    const token = /^ {2}Bearer (\S+)$/m.exec(stdout())?.[1];
+    expect(token, 'a "  Bearer <token>" line in the banner').toBeDefined();
+    const authorization = `Bearer ${token ?? ''}`;
+    const initialized = await rawRequest(url, {
+      method: 'POST',
+      headers: { ...MCP_HEADERS, Authorization: authorization },
+      body: initializeBody(),
+    });
+    expect(initialized.status).toBe(200);
+    const sessionId = initialized.headers.get('mcp-session-id');
+    expect(sessionId, 'an Mcp-Session-Id header').not.toBeNull();
+    const listed = await rawRequest(url, {
+      method: 'POST',
+      headers: {
+        ...MCP_HEADERS,
+        Authorization: authorization,
+        'Mcp-Session-Id': sessionId ?? '',
+        'Mcp-Protocol-Version': '2025-06-18',
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list', params: {} }),
+    });
+    expect(listed.status).toBe(200);
+    expect(ToolsList.parse(listed.json).result.tools).toHaveLength(41);
 
     child.kill('SIGTERM');
     await once(child, 'exit');
@@ -85,8 +120,8 @@ describe('toolbridge-mcp start-up', () => {
     child.kill('SIGTERM');
     await once(child, 'exit');
     expect(stdout()).toContain('Client tokens: HS256, signed with TOOLBRIDGE_JWT_SECRET');
-    expect(stdout()).not.toMatch(/Bearer ey/);
-    expect(stdout()).not.toContain(jwtSecret);
+    expect(/Bearer ey/.test(stdout()), 'a bearer token in the banner').toBe(false);
+    expectNoLeak(stdout(), jwtSecret, 'TOOLBRIDGE_JWT_SECRET');
   });
 
   it('with NODE_ENV=production and no Go API, refuses the embedded one: exit 78', () => {
@@ -110,7 +145,7 @@ describe('toolbridge-mcp start-up', () => {
     for (const name of ['TENANT_ID', 'PORT', 'JWT_TOKEN', 'JWT_SECRET']) {
       expect(stderr).toContain(`TOOLBRIDGE_${name} `);
     }
-    expect(stderr).not.toContain('SENTINEL');
+    expectNoLeak(stderr, 'SENTINEL', 'the tenant secret or JWT token');
     expect(stderr).not.toMatch(/^\s+at /m);
   });
 

@@ -121,8 +121,8 @@ describe('toolbridge-mcp --stdio (Claude Desktop configurations)', () => {
     });
 
     expect(stderr).toContain('"msg":"starting"');
-    expect(stderr).not.toContain(token);
-    expect(stderr).not.toContain(TENANT_SECRET);
+    expect(stderr.includes(token), 'stderr leaks the API token').toBe(false);
+    expect(stderr.includes(TENANT_SECRET), 'stderr leaks the tenant secret').toBe(false);
   });
 
   it('stops cleanly, exit code 0, when the client closes stdin', async () => {

@@ -93,5 +93,8 @@ describe('Python MCP SDK', () => {
     ]);
     expect(run.code).not.toBe(0);
     expect(run.stdout).toBe('');
+    // MCP_VERSIONS[0] is an mcp 1.x, which raises httpx's error for the gateway's 401 (mcp 2.x
+    // says only "Server returned an error response"). The token is a placeholder: no secret here.
+    expect(run.stderr).toMatch(/httpx\.HTTPStatusError: Client error '401 Unauthorized' for url/);
   });
 });

@@ -121,7 +121,7 @@ describe('TOOLBRIDGE_METRICS_PORT', () => {
     await other.text();
 
     const onMain = await fetch(`${gateway.url}/metrics`);
-    expect(onMain.status).not.toBe(200);
+    expect(onMain.status).toBe(404);
     expect(await onMain.text()).not.toContain('toolbridge_mcp_sessions');
     // Health stays on the main port.
     expect((await fetch(`${gateway.url}/healthz`)).status).toBe(200);

@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import { createBackendHandler } from '../../src/backend/index.ts';
 import { listen, onCleanup } from '../helpers/loopback.ts';
@@ -13,21 +13,32 @@ const MAIN = resolve(import.meta.dirname, '../../src/main.ts');
 const TENANT_SECRET = 'shutdown-tenant-secret';
 const SLOW_MS = 1500;
 
-/** The embedded API, answering note listings only after SLOW_MS. */
-async function slowBackend(): Promise<string> {
+/**
+ * The embedded API, answering note listings only after SLOW_MS. `listingArrived` resolves when the
+ * first note listing reaches it: from then on the call is in flight in the gateway.
+ */
+async function slowBackend(): Promise<{ url: string; listingArrived: Promise<undefined> }> {
   const handler = createBackendHandler({
     jwtSecret: STACK_JWT_SECRET,
     tenantHeaderSecret: TENANT_SECRET,
   });
-  return listen(
+  const arrived = Promise.withResolvers<undefined>();
+  const url = await listen(
     createServer((req, res) => {
-      const delay = req.method === 'GET' && req.url?.startsWith('/v1/notes') === true ? SLOW_MS : 0;
-      setTimeout(() => {
-        handler(req, res);
-      }, delay);
+      const listing = req.method === 'GET' && req.url?.startsWith('/v1/notes') === true;
+      if (listing) arrived.resolve(undefined);
+      setTimeout(
+        () => {
+          handler(req, res);
+        },
+        listing ? SLOW_MS : 0,
+      );
     }),
   );
+  return { url, listingArrived: arrived.promise };
 }
+
+const TextContent = z.object({ type: z.literal('text'), text: z.string() });
 
 /** Starts the gateway as a process, as Fly runs it, and collects its log lines. */
 async function startGateway(backendUrl: string, shutdownSeconds: string) {
@@ -103,7 +114,8 @@ async function rawSse(url: string, headers: Record<string, string>) {
 
 describe('graceful shutdown on SIGTERM', () => {
   it('finishes the in-flight call, closes SSE streams, and exits 0', async () => {
-    const { child, url, lines } = await startGateway(await slowBackend(), '7');
+    const backend = await slowBackend();
+    const { child, url, lines } = await startGateway(backend.url, '7');
     const { http, headers } = await clients(url);
     const sse = await rawSse(url, headers);
     const initialize = {
@@ -120,7 +132,7 @@ describe('graceful shutdown on SIGTERM', () => {
 
     const started = Date.now();
     const inFlight = http.callTool({ name: 'list_notes', arguments: {} });
-    await sleep(300);
+    await backend.listingArrived;
     child.kill('SIGTERM');
 
     const result = await inFlight;
@@ -141,15 +153,19 @@ describe('graceful shutdown on SIGTERM', () => {
   });
 
   it('cuts calls still running when the timeout is reached, and says so', async () => {
-    const { child, url, lines } = await startGateway(await slowBackend(), '0');
+    const backend = await slowBackend();
+    const { child, url, lines } = await startGateway(backend.url, '0');
     const { http } = await clients(url);
-    const inFlight = http.callTool({ name: 'list_notes', arguments: {} }).then(
-      (result) => result.isError === true,
-      () => true,
-    );
-    await sleep(300);
+    const inFlight = http.callTool({ name: 'list_notes', arguments: {} });
+    await backend.listingArrived;
     child.kill('SIGTERM');
-    expect(await inFlight).toBe(true);
+    // The cut call still gets an answer over its open response: a tool error naming the shutdown.
+    const result = await inFlight;
+    expect(result.isError).toBe(true);
+    const [first] = z.array(TextContent).min(1).parse(result.content);
+    expect(first?.text).toContain(
+      'The gateway is shutting down; the ToolBridge API request was cut',
+    );
     await once(child, 'exit');
     expect(child.exitCode).toBe(0);
     expect(lines.join('\n')).toContain(

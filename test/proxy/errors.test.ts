@@ -302,13 +302,13 @@ describe('deadline and cancellation', () => {
     fake.expect('GET', '/v1/notes/abc?includeDeleted=true', {
       status: 200,
       body: {},
-      delayMs: 1_000,
+      delayMs: 10_000,
     });
 
     const started = performance.now();
     const error = await rejection(upstream.call(getNote, identity));
 
-    expect(performance.now() - started).toBeLessThan(500);
+    expect(performance.now() - started).toBeLessThan(2_000);
     expect(error.code).toBe('UPSTREAM_TIMEOUT');
     expect(error.message).toBe('ToolBridge API did not answer within 50 ms');
     expect(error.details).toMatchObject({ timeoutMs: 50, method: 'GET', path: '/v1/notes/abc' });
@@ -341,7 +341,7 @@ describe('deadline and cancellation', () => {
     fake.expect('GET', '/v1/notes/abc?includeDeleted=true', {
       status: 200,
       body: {},
-      delayMs: 1_000,
+      delayMs: 10_000,
     });
     const controller = new AbortController();
     setTimeout(() => {
@@ -351,7 +351,7 @@ describe('deadline and cancellation', () => {
     const started = performance.now();
     const error = await rejection(upstream.call(getNote, identity, { signal: controller.signal }));
 
-    expect(performance.now() - started).toBeLessThan(500);
+    expect(performance.now() - started).toBeLessThan(2_000);
     expect(error.code).toBe('UPSTREAM_CANCELLED');
     expect(error.message).toBe('The ToolBridge API request was cancelled');
   });
@@ -397,7 +397,7 @@ describe('cancelling the last waiter of a session creation', () => {
     fake.expect('POST', SESSION_PATH, {
       status: 201,
       body: { id: 'never', epoch: 1 },
-      delayMs: 500,
+      delayMs: 10_000,
     });
     fake.expectSession(SESSION_PATH, { id: 'fresh' });
     fake.expect('GET', '/v1/notes/abc?includeDeleted=true', { status: 200, body: {} });
@@ -420,7 +420,7 @@ describe('cancelling the last waiter of a session creation', () => {
     ]);
     await upstream.call(getNote, identity);
 
-    expect(performance.now() - started).toBeLessThan(400);
+    expect(performance.now() - started).toBeLessThan(2_000);
     expect(fake.seen[2]!.headers['x-sync-session']).toBe('fresh');
   });
 });

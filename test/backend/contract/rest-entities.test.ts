@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { newUser } from './client.ts';
 import { ENTITIES, createItem, foreignAction, parentLink, type EntitySpec } from './entities.ts';
-import { expectGone, expectJsonError, itemOf, listOf, msOf, type RestItem } from './shapes.ts';
+import { expectGone, expectJsonError, itemOf, listOf, nanosOf, type RestItem } from './shapes.ts';
 import { useTarget } from './target.ts';
 
 const target = useTarget();
@@ -140,7 +140,7 @@ describe.each(ENTITIES)('/v1/$path', (spec: EntitySpec) => {
       expect(updated.uid).toBe(item.uid);
       expect(updated.version).toBe(2);
       expect(updated.payload).toEqual(expectedPayload(replacement, updated));
-      expect(msOf(updated.updatedAt)).toBeGreaterThan(msOf(item.updatedAt));
+      expect(nanosOf(updated.updatedAt)).toBeGreaterThan(nanosOf(item.updatedAt));
       expect(itemOf(await user.call('GET', `${base}/${item.uid}`))).toEqual(updated);
       // the uid from the body did not create or address another row
       expect((await user.call('GET', `${base}/${replacement.uid}`)).status).toBe(404);
@@ -161,7 +161,7 @@ describe.each(ENTITIES)('/v1/$path', (spec: EntitySpec) => {
         updatedTs: patched.updatedAt,
         sync: { version: 2, isDeleted: false },
       });
-      expect(msOf(patched.updatedAt)).toBeGreaterThan(msOf(item.updatedAt));
+      expect(nanosOf(patched.updatedAt)).toBeGreaterThan(nanosOf(item.updatedAt));
     });
   });
 

@@ -14,6 +14,7 @@ import {
   itemOf,
   listOf,
   msOf,
+  nanosOf,
   sleep,
   type RestItem,
 } from './shapes.ts';
@@ -194,7 +195,7 @@ describe('PATCH details (B.6)', () => {
     const item = await createItem(user, notes);
     const patched = itemOf(await user.call('PATCH', `/v1/notes/${item.uid}`, { json: {} }));
     expect(patched.version).toBe(2);
-    expect(msOf(patched.updatedAt)).toBeGreaterThan(msOf(item.updatedAt));
+    expect(nanosOf(patched.updatedAt)).toBeGreaterThan(nanosOf(item.updatedAt));
   });
 
   it('every applied mutation bumps version and updatedAt strictly', async () => {
@@ -203,7 +204,7 @@ describe('PATCH details (B.6)', () => {
     for (let i = 0; i < 5; i += 1) {
       const next = itemOf(await user.call('PATCH', `/v1/notes/${item.uid}`, { json: { i } }));
       expect(next.version).toBe(item.version + 1);
-      expect(msOf(next.updatedAt)).toBeGreaterThan(msOf(item.updatedAt));
+      expect(nanosOf(next.updatedAt)).toBeGreaterThan(nanosOf(item.updatedAt));
       item = next;
     }
   });
