@@ -90,11 +90,11 @@ export function createSseHandlers(newServer: NewServer, sessions: SessionRegistr
       const id = randomBytes(16).toString('hex');
       const transport = createSseTransport(res, id);
       sessions.add({ id, owner: ownerOf(req), kind: 'sse', transport });
-      // The session is its stream: connected, it is in use however quiet (as in Python).
-      const release = sessions.streaming(id);
+      // The session is its stream: connected, it is in use however quiet (as in Python). The
+      // stream ends with the session, which is then forgotten, so it is never released.
+      sessions.streaming(id);
       const forget = transport.onclose;
       transport.onclose = () => {
-        release();
         sessions.forget(id);
         forget?.();
       };
