@@ -164,7 +164,7 @@ export function createClientVerifier(options: VerifierOptions): ClientVerifier {
     }
     const principal = {
       subject: claims.sub,
-      tenantId: resolveTenant(claims, options),
+      tenantId: resolveTenant(claims, options.tenantClaim, options.pinnedTenant),
       authorization: `Bearer ${token}`,
       expiresAt: claims.exp,
     };
@@ -175,29 +175,47 @@ export function createClientVerifier(options: VerifierOptions): ClientVerifier {
 
 /** A caller without a token, accepted only with TOOLBRIDGE_AUTH=none. */
 function anonymous(options: VerifierOptions): Principal {
-  return { subject: 'anonymous', tenantId: resolveTenant({}, options), authorization: '' };
+  return {
+    subject: 'anonymous',
+    tenantId: resolveTenant({}, options.tenantClaim, options.pinnedTenant),
+    authorization: '',
+  };
 }
 
-/** A pinned tenant wins and a claim naming another is refused; otherwise the claim decides. */
-function resolveTenant(claims: JWTPayload, options: VerifierOptions): string {
-  const claimed = claims[options.tenantClaim];
-  const tenant = typeof claimed === 'string' && claimed !== '' ? claimed : undefined;
-  if (options.pinnedTenant !== undefined) {
-    if (tenant !== undefined && tenant !== options.pinnedTenant) {
-      throw new AppError(
-        'TENANT_FORBIDDEN',
-        `this gateway serves another tenant than the token's ${options.tenantClaim}`,
-      );
-    }
-    return options.pinnedTenant;
-  }
-  if (tenant === undefined) {
+/**
+ * The tenant a token may act for. A tenant claim that is present must be a non-empty string: any
+ * other value (an array, a number, an object, "") is refused, never read as "no claim", since
+ * a pinned gateway would otherwise sign such a token for its own tenant. With a pinned tenant the
+ * claim, when present, must name exactly that tenant; without one the claim decides.
+ */
+export function resolveTenant(
+  claims: Readonly<Record<string, unknown>>,
+  tenantClaim: string,
+  pinnedTenant: string | undefined,
+): string {
+  const claimed = claims[tenantClaim];
+  if (claimed !== undefined && (typeof claimed !== 'string' || claimed === '')) {
     throw new AppError(
-      'TENANT_UNRESOLVED',
-      `no tenant: TOOLBRIDGE_TENANT_ID is not set and the token has no '${options.tenantClaim}' claim`,
+      'TENANT_FORBIDDEN',
+      `the token's '${tenantClaim}' claim must be a non-empty string`,
     );
   }
-  return tenant;
+  if (pinnedTenant !== undefined) {
+    if (claimed !== undefined && claimed !== pinnedTenant) {
+      throw new AppError(
+        'TENANT_FORBIDDEN',
+        `this gateway serves another tenant than the token's ${tenantClaim}`,
+      );
+    }
+    return pinnedTenant;
+  }
+  if (claimed === undefined) {
+    throw new AppError(
+      'TENANT_UNRESOLVED',
+      `no tenant: TOOLBRIDGE_TENANT_ID is not set and the token has no '${tenantClaim}' claim`,
+    );
+  }
+  return claimed;
 }
 
 /**

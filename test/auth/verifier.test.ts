@@ -157,6 +157,28 @@ describe('tenant resolution', () => {
     });
   });
 
+  it.each<[string, unknown]>([
+    ['an array', ['tenant-b']],
+    ['an array of the pinned tenant', ['p']],
+    ['a number', 2],
+    ['an object', { id: 'tenant-b' }],
+    ['an empty string', ''],
+    ['null', null],
+    ['true', true],
+  ])('refuses a tenant claim that is %s, pinned or not', async (_name, claimed) => {
+    for (const pinnedTenant of ['p', undefined]) {
+      const verify = createClientVerifier({ ...base, pinnedTenant });
+      const refused = await failure(
+        verify,
+        `Bearer ${await hs256({ sub: 'u', tenant_id: claimed })}`,
+      );
+      expect(refused).toEqual({
+        code: 'TENANT_FORBIDDEN',
+        message: "the token's 'tenant_id' claim must be a non-empty string",
+      });
+    }
+  });
+
   it('accepts a token naming the pinned tenant or none', async () => {
     const verify = createClientVerifier({ ...base, pinnedTenant: 'p' });
     expect((await verify(`Bearer ${await hs256({ sub: 'u', tenant_id: 'p' })}`)).tenantId).toBe(

@@ -156,6 +156,15 @@ const CASES: readonly Case[] = [
     authorization: async (stack) => `Bearer ${await stack.token({ tenant: 'tenant-other' })}`,
     status: 403,
   },
+  // A tenant claim that is not a non-empty string is refused, not read as "no claim" and then
+  // signed upstream as the pinned tenant.
+  ...[['tenant-other'], 2, { id: 'tenant-other' }, '', null, [TENANT]].map((claimed): Case => ({
+    name: `a tenant claim of ${JSON.stringify(claimed)} under a pinned tenant`,
+    config: 'strict',
+    authorization: async (stack) =>
+      `Bearer ${await stack.token({ tenant: null, claims: { tenant_id: claimed } })}`,
+    status: 403,
+  })),
 ];
 
 const RESOURCE_METADATA =
