@@ -75,6 +75,12 @@ export interface DirectStatelessCalls {
 
 /** Distinct envelopes remembered; a client sends one, so this only bounds a hostile caller. */
 const MAX_KNOWN_ENVELOPES = 256;
+/**
+ * Longest envelope (JSON text) remembered. A client's envelope is a few hundred characters; a
+ * longer one is classified on every call instead. This bounds what the verdicts can hold to
+ * 256 × 1 Ki characters, at most 512 KiB, whatever a caller sends (up to 1 MiB per body).
+ */
+const MAX_KNOWN_ENVELOPE_CHARS = 1024;
 
 export function createDirectStatelessCalls(
   caller: ToolCaller,
@@ -122,8 +128,10 @@ export function createDirectStatelessCalls(
     serve(plain, req, res, route) {
       if (route.kind !== 'modern' || route.messageKind !== 'request') return false;
       if (route.classification.revision !== REVISION) return false;
-      if (knownEnvelopes.size >= MAX_KNOWN_ENVELOPES) knownEnvelopes.clear();
-      knownEnvelopes.add(plain.envelope);
+      if (plain.envelope.length <= MAX_KNOWN_ENVELOPE_CHARS) {
+        if (knownEnvelopes.size >= MAX_KNOWN_ENVELOPES) knownEnvelopes.clear();
+        knownEnvelopes.add(plain.envelope);
+      }
       void run(plain.call, req, res);
       return true;
     },

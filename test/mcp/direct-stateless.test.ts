@@ -1,5 +1,9 @@
+import { memoryUsage } from 'node:process';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
 import {
   DIRECT,
   echo,
@@ -266,5 +270,31 @@ describe('secrets', () => {
     }
     expect(directOn.counts).toEqual({ direct: 2, sdk: 0 });
     expect(sdkOnly.counts).toEqual(sdk(2));
+  });
+});
+
+describe('remembered envelopes', () => {
+  it('hold no more than about a megabyte, whatever envelopes callers send', async () => {
+    const token = await stackToken({ sub: 'user-1' });
+    const app = await startApp(true);
+    setFlagsFromString('--expose-gc');
+    const gc = z.function().parse(runInNewContext('gc'));
+    const heapAfterGc = () => {
+      gc();
+      gc();
+      return memoryUsage().heapUsed;
+    };
+    // Warm-up with a small envelope, so the baseline holds what any served call leaves behind.
+    await send(app.url, token, call(80, echo({})));
+    const before = heapAfterGc();
+    // Each envelope is distinct and about 900 KiB; 64 of them are 58 MB of text.
+    const padding = 'x'.repeat(900 * 1024);
+    for (let i = 0; i < 64; i += 1) {
+      const meta = { ...ENVELOPE, [CLIENT_INFO]: { name: `${i}${padding}`, version: '1' } };
+      const answer = await send(app.url, token, call(81 + i, echo({}), meta));
+      expect(answer.status).toBe(200);
+    }
+    expect(app.counts.direct).toBe(65);
+    expect(heapAfterGc() - before).toBeLessThan(8 * 1024 * 1024);
   });
 });
