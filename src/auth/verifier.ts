@@ -52,6 +52,9 @@ export interface Principal {
   readonly expiresAt?: number | undefined;
 }
 
+/** After a failed JWKS fetch, how long tokens are refused as unavailable without fetching. */
+export const JWKS_FAILURE_COOLDOWN_MS = 5_000;
+
 const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'];
 const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA'];
 
@@ -75,6 +78,17 @@ export function createClientVerifier(options: VerifierOptions): ClientVerifier {
     clockTolerance: options.leewaySeconds ?? 30,
   };
 
+  // While the key set cannot be had, one failed fetch answers every asymmetric token for a
+  // cool-down, so an outage of the key server is not multiplied by the gateway's traffic (jose
+  // already shares one fetch among concurrent callers, but fetches again after each failure).
+  let keysFailedAt = -Infinity;
+  const keysUnavailable = (cause: unknown) =>
+    new AppError(
+      'AUTH_UNAVAILABLE',
+      'the signing keys could not be fetched from the JWKS URL; try again shortly',
+      { cause },
+    );
+
   const verify = async (token: string): Promise<JWTPayload> => {
     let alg: string | undefined;
     try {
@@ -93,6 +107,7 @@ export function createClientVerifier(options: VerifierOptions): ClientVerifier {
       ).payload;
     }
     if (jwks !== undefined && alg !== undefined && ASYMMETRIC_ALGORITHMS.includes(alg)) {
+      if (now() - keysFailedAt < JWKS_FAILURE_COOLDOWN_MS) throw keysUnavailable(undefined);
       try {
         return (
           await jwtVerify(token, jwks, {
@@ -103,11 +118,8 @@ export function createClientVerifier(options: VerifierOptions): ClientVerifier {
         ).payload;
       } catch (error) {
         if (!keySourceFailed(error)) throw error;
-        throw new AppError(
-          'AUTH_UNAVAILABLE',
-          'the signing keys could not be fetched from the JWKS URL; try again shortly',
-          { cause: error },
-        );
+        keysFailedAt = now();
+        throw keysUnavailable(error);
       }
     }
     // The header is the caller's text: it is named only when it is a plausible algorithm name.

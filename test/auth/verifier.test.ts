@@ -2,7 +2,11 @@ import { createServer } from 'node:http';
 import { SignJWT, errors, exportJWK, generateKeyPair, type JWTPayload } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { bearerChallenge, resourceMetadata } from '../../src/auth/metadata.ts';
-import { createClientVerifier, type VerifierOptions } from '../../src/auth/verifier.ts';
+import {
+  JWKS_FAILURE_COOLDOWN_MS,
+  createClientVerifier,
+  type VerifierOptions,
+} from '../../src/auth/verifier.ts';
 import { AppError, type ErrorCode } from '../../src/errors.ts';
 import { listen } from '../helpers/loopback.ts';
 
@@ -247,6 +251,37 @@ describe('a key set that cannot be had is not a bad token', () => {
       code: 'AUTH_UNAVAILABLE',
       message: 'the signing keys could not be fetched from the JWKS URL; try again shortly',
     });
+  });
+
+  it('one failing key server is asked once per cool-down, not once per token', async () => {
+    let fetched = 0;
+    const jwksServer = createServer((_req, res) => {
+      fetched += 1;
+      res.writeHead(500).end('down');
+    });
+    const origin = await listen(jwksServer);
+    let clock = NOW;
+    const verify = createClientVerifier({
+      mode: 'jwt',
+      jwksUrl: `${origin}/jwks`,
+      issuer: 'https://idp.example',
+      audience: 'toolbridge',
+      tenantClaim: 'tenant_id',
+      pinnedTenant: 't',
+      now: () => clock,
+    });
+    const token = `Bearer ${await es256()}`;
+    const codes = async (count: number) =>
+      (await Promise.all(Array.from({ length: count }, () => failure(verify, token)))).map(
+        (refused) => refused.code,
+      );
+    expect(new Set(await codes(25))).toEqual(new Set(['AUTH_UNAVAILABLE']));
+    for (let i = 0; i < 25; i += 1)
+      expect((await failure(verify, token)).code).toBe('AUTH_UNAVAILABLE');
+    expect(fetched).toBe(1);
+    clock += JWKS_FAILURE_COOLDOWN_MS;
+    expect(new Set(await codes(10))).toEqual(new Set(['AUTH_UNAVAILABLE']));
+    expect(fetched).toBe(2);
   });
 
   it("an unknown key id is still the token's problem", async () => {
