@@ -88,6 +88,10 @@ const EnvSchema = z.object({
     'a session count',
     integerIn(1, 1_000_000, 'an integer from 1 to 1000000'),
   ).default(1_000),
+  TOOLBRIDGE_MAX_INFLIGHT_PER_PRINCIPAL: variable(
+    'a call count',
+    integerIn(1, 100_000, 'an integer from 1 to 100000'),
+  ).default(32),
 });
 
 export const Config = EnvSchema.transform((env) => ({
@@ -123,6 +127,7 @@ export const Config = EnvSchema.transform((env) => ({
   sessionIdleSeconds: env.TOOLBRIDGE_SESSION_IDLE_SECONDS,
   maxSessions: env.TOOLBRIDGE_MAX_SESSIONS,
   maxSessionsPerPrincipal: env.TOOLBRIDGE_MAX_SESSIONS_PER_PRINCIPAL,
+  maxInflightPerPrincipal: env.TOOLBRIDGE_MAX_INFLIGHT_PER_PRINCIPAL,
   shutdownTimeoutSeconds: env.TOOLBRIDGE_SHUTDOWN_TIMEOUT_SECONDS,
 }));
 export type Config = z.output<typeof Config> & {

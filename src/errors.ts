@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'AUTH_UNAVAILABLE'
   // Tool arguments (src/tools)
   | 'INVALID_ARGUMENTS'
+  /** The caller already has TOOLBRIDGE_MAX_INFLIGHT_PER_PRINCIPAL tool calls running. */
+  | 'INFLIGHT_LIMIT'
   // The ToolBridge API (src/proxy)
   | 'UPSTREAM_HTTP_ERROR'
   | 'UPSTREAM_SESSION_FAILED'

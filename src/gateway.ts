@@ -37,6 +37,8 @@ export interface GatewaySettings {
   maxSessions: number;
   /** Sessions one principal may hold (default: maxSessions). */
   maxSessionsPerPrincipal?: number;
+  /** Tool calls one principal may have running at once (default: no cap). */
+  maxInflightPerPrincipal?: number | undefined;
   maxBodyBytes?: number;
   /** Standing configuration warnings, repeated by /readyz. */
   warnings?: readonly string[];
@@ -97,7 +99,15 @@ export function createGateway(
   });
   const verify = createClientVerifier({ ...settings.auth, pinnedTenant: settings.pinnedTenant });
   const identityFor = createIdentityResolver(settings.sharedToken);
-  const callerDeps = { tools, identityFor, fallbackPrincipal, logger, drain, metrics };
+  const callerDeps = {
+    tools,
+    identityFor,
+    fallbackPrincipal,
+    logger,
+    drain,
+    metrics,
+    maxInflightPerPrincipal: settings.maxInflightPerPrincipal,
+  };
   const caller = createToolCaller(callerDeps);
   const newServer = createServerFactory({ ...callerDeps, version: VERSION }, caller);
   const app = createApp({

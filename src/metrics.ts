@@ -13,8 +13,6 @@ const LATENCY_BUCKETS = [
   0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15,
 ];
 
-export type ToolOutcome = 'ok' | 'error';
-
 const POOL_STATES = ['connected', 'free', 'running', 'pending', 'queued'] as const;
 
 export interface MetricSources {
@@ -29,7 +27,7 @@ export function createMetrics(sources: MetricSources) {
 
   const toolCalls = new Counter({
     name: 'toolbridge_tool_calls_total',
-    help: 'MCP tool calls by tool and outcome (error = isError result).',
+    help: 'MCP tool calls by tool and outcome: ok, or the failure code (upstream_4xx, upstream_timeout, invalid_arguments, ...).',
     labelNames: ['tool', 'outcome'],
     registers,
   });
@@ -78,7 +76,7 @@ export function createMetrics(sources: MetricSources) {
 
   return {
     registry,
-    toolCall(tool: string, outcome: ToolOutcome, seconds: number): void {
+    toolCall(tool: string, outcome: string, seconds: number): void {
       toolCalls.inc({ tool, outcome });
       toolSeconds.observe({ tool }, seconds);
     },

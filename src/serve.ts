@@ -34,6 +34,7 @@ function settingsFrom(config: Config, dev: DevBackend | undefined): GatewaySetti
     sessionIdleSeconds: config.sessionIdleSeconds,
     maxSessions: config.maxSessions,
     maxSessionsPerPrincipal: config.maxSessionsPerPrincipal,
+    maxInflightPerPrincipal: config.maxInflightPerPrincipal,
     warnings: config.warnings,
   };
 }

@@ -55,6 +55,7 @@ describe('loadConfig: defaults and meanings of the Python variables', () => {
       sessionIdleSeconds: 1800,
       maxSessions: 10_000,
       maxSessionsPerPrincipal: 1_000,
+      maxInflightPerPrincipal: 32,
       allowedHosts: [],
       shutdownTimeoutSeconds: 7,
       warnings: [],

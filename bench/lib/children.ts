@@ -68,6 +68,8 @@ export async function startGatewayProcess(
       TOOLBRIDGE_MAX_SESSIONS: String(Math.max(10_000, options.maxSessions + 1_000)),
       // The memory phase opens all N sessions as one user.
       TOOLBRIDGE_MAX_SESSIONS_PER_PRINCIPAL: String(Math.max(10_000, options.maxSessions + 1_000)),
+      // Every worker is the same user: --connections above the default cap must not be refused.
+      TOOLBRIDGE_MAX_INFLIGHT_PER_PRINCIPAL: '100000',
       PROBE_LOOP_RESOLUTION_MS: '10',
     },
   );

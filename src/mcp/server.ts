@@ -1,6 +1,7 @@
 // The low-level Server (marked "advanced use" in the SDK) on purpose: one tool table built at start
 // serves every per-request instance, where McpServer would re-register 41 tools per request.
 import { ProtocolError, ProtocolErrorCode, Server } from '@modelcontextprotocol/server';
+import { wireResult } from './plain-call.ts';
 import { createToolCaller, type ToolCaller, type ToolCallerDeps } from './tool-call.ts';
 
 /** Builds one protocol instance: per request (2026-07-28 era) or per session (2025 era). */
@@ -45,7 +46,7 @@ export function createServerFactory(
         throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${name}`);
       }
       const result = await caller.call(name, args, ctx.http?.authInfo, ctx.mcpReq.signal);
-      return { ...result };
+      return { ...wireResult(result) };
     });
     return server;
   };

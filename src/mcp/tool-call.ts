@@ -5,7 +5,8 @@ import type { Drain } from '../drain.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { BackendIdentity } from '../proxy/types.ts';
-import { MISSING_TOKEN, type ToolResult, type ToolRuntime } from '../tools/index.ts';
+import { AppError } from '../errors.ts';
+import { failedCall, MISSING_TOKEN, type ToolResult, type ToolRuntime } from '../tools/index.ts';
 import { principalOf } from './principal.ts';
 
 export interface ToolCallerDeps {
@@ -18,6 +19,12 @@ export interface ToolCallerDeps {
   drain?: Drain | undefined;
   /** Records the call's outcome and duration (optional in tests). */
   metrics?: Pick<Metrics, 'toolCall'> | undefined;
+  /**
+   * TOOLBRIDGE_MAX_INFLIGHT_PER_PRINCIPAL: calls one principal may have running at once. Hanging
+   * calls hold upstream sockets until their deadline; without a cap one caller could take the
+   * whole pool and make everyone else's calls queue behind it. Unset: no cap.
+   */
+  maxInflightPerPrincipal?: number | undefined;
 }
 
 /**
@@ -37,40 +44,100 @@ export interface ToolCaller {
 }
 
 export function createToolCaller(deps: ToolCallerDeps): ToolCaller {
+  const limit = deps.maxInflightPerPrincipal ?? Infinity;
+  const inflight = new Map<string, number>();
+  const release = (key: string) => {
+    const left = (inflight.get(key) ?? 1) - 1;
+    if (left === 0) inflight.delete(key);
+    else inflight.set(key, left);
+  };
+
   return {
     has: (name) => deps.tools.has(name),
     async call(name, args, authInfo, signal) {
       const principal = principalOf(authInfo) ?? deps.fallbackPrincipal;
       if (principal === undefined) {
         // Only a caller that is not even anonymous (no HTTP edge, no stdio principal) lands here.
-        const text = `Error calling tool '${name}': ${MISSING_TOKEN}`;
-        return { content: [{ type: 'text', text }], isError: true };
+        return failedCall(name, new AppError('TOKEN_MISSING', MISSING_TOKEN));
       }
-      // Without a token (TOOLBRIDGE_AUTH=none, no TOOLBRIDGE_JWT_TOKEN) there is no identity:
-      // health_check still answers, and a data tool checks its arguments before it says so.
-      const identity = deps.identityFor(principal);
-      const correlationId = randomUUID();
+      const key = `${principal.tenantId}\n${principal.subject}`;
+      const running = inflight.get(key) ?? 0;
       const started = performance.now();
-      const context = { identity, tenantId: principal.tenantId, signal, correlationId };
-      const run = () => deps.tools.call(name, args, context);
-      const result = await (deps.drain === undefined ? run() : deps.drain.track(run));
-      const seconds = (performance.now() - started) / 1000;
-      const failed = result.isError === true;
-      deps.metrics?.toolCall(name, failed ? 'error' : 'ok', seconds);
-      // One line per call, built only when its level is on (this runs for every tool call).
-      if (deps.logger.isLevelEnabled(failed ? 'warn' : 'info')) {
-        const fields = {
-          tool: name,
-          tenant: principal.tenantId,
-          subject: principal.subject,
-          correlationId,
-          ms: Math.round(seconds * 10_000) / 10,
-        };
-        if (failed)
-          deps.logger.warn({ ...fields, error: result.content[0]?.text }, 'tool call failed');
-        else deps.logger.info(fields, 'tool call');
+      const correlationId = randomUUID();
+      let result: ToolResult;
+      if (running >= limit) {
+        result = failedCall(
+          name,
+          new AppError(
+            'INFLIGHT_LIMIT',
+            `this caller already has ${limit} tool calls running (TOOLBRIDGE_MAX_INFLIGHT_PER_PRINCIPAL); retry when one of them has finished`,
+          ),
+        );
+      } else {
+        inflight.set(key, running + 1);
+        try {
+          result = await run(name, args, principal, { signal, correlationId });
+        } finally {
+          release(key);
+        }
       }
+      record(name, principal, correlationId, result, (performance.now() - started) / 1000);
       return result;
     },
   };
+
+  function run(
+    name: string,
+    args: unknown,
+    principal: Principal,
+    call: { signal: AbortSignal; correlationId: string },
+  ) {
+    // Without a token (TOOLBRIDGE_AUTH=none, no TOOLBRIDGE_JWT_TOKEN) there is no identity:
+    // health_check still answers, and a data tool checks its arguments before it says so.
+    const identity = deps.identityFor(principal);
+    const context = { identity, tenantId: principal.tenantId, ...call };
+    const go = () => deps.tools.call(name, args, context);
+    return deps.drain === undefined ? go() : deps.drain.track(go);
+  }
+
+  /** One metric sample and one log line per call, both from the result's failure code. */
+  function record(
+    name: string,
+    principal: Principal,
+    correlationId: string,
+    result: ToolResult,
+    seconds: number,
+  ) {
+    const failed = result.isError === true;
+    deps.metrics?.toolCall(name, outcomeLabel(result), seconds);
+    // Built only when its level is on (this runs for every tool call).
+    if (!deps.logger.isLevelEnabled(failed ? 'warn' : 'info')) return;
+    const fields = {
+      tool: name,
+      tenant: principal.tenantId,
+      subject: principal.subject,
+      correlationId,
+      ms: Math.round(seconds * 10_000) / 10,
+    };
+    if (!failed) deps.logger.info(fields, 'tool call');
+    else {
+      const { code = 'error', status } = result.failure ?? {};
+      const error = result.content[0]?.text;
+      deps.logger.warn({ ...fields, code, status, error }, 'tool call failed');
+    }
+  }
+}
+
+/**
+ * The `outcome` label of toolbridge_tool_calls_total: `ok`, or the failure's code in lower case,
+ * with the API's HTTP errors by status class (`upstream_4xx`, `upstream_5xx`), so that an alert
+ * on timeouts or an unreachable API is not drowned by users' own 404s.
+ */
+export function outcomeLabel({ isError, failure }: ToolResult): string {
+  if (isError !== true) return 'ok';
+  if (failure === undefined) return 'error';
+  if (failure.code === 'UPSTREAM_HTTP_ERROR' && failure.status !== undefined) {
+    return `upstream_${Math.floor(failure.status / 100)}xx`;
+  }
+  return failure.code.toLowerCase();
 }

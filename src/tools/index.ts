@@ -3,9 +3,9 @@ import type { Upstream } from '../proxy/types.ts';
 import { readArgs } from './args.ts';
 import { buildCatalog, type Tool } from './catalog.ts';
 import { validateArguments } from './coerce.ts';
-import type { ToolCallContext, ToolDefinition, ToolResult } from './types.ts';
+import type { ToolCallContext, ToolDefinition, ToolFailure, ToolResult } from './types.ts';
 
-export type { ToolCallContext, ToolDefinition, ToolResult } from './types.ts';
+export type { ToolCallContext, ToolDefinition, ToolFailure, ToolResult } from './types.ts';
 export { MISSING_TOKEN } from './catalog.ts';
 
 export interface ToolRuntime {
@@ -19,9 +19,11 @@ export interface ToolRuntime {
   call(name: string, args: unknown, context: ToolCallContext): Promise<ToolResult>;
 }
 
-const errorResult = (text: string): ToolResult => ({
+/** An `isError` result, its text and its failure code rendered from one error. */
+export const errorResult = (text: string, failure: ToolFailure): ToolResult => ({
   content: [{ type: 'text', text }],
   isError: true,
+  failure,
 });
 
 /** structuredContent, and the same object as compact JSON text (A.2 step 9). */
@@ -36,9 +38,15 @@ const successResult = (structured: Record<string, unknown>): ToolResult => ({
  * safe (the proxy's carry the HTTP status, the API's `error` text and its correlation id). Any
  * other exception may carry anything, a secret included, so its message is never exposed.
  */
-function failureText(name: string, error: unknown): string {
-  const detail = error instanceof AppError ? error.message : 'internal error';
-  return `Error calling tool '${name}': ${detail}`;
+export function failedCall(name: string, error: unknown): ToolResult {
+  if (!(error instanceof AppError)) {
+    return errorResult(`Error calling tool '${name}': internal error`, { code: 'INTERNAL' });
+  }
+  const { status } = error.details;
+  return errorResult(`Error calling tool '${name}': ${error.message}`, {
+    code: error.code,
+    ...(typeof status === 'number' ? { status } : {}),
+  });
 }
 
 export interface ToolRuntimeDeps {
@@ -57,12 +65,12 @@ async function run(
   const { name } = tool.definition;
   // Validation failures were pydantic's own text in Python, not wrapped in "Error calling tool".
   const validation = validateArguments(name, tool.params, args);
-  if (!validation.ok) return errorResult(validation.message);
+  if (!validation.ok) return errorResult(validation.message, { code: 'INVALID_ARGUMENTS' });
   try {
     return successResult(await tool.run(readArgs(validation.values), context));
   } catch (error) {
     if (!(error instanceof AppError)) onInternalError?.(error, name);
-    return errorResult(failureText(name, error));
+    return failedCall(name, error);
   }
 }
 

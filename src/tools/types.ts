@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../errors.ts';
 import type { BackendIdentity } from '../proxy/types.ts';
 
 /** What tools/list shows for one tool. */
@@ -9,11 +10,22 @@ export interface ToolDefinition {
   readonly outputSchema: Readonly<Record<string, unknown>>;
 }
 
-/** Mirrors the MCP `CallToolResult`. */
+/**
+ * Why a call failed: the code of the error its `isError` text was rendered from, and the API's
+ * HTTP status when it answered one. For the log line and the metric; never sent to the client.
+ */
+export interface ToolFailure {
+  /** `INTERNAL` is a bug: an exception that was not an AppError. */
+  readonly code: ErrorCode | 'INTERNAL';
+  readonly status?: number | undefined;
+}
+
+/** Mirrors the MCP `CallToolResult`, plus `failure` on an `isError` result (stripped on the wire). */
 export interface ToolResult {
   content: { type: 'text'; text: string }[];
   structuredContent?: Record<string, unknown>;
   isError?: boolean;
+  failure?: ToolFailure;
 }
 
 export interface ToolCallContext {

@@ -3,6 +3,7 @@
  * next call works. No secret ever appears in a result.
  */
 import { describe, expect, it } from 'vitest';
+import { capturingLogger } from '../helpers/log-capture.ts';
 import { expectNoSecrets } from './checks.ts';
 import {
   callTool,
@@ -24,6 +25,8 @@ interface Case {
   readonly fault?: Fault;
   /** What the result text must contain. */
   readonly expected: readonly (string | RegExp)[];
+  /** The failure's code, as the metric's outcome label and in the log line. */
+  readonly outcome: string;
   /** Whether a data call can succeed afterwards (otherwise the check is health_check). */
   readonly recovers: boolean;
   /** An upper bound for the failing call, when the point is that it fails fast. */
@@ -37,12 +40,14 @@ const CASES: readonly Case[] = [
     name: 'backend down (nothing listens on the port)',
     options: async () => ({ upstreamUrl: await closedPortUrl() }),
     expected: [/unreachable/, 'ECONNREFUSED'],
+    outcome: 'upstream_unreachable',
     recovers: false,
   },
   {
     name: 'connection dropped without an answer',
     fault: { method: 'GET', path: '/v1/notes', times: 1, action: { kind: 'destroy' } },
     expected: [/unreachable|connection/i],
+    outcome: 'upstream_unreachable',
     recovers: true,
   },
   {
@@ -54,6 +59,7 @@ const CASES: readonly Case[] = [
       action: { kind: 'respond', status: 503, body: GO_ERROR },
     },
     expected: ['503', GO_ERROR.error, GO_ERROR.correlation_id],
+    outcome: 'upstream_5xx',
     recovers: true,
   },
   {
@@ -65,6 +71,7 @@ const CASES: readonly Case[] = [
       action: { kind: 'respond', status: 500, body: GO_ERROR },
     },
     expected: ['500', /session/i, GO_ERROR.error, GO_ERROR.correlation_id],
+    outcome: 'upstream_session_failed',
     recovers: true,
   },
   {
@@ -72,6 +79,7 @@ const CASES: readonly Case[] = [
     options: () => Promise.resolve({ toolTimeoutMs: 300 }),
     fault: { method: 'GET', path: '/v1/notes', times: 1, action: { kind: 'delay', ms: 2_000 } },
     expected: [/did not answer within 300 ms|timed? ?out/i],
+    outcome: 'upstream_timeout',
     recovers: true,
     withinMs: 1_200,
   },
@@ -85,6 +93,7 @@ const CASES: readonly Case[] = [
       action: { kind: 'delay', ms: 2_000 },
     },
     expected: [/did not answer within 300 ms|timed? ?out/i],
+    outcome: 'upstream_timeout',
     recovers: true,
     withinMs: 1_200,
   },
@@ -92,6 +101,7 @@ const CASES: readonly Case[] = [
     name: 'invalid JSON on a 200',
     fault: { method: 'GET', path: '/v1/notes', times: 1, action: { kind: 'invalidJson' } },
     expected: ['200', /not JSON|unexpected response/i],
+    outcome: 'upstream_bad_response',
     recovers: true,
   },
   {
@@ -103,12 +113,14 @@ const CASES: readonly Case[] = [
       action: { kind: 'respond', status: 200, body: { rows: [] } },
     },
     expected: [/unexpected response/i],
+    outcome: 'upstream_bad_response',
     recovers: true,
   },
   {
     name: 'the backend refuses a token the gateway accepts (401)',
     options: () => Promise.resolve({ backendJwtSecret: randomSecret('backend-jwt') }),
     expected: ['401', /session/i],
+    outcome: 'upstream_session_failed',
     recovers: false,
   },
   {
@@ -120,6 +132,7 @@ const CASES: readonly Case[] = [
       action: { kind: 'respond', status: 401, body: 'unauthorized\n' },
     },
     expected: ['401'],
+    outcome: 'upstream_4xx',
     recovers: true,
   },
 ];
@@ -144,7 +157,9 @@ async function healthyCall(
 
 describe('backend faults', () => {
   it.each(CASES)('$name → isError with a clear text', async (c) => {
-    const stack = await startStack(c.options === undefined ? {} : await c.options());
+    const log = capturingLogger('warn');
+    const options = c.options === undefined ? {} : await c.options();
+    const stack = await startStack({ ...options, logger: log.logger });
     if (c.fault !== undefined) stack.front.arm(c.fault);
     const token = await stack.token();
     const client = await connect(stack.gateway.url, token, '2025');
@@ -163,6 +178,18 @@ describe('backend faults', () => {
     }
     expectNoSecrets(result, [token, stack.jwtSecret, stack.tenantHeaderSecret]);
     if (c.withinMs !== undefined) expect(elapsed).toBeLessThan(c.withinMs);
+    // The code the result was rendered from reaches the metric and the log line.
+    const metrics = await (await fetch(`${stack.gateway.url}/metrics`)).text();
+    expect(metrics).toContain(
+      `toolbridge_tool_calls_total{tool="list_notes",outcome="${c.outcome}"} 1`,
+    );
+    const failed = log.records().filter((record) => record['msg'] === 'tool call failed');
+    expect(failed).toHaveLength(1);
+    expect(String(failed[0]?.['code']).toLowerCase()).toBe(
+      c.outcome.startsWith('upstream_') && /\dxx$/.test(c.outcome)
+        ? 'upstream_http_error'
+        : c.outcome,
+    );
 
     await healthyCall(stack, token, c.recovers, client);
   });

@@ -332,6 +332,7 @@ export interface StackOptions {
   readonly sharedToken?: (mint: (options?: MintOptions) => Promise<string>) => Promise<string>;
   readonly maxSessions?: number;
   readonly maxSessionsPerPrincipal?: number;
+  readonly maxInflightPerPrincipal?: number;
   readonly sessionIdleSeconds?: number;
   readonly allowedHosts?: readonly string[];
   /** TOOLBRIDGE_JWT_JWKS_URL, beside the HS256 secret. */
@@ -383,6 +384,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ? {}
       : { maxSessionsPerPrincipal: options.maxSessionsPerPrincipal }),
     ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
+    maxInflightPerPrincipal: options.maxInflightPerPrincipal,
   };
   const gateway = await startGateway(settings, options.logger ?? createLogger({ level: 'silent' }));
   onCleanup(() => gateway.close());

@@ -34,6 +34,7 @@ const tools: ToolRuntime = {
               { type: 'text', text: "Error calling tool 'bad_tool': ToolBridge API answered 500" },
             ],
             isError: true,
+            failure: { code: 'UPSTREAM_HTTP_ERROR', status: 500 },
           },
     ),
 };
@@ -87,6 +88,8 @@ describe('tool-call logging', () => {
       correlationId: z.uuid(),
       ms: z.number(),
       error: z.string().optional(),
+      code: z.string().optional(),
+      status: z.number().optional(),
     });
     const [ok, bad] = records.map((record) => Line.parse(record));
     expect(records).toHaveLength(2);
@@ -97,7 +100,13 @@ describe('tool-call logging', () => {
       tenant: 'tenant-1',
       subject: 'user-1',
     });
-    expect(bad).toMatchObject({ level: 'warn', msg: 'tool call failed', tool: 'bad_tool' });
+    expect(bad).toMatchObject({
+      level: 'warn',
+      msg: 'tool call failed',
+      tool: 'bad_tool',
+      code: 'UPSTREAM_HTTP_ERROR',
+      status: 500,
+    });
     expect(bad?.error).toContain('500');
     expect(lines.join('')).not.toContain(TOKEN);
     await client.close();

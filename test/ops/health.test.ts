@@ -88,7 +88,7 @@ describe('/metrics', () => {
     expect(response.headers.get('content-type')).toContain('text/plain');
     const text = await response.text();
     expect(text).toContain('toolbridge_tool_calls_total{tool="create_note",outcome="ok"} 1');
-    expect(text).toContain('toolbridge_tool_calls_total{tool="get_note",outcome="error"} 1');
+    expect(text).toContain('toolbridge_tool_calls_total{tool="get_note",outcome="upstream_4xx"} 1');
     expect(text).toMatch(/toolbridge_tool_call_duration_seconds_count\{tool="create_note"\} 1/);
     expect(text).toMatch(
       /toolbridge_upstream_request_duration_seconds_count\{method="POST",status="201"\} 2/,

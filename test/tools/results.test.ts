@@ -131,6 +131,7 @@ describe('errors', () => {
     expect(result).toEqual({
       content: [{ type: 'text', text: `Error calling tool 'update_note': ${message}` }],
       isError: true,
+      failure: { code: 'UPSTREAM_HTTP_ERROR' },
     });
   });
 
@@ -155,6 +156,7 @@ describe('errors', () => {
     expect(result).toEqual({
       content: [{ type: 'text', text: "Error calling tool 'get_task': internal error" }],
       isError: true,
+      failure: { code: 'INTERNAL' },
     });
     expect(JSON.stringify(result)).not.toMatch(/hunter2|SECRET/);
   });
