@@ -60,16 +60,42 @@ export function isTruthy(value: unknown): boolean {
 const parseJson = (text: string): unknown => JSON.parse(text);
 
 /**
+ * How deeply objects and arrays may nest inside one argument. ToolBridge payloads are a few
+ * levels deep; without a limit a deep value overflowed the stack when the request body was
+ * serialised (an "internal error"), or was forwarded for the API to deal with.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** Whether objects and arrays nest deeper than `max` in `value` (walked without recursion). */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+  const pending: [unknown, number][] = [[value, 0]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [item, depth] = next;
+    if (typeof item !== 'object' || item === null) continue;
+    if (depth + 1 > max) return true;
+    for (const child of Object.values(item)) pending.push([child, depth + 1]);
+  }
+  return false;
+}
+
+export const TOO_DEEP = `objects and arrays may nest at most ${MAX_JSON_DEPTH} levels deep`;
+
+/**
  * `json.loads` of a JSON-string argument (CONTRACT.md A.4, 41d3a93). The failure text is the
  * Python one with the JSON parser's reason; it becomes a tool error before any HTTP call.
  */
 export function parseJsonArgument(name: string, text: string): unknown {
+  let value: unknown;
   try {
-    return parseJson(text);
+    value = parseJson(text);
   } catch (error) {
     const reason = error instanceof Error ? error.message : 'not valid JSON';
     throw new AppError('INVALID_ARGUMENTS', `Invalid JSON string for ${name}: ${reason}`);
   }
+  if (nestsDeeperThan(value, MAX_JSON_DEPTH)) {
+    throw new AppError('INVALID_ARGUMENTS', `Invalid JSON string for ${name}: ${TOO_DEEP}`);
+  }
+  return value;
 }
 
 /**

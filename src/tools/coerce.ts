@@ -1,4 +1,4 @@
-import { isJsonObject, type ArgValue } from './args.ts';
+import { isJsonObject, MAX_JSON_DEPTH, nestsDeeperThan, TOO_DEEP, type ArgValue } from './args.ts';
 import type { ParamSpec } from './params.ts';
 
 /**
@@ -85,22 +85,27 @@ function coerceBoolean(raw: unknown): Coerced {
 }
 
 function coerceStringList(raw: unknown): Coerced {
-  if (typeof raw === 'string') return ok(raw);
+  if (typeof raw === 'string') return raw.isWellFormed() ? ok(raw) : bad(NOT_UNICODE);
   if (!Array.isArray(raw)) return bad('must be an array of strings or a JSON-encoded array');
   const items: string[] = [];
   for (const [index, item] of raw.entries()) {
     if (typeof item !== 'string') {
       return bad(`must be an array of strings; item ${index} is ${describeValue(item)}`);
     }
+    if (!item.isWellFormed()) return bad(`item ${index} ${NOT_UNICODE}`);
     items.push(item);
   }
   return ok(items);
 }
 
+/** A lone UTF-16 surrogate has no UTF-8 form: it cannot be sent, in a URL or a body. */
+const NOT_UNICODE = 'must be valid Unicode text (it holds a lone UTF-16 surrogate)';
+
 function coerceValue(param: ParamSpec, raw: unknown): Coerced {
   switch (param.kind) {
     case 'string':
-      return typeof raw === 'string' ? ok(raw) : bad('must be a string');
+      if (typeof raw !== 'string') return bad('must be a string');
+      return raw.isWellFormed() ? ok(raw) : bad(NOT_UNICODE);
     case 'integer':
       return coerceInteger(param, raw);
     case 'boolean':
@@ -108,9 +113,9 @@ function coerceValue(param: ParamSpec, raw: unknown): Coerced {
     case 'stringList':
       return coerceStringList(raw);
     case 'object':
-      return typeof raw === 'string' || isJsonObject(raw)
-        ? ok(raw)
-        : bad('must be an object or a JSON-encoded object');
+      if (typeof raw === 'string') return ok(raw); // parsed, and its depth checked, when used
+      if (!isJsonObject(raw)) return bad('must be an object or a JSON-encoded object');
+      return nestsDeeperThan(raw, MAX_JSON_DEPTH) ? bad(TOO_DEEP) : ok(raw);
   }
 }
 
