@@ -45,10 +45,15 @@ function dispatcherFor(
   return { pool, dispatcher: pool };
 }
 
-/** The token part of `Bearer <token>`, so a message quoting it without the scheme is scrubbed too. */
-function credentialOf(authorization: string): string {
+/**
+ * What backend text must never show of the caller's credential: the header, the token without
+ * its scheme, and each of a JWT's three segments alone (a backend may echo just the payload or
+ * the signature). Built only when a failure is reported.
+ */
+function credentialShapes(authorization: string): string[] {
   const space = authorization.indexOf(' ');
-  return space === -1 ? authorization : authorization.slice(space + 1).trim();
+  const token = space === -1 ? authorization : authorization.slice(space + 1).trim();
+  return [authorization, token, ...token.split('.')];
 }
 
 /**
@@ -63,6 +68,7 @@ export function createUpstream(options: UpstreamOptions): Upstream {
   const { pool, dispatcher } = dispatcherFor(options.dispatcher, () =>
     createPool(base.origin, { connectTimeoutMs, toolTimeoutMs }),
   );
+  const apiHost = new URL(base.origin).host;
   const signers = createLru<TenantSigner>(MAX_CACHED_SIGNERS);
   const sessions = createSessionCache({
     now,
@@ -86,16 +92,19 @@ export function createUpstream(options: UpstreamOptions): Upstream {
     method: string,
     path: string,
   ): FailureContext => ({
-    origin: base.origin,
     method,
     path,
     timeoutMs: toolTimeoutMs,
     connectTimeoutMs,
-    secrets: [
-      identity.authorization,
-      credentialOf(identity.authorization),
-      settings.tenantHeaderSecret,
-    ],
+    // The API's own address too: a client needs the method and path, not where the API runs.
+    get secrets() {
+      return [
+        ...credentialShapes(identity.authorization),
+        settings.tenantHeaderSecret,
+        base.origin,
+        apiHost,
+      ];
+    },
   });
 
   async function send(

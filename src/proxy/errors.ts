@@ -11,13 +11,12 @@ import { backendFacts, clip, headerValue, type RawReply } from './reply.ts';
  */
 
 export interface FailureContext {
-  readonly origin: string;
   readonly method: string;
   /** The request path below the base URL, without the query string. */
   readonly path: string;
   readonly timeoutMs: number;
   readonly connectTimeoutMs: number;
-  /** Values that must never appear in a message (bearer token, tenant secret). */
+  /** Values that must never appear in a message (credential, tenant secret, API address). */
   readonly secrets: readonly string[];
 }
 
@@ -146,13 +145,14 @@ export function transportError(
   const shown = connectTimeout
     ? `connect timeout after ${ctx.connectTimeoutMs} ms`
     : (system ?? codes[0] ?? (error instanceof Error ? error.name : 'unknown error'));
-  const details = { origin: ctx.origin, method: ctx.method, path: ctx.path, errorCode: shown };
+  const details = { method: ctx.method, path: ctx.path, errorCode: shown };
   const network =
     connectTimeout || system !== undefined || codes.some((code) => CONNECTION_CODES.has(code));
-  // Anything else (e.g. undici refusing a header value) never left this process.
+  // Anything else (e.g. undici refusing a header value) never left this process. The message
+  // reaches clients, so it names the request, never the API's address.
   const message = network
-    ? `ToolBridge API at ${ctx.origin} is unreachable (${shown})`
-    : `Could not send a request to the ToolBridge API at ${ctx.origin} (${shown})`;
+    ? `ToolBridge API is unreachable for ${ctx.method} ${ctx.path} (${shown})`
+    : `Could not send ${ctx.method} ${ctx.path} to the ToolBridge API (${shown})`;
   return fail(ctx, 'UPSTREAM_UNREACHABLE', message, details, error);
 }
 

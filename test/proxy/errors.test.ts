@@ -111,6 +111,26 @@ describe('a non-2xx data call is UPSTREAM_HTTP_ERROR with the backend’s own wo
     expectNoSecrets(error);
   });
 
+  it.each([0, 1, 2])(
+    "scrubs the token's segment %i alone, and never names the API's address",
+    async (segment) => {
+      const fake = createFakeBackend();
+      const upstream = unitUpstream(fake);
+      fake.expectSession();
+      const part = TOKEN.split('.')[segment] ?? '';
+      expect(part.length).toBeGreaterThanOrEqual(8);
+      fake.expect('GET', '/v1/notes/abc?includeDeleted=true', {
+        status: 401,
+        body: { error: `could not verify ${part} from http://backend.test` },
+      });
+
+      const error = await rejection(upstream.call(getNote, identity));
+      expect(error.message).toContain('could not verify [redacted] from [redacted]');
+      expect(error.message).not.toContain(part);
+      expect(String(error.details['backendError'])).not.toContain(part);
+    },
+  );
+
   it('redacts a token that the 200-character clip would cut in half', async () => {
     const fake = createFakeBackend();
     const upstream = unitUpstream(fake);
@@ -228,7 +248,7 @@ describe('session creation failures', () => {
 
     expect(error.code).toBe('UPSTREAM_UNREACHABLE');
     expect(error.message).toBe(
-      'ToolBridge API at http://backend.test is unreachable (ECONNREFUSED)',
+      'ToolBridge API is unreachable for POST /v1/sync/sessions (ECONNREFUSED)',
     );
     expect(error.details).toMatchObject({ phase: 'session', errorCode: 'ECONNREFUSED' });
   });
@@ -265,7 +285,7 @@ describe('other data-call failures', () => {
   });
 
   it.each(['ECONNRESET', 'ENOTFOUND', 'EHOSTUNREACH'])(
-    '%s on the data call is UPSTREAM_UNREACHABLE naming the origin',
+    '%s on the data call is UPSTREAM_UNREACHABLE naming the request, not the origin',
     async (code) => {
       const fake = createFakeBackend();
       const upstream = unitUpstream(fake);
@@ -275,8 +295,9 @@ describe('other data-call failures', () => {
       const error = await rejection(upstream.call(getNote, identity));
 
       expect(error.code).toBe('UPSTREAM_UNREACHABLE');
-      expect(error.message).toBe(`ToolBridge API at http://backend.test is unreachable (${code})`);
-      expect(error.details).toMatchObject({ origin: 'http://backend.test', errorCode: code });
+      expect(error.message).toBe(`ToolBridge API is unreachable for GET /v1/notes/abc (${code})`);
+      expect(error.details).toMatchObject({ errorCode: code });
+      expect(JSON.stringify(error.details)).not.toContain('backend.test');
     },
   );
 

@@ -188,7 +188,7 @@ describe('against the embedded ToolBridge API', () => {
 });
 
 describe('a backend that cannot be reached or does not answer', () => {
-  it('a dead port is UPSTREAM_UNREACHABLE naming the origin', async () => {
+  it('a dead port is UPSTREAM_UNREACHABLE naming the request, not the origin', async () => {
     const probe = createTcpServer();
     const origin = await listen(probe);
     await new Promise<void>((resolve) => {
@@ -201,7 +201,10 @@ describe('a backend that cannot be reached or does not answer', () => {
     const error = await rejection(upstream.call(listNotes, await newIdentity()));
 
     expect(error.code).toBe('UPSTREAM_UNREACHABLE');
-    expect(error.message).toBe(`ToolBridge API at ${origin} is unreachable (ECONNREFUSED)`);
+    expect(error.message).toBe(
+      'ToolBridge API is unreachable for POST /v1/sync/sessions (ECONNREFUSED)',
+    );
+    expect(JSON.stringify([error.message, error.details])).not.toContain(origin);
   });
 
   async function silentServer() {
