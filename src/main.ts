@@ -100,4 +100,8 @@ async function main(): Promise<number> {
   return 0;
 }
 
-process.exitCode = await main();
+const code = await main();
+// Once the gateway has stopped (or a command has finished), nothing left is worth waiting for:
+// a TCP connect to an API host that went away would otherwise hold the process for the rest of
+// its connect timeout, past the drain the platform allows. Writes to stdout are synchronous here.
+process.exit(code);

@@ -77,6 +77,7 @@ export function createUpstream(options: UpstreamOptions): Upstream {
   });
   const deadlines = createDeadlines();
   let closing: Promise<void> | undefined;
+  let cut = false;
 
   function signerFor(tenantId: string): TenantSigner {
     let signer = signers.get(tenantId);
@@ -253,11 +254,14 @@ export function createUpstream(options: UpstreamOptions): Upstream {
 
     cut() {
       deadlines.cutAll();
+      cut = true;
     },
 
     close() {
       if (pool === undefined) return Promise.resolve();
-      closing ??= pool.close();
+      // After a cut nothing on the pool is worth waiting for: close() would wait out a TCP
+      // connect still in progress (up to the connect timeout), so the pool is destroyed.
+      closing ??= cut ? pool.destroy() : pool.close();
       return closing;
     },
   };

@@ -53,7 +53,7 @@ export interface Upstream {
    * drain timed out. The calls fail with UPSTREAM_CANCELLED, saying the gateway is stopping.
    */
   cut(): void;
-  /** Closes the connection pool, once the requests running on it have finished. */
+  /** Closes the connection pool once the requests running on it have finished; after cut(), at once. */
   close(): Promise<void>;
 }
 

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { connect as tcpConnect } from 'node:net';
 import { createServer } from 'node:http';
 import { resolve } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
@@ -172,4 +173,56 @@ describe('graceful shutdown on SIGTERM', () => {
       'shutdown timeout reached with tool calls still running; they were cut',
     );
   });
+
+  it('exits within the drain timeout when a call is stuck in a TCP connect', async () => {
+    const url = await unacceptingPort();
+    const { child, url: gatewayUrl, lines } = await startGateway(url, '1');
+    const { http } = await clients(gatewayUrl);
+    const inFlight = http.callTool({ name: 'list_notes', arguments: {} });
+    // The session POST's connect now waits in SYN retries (default connect timeout: 5 s).
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const stopping = Date.now();
+    child.kill('SIGTERM');
+    const result = await inFlight;
+    expect(result.isError).toBe(true);
+    await once(child, 'exit');
+    // Drain (1 s) plus a fraction; before, the process waited out the connect timeout.
+    expect(Date.now() - stopping).toBeLessThan(3_000);
+    expect(child.exitCode).toBe(0);
+    expect(lines.join('\n')).toContain('"msg":"stopped"');
+  });
 });
+
+/**
+ * A loopback port whose listener never accepts and whose accept queue is full, so a new TCP
+ * connect to it hangs in SYN retries, as to a host that has gone away. Python's socket with
+ * listen(0), since Node accepts every connection itself.
+ */
+async function unacceptingPort(): Promise<string> {
+  const child = spawn(
+    'python3',
+    [
+      '-c',
+      'import socket,sys,time\ns=socket.socket()\ns.bind(("127.0.0.1",0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(120)',
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  onCleanup(() => {
+    child.kill('SIGKILL');
+    return Promise.resolve();
+  });
+  child.stdout.setEncoding('utf8');
+  const [line] = z.tuple([z.string()]).parse(await once(child.stdout, 'data'));
+  const port = Number(line.trim());
+  // Fill the accept queue; these connections stay pending until the test ends.
+  for (let i = 0; i < 3; i += 1) {
+    const socket = tcpConnect(port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    onCleanup(() => {
+      socket.destroy();
+      return Promise.resolve();
+    });
+  }
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  return `http://127.0.0.1:${port}`;
+}
