@@ -35,7 +35,11 @@ describe('POST /v1/sync/sessions (B.4)', () => {
     expect(body.epoch).toBe(1);
     // userId is the server's app_user UUID, not the JWT sub
     expect(body.userId).not.toBe(user.sub);
-    expect(nanosOf(body.expiresAt) - nanosOf(body.createdAt)).toBe(30n * 60n * 1_000_000_000n);
+    // The Go API reads the clock twice (createdAt, then now + 30 min): a real one answers 30 min
+    // plus 41–180 ns. Up to 1 ms more is accepted; less than 30 min never.
+    const lifetime = nanosOf(body.expiresAt) - nanosOf(body.createdAt);
+    expect(lifetime >= 30n * 60n * 1_000_000_000n).toBe(true);
+    expect(lifetime <= 30n * 60n * 1_000_000_000n + 1_000_000n).toBe(true);
     expect(Math.abs(Date.parse(body.createdAt) - Date.now())).toBeLessThan(300_000);
   });
 
