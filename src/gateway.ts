@@ -82,6 +82,7 @@ export function createGateway(
       ? {}
       : { maxResponseBytes: settings.upstreamMaxResponseBytes }),
     userAgent: `toolbridge-mcp/${VERSION}`,
+    logger,
     onExchange: (exchange) => {
       metrics.upstreamExchange(exchange);
     },

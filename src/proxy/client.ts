@@ -13,6 +13,7 @@ import {
   type FailureContext,
 } from './errors.ts';
 import { exchange } from './exchange.ts';
+import { logExchange, type ExchangeNote, type SessionUse } from './exchange-log.ts';
 import { createLru } from '../lru.ts';
 import { resolveOptions, type UpstreamOptions } from './options.ts';
 import { createPool } from './pool.ts';
@@ -108,27 +109,34 @@ export function createUpstream(options: UpstreamOptions): Upstream {
     },
   });
 
+  /** Whether this call's exchanges get a DEBUG line (checked once per call). */
+  const debugging = () => options.logger?.isLevelEnabled('debug') === true;
+
   async function send(
     target: string,
     method: HttpMethod,
     headers: Headers,
     body: string | undefined,
     signal: AbortSignal,
+    note: ExchangeNote | undefined,
   ): Promise<RawReply> {
     const started = performance.now();
-    let status: number | undefined;
+    let reply: RawReply | undefined;
     try {
       // The whole body, errors included: the socket goes back to the pool only then.
-      const reply = await exchange(
+      reply = await exchange(
         dispatcher,
         { origin: base.origin, path: target, method, headers, body },
         signal,
         settings.maxResponseBytes,
       );
-      status = reply.status;
       return reply;
     } finally {
-      options.onExchange?.({ method, status, seconds: (performance.now() - started) / 1000 });
+      const seconds = (performance.now() - started) / 1000;
+      options.onExchange?.({ method, status: reply?.status, seconds });
+      if (note !== undefined && options.logger !== undefined) {
+        logExchange(options.logger, note, { method, target, headers, body, reply, seconds });
+      }
     }
   }
 
@@ -137,6 +145,7 @@ export function createUpstream(options: UpstreamOptions): Upstream {
     signer: TenantSigner,
     correlation: Headers,
     signal: AbortSignal,
+    debug: boolean,
   ): Promise<SyncSession> {
     const ctx = failureContext(identity, 'POST', SESSIONS_PATH);
     // Not the caller's deadline: other calls may be waiting on this same creation. `signal`
@@ -145,6 +154,7 @@ export function createUpstream(options: UpstreamOptions): Upstream {
     const sentAt = now();
     let reply: RawReply;
     try {
+      const signed = signer.headers();
       const headers: Headers = {
         'User-Agent': settings.userAgent,
         Accept: 'application/json',
@@ -152,14 +162,18 @@ export function createUpstream(options: UpstreamOptions): Upstream {
         // Sent on session creation only, as the Python proxy did (CONTRACT.md A.2 step 5).
         ...(identity.subject === '' ? {} : { 'X-Debug-Sub': toWireValue(identity.subject) }),
         ...correlation,
-        ...signer.headers(),
+        ...signed,
       };
+      const note = debug
+        ? { tenantId: identity.tenantId, signed, session: 'creating' as const }
+        : undefined;
       reply = await send(
         `${base.prefix}${SESSIONS_PATH}`,
         'POST',
         headers,
         undefined,
         deadline.signal,
+        note,
       );
     } catch (error) {
       throw asSessionFailure(transportError(error, deadline.outcome(), ctx));
@@ -202,33 +216,48 @@ export function createUpstream(options: UpstreamOptions): Upstream {
       };
 
       const deadline = deadlines.start(toolTimeoutMs, callOptions.signal);
-      const attempt = async (): Promise<{ session: SyncSession; reply: RawReply }> => {
+      const debug = debugging();
+      const attempt = async (
+        retry: boolean,
+      ): Promise<{ session: SyncSession; reply: RawReply }> => {
         // An already-cancelled call must not open a session nobody waits for.
         deadline.signal.throwIfAborted();
+        const hadSession = debug && sessions.has(key);
+        const mine = { opened: false };
         const session = await sessions.acquire(
           key,
-          (signal) => openSession(identity, signer, correlation, signal),
+          (signal) => {
+            mine.opened = true;
+            return openSession(identity, signer, correlation, signal, debug);
+          },
           deadline.signal,
         );
+        // Fresh per request, retries included: each one gets its own timestamp.
+        const signed = signer.headers();
         const headers: Headers = {
           ...fixedHeaders,
           'X-Sync-Session': session.id,
           'X-Sync-Epoch': String(session.epoch),
-          // Fresh per request, retries included: each one gets its own timestamp.
-          ...signer.headers(),
+          ...signed,
         };
-        const reply = await send(target, request.method, headers, body, deadline.signal);
+        const use: SessionUse = !mine.opened
+          ? 'reused'
+          : retry || hadSession
+            ? 'refreshed'
+            : 'opened';
+        const note = debug ? { tenantId: identity.tenantId, signed, session: use } : undefined;
+        const reply = await send(target, request.method, headers, body, deadline.signal, note);
         return { session, reply };
       };
 
       let reply: RawReply;
       try {
-        const first = await attempt();
+        const first = await attempt(false);
         reply = first.reply;
         if (sessionRejected(reply)) {
           // Once: a second rejection is reported below as the HTTP error it is.
           sessions.invalidate(key, first.session);
-          reply = (await attempt()).reply;
+          reply = (await attempt(true)).reply;
         }
       } catch (error) {
         const outcome = deadline.outcome();

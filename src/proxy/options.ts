@@ -1,5 +1,6 @@
 import type { Dispatcher } from 'undici';
 import { AppError } from '../errors.ts';
+import type { Logger } from '../log.ts';
 
 export interface UpstreamOptions {
   /** E.g. `https://h/api`; the path prefix is kept (CONTRACT.md trap 9). */
@@ -23,6 +24,8 @@ export interface UpstreamOptions {
   maxResponseBytes?: number;
   /** Told about every finished exchange with the API (metrics); status is undefined on failure. */
   onExchange?: (exchange: UpstreamExchange) => void;
+  /** At DEBUG, one line per request to the API (see exchange-log.ts); quiet otherwise. */
+  logger?: Logger;
 }
 
 export interface UpstreamExchange {

@@ -30,6 +30,8 @@ export interface SessionCache {
    * replaced it already; that newer session is kept.
    */
   invalidate(key: string, rejected: SyncSession): void;
+  /** Whether a session is cached for `key`, usable or about to expire (for DEBUG lines). */
+  has(key: string): boolean;
   readonly size: number;
 }
 
@@ -114,6 +116,7 @@ export function createSessionCache(options: SessionCacheOptions): SessionCache {
     invalidate(key, rejected) {
       if (live.get(key)?.id === rejected.id) live.delete(key);
     },
+    has: (key) => live.peek(key) !== undefined,
     get size() {
       return live.size;
     },

@@ -7,7 +7,12 @@ export {
   sign,
   toWireValue,
 } from './scheme.ts';
-export { createTenantSigner, type TenantHeaders, type TenantSigner } from './sign.ts';
+export {
+  createTenantSigner,
+  describeSigned,
+  type TenantHeaders,
+  type TenantSigner,
+} from './sign.ts';
 export {
   createTenantVerifier,
   type IncomingHeaders,

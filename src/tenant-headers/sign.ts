@@ -48,3 +48,17 @@ export function createTenantSigner({
     },
   };
 }
+
+/**
+ * What a DEBUG log may say of a signed set: the timestamp, the message layout that was signed
+ * (`<tenant id>:<timestamp>`) and the first 8 hex characters of the signature, enough to compare
+ * with the API's side of a mismatch. Never the secret, never the whole signature.
+ */
+export function describeSigned(tenantId: string, headers: TenantHeaders) {
+  const timestamp = headers[TIMESTAMP_HEADER];
+  return {
+    timestamp,
+    signedMessage: `${tenantId}:${timestamp}`,
+    hmacPrefix: headers[SIGNATURE_HEADER].slice(0, 8),
+  };
+}
