@@ -1,4 +1,5 @@
 import { AppError } from '../errors.ts';
+import { HEALTH_ANNOTATIONS, annotationsFor } from './annotations.ts';
 import type { CallOptions, Upstream } from '../proxy/types.ts';
 import type { Args } from './args.ts';
 import { ENTITIES, type EntitySpec } from './entities.ts';
@@ -50,6 +51,7 @@ function dataTool(entity: EntitySpec, operation: Operation, deps: CatalogDeps): 
       description: operation.description(entity),
       inputSchema: inputSchema(params),
       outputSchema: outputSchema(operation.returns, entity.model),
+      annotations: annotationsFor(operation.verb, entity),
     },
     params,
     run: async (args, context) => {
@@ -72,6 +74,7 @@ function healthTool(deps: CatalogDeps): Tool {
         'base URL. Makes no API call, so it does not show whether the API is reachable.',
       inputSchema: inputSchema([]),
       outputSchema: { type: 'object', additionalProperties: true },
+      annotations: HEALTH_ANNOTATIONS,
     },
     params: [],
     run: (_args, context) =>

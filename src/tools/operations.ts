@@ -19,7 +19,12 @@ import {
  * The eight operations every entity has (CONTRACT.md A.4), each written once: its parameters,
  * its description, the HTTP request it makes and the shape of its answer.
  */
+export type OperationVerb =
+  'list' | 'get' | 'create' | 'update' | 'patch' | 'delete' | 'archive' | 'process';
+
 export interface Operation {
+  /** Keys the per-operation tables (annotations), so none can be left out for a new one. */
+  readonly verb: OperationVerb;
   readonly toolName: (entity: EntitySpec) => string;
   readonly params: (entity: EntitySpec) => readonly ParamSpec[];
   readonly description: (entity: EntitySpec) => string;
@@ -53,6 +58,7 @@ const includeDeletedQuery = (args: Args): [string, string][] =>
 const named = (name: string) => (entity: EntitySpec) => `${name}_${entity.stem}`;
 
 const list: Operation = {
+  verb: 'list',
   toolName: (entity) => `list_${entity.collection}`,
   params: (entity) => [
     limitParam,
@@ -80,6 +86,7 @@ const list: Operation = {
 };
 
 const get: Operation = {
+  verb: 'get',
   toolName: named('get'),
   params: (entity) => [
     uidParam(entity.label),
@@ -103,6 +110,7 @@ const updateRules = (entity: EntitySpec): readonly BodyRule[] => [
 ];
 
 const create: Operation = {
+  verb: 'create',
   toolName: named('create'),
   params: (entity) => [...entity.createParams, additionalFieldsParam],
   description: (entity) =>
@@ -119,6 +127,7 @@ const create: Operation = {
 };
 
 const update: Operation = {
+  verb: 'update',
   toolName: named('update'),
   params: (entity) => [
     uidParam(entity.label),
@@ -146,6 +155,7 @@ const update: Operation = {
 };
 
 const patch: Operation = {
+  verb: 'patch',
   toolName: named('patch'),
   params: (entity) => [uidParam(entity.label), updatesParam],
   description: (entity) =>
@@ -160,6 +170,7 @@ const patch: Operation = {
 };
 
 const remove: Operation = {
+  verb: 'delete',
   toolName: named('delete'),
   params: (entity) => [uidParam(entity.label)],
   description: (entity) =>
@@ -170,6 +181,7 @@ const remove: Operation = {
 };
 
 const archive: Operation = {
+  verb: 'archive',
   toolName: named('archive'),
   params: (entity) => [uidParam(entity.label)],
   description: (entity) =>
@@ -183,6 +195,7 @@ const archive: Operation = {
 };
 
 const processAction: Operation = {
+  verb: 'process',
   toolName: named('process'),
   params: (entity) => [
     uidParam(entity.label),
