@@ -1,4 +1,4 @@
-import type { EntitySpec } from './entities.ts';
+import type { EntitySpec } from './entity-spec.ts';
 import type { OperationVerb } from './operations.ts';
 import type { ToolAnnotations } from './types.ts';
 
