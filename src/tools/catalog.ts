@@ -1,8 +1,8 @@
 import { AppError } from '../errors.ts';
-import { HEALTH_ANNOTATIONS, annotationsFor } from './annotations.ts';
-import { DESCRIPTIONS, HEALTH_DESCRIPTION } from './descriptions.ts';
 import type { CallOptions, Upstream } from '../proxy/types.ts';
+import { HEALTH_ANNOTATIONS, annotationsFor } from './annotations.ts';
 import type { Args } from './args.ts';
+import { DESCRIPTIONS, HEALTH_DESCRIPTION } from './descriptions.ts';
 import { ENTITIES } from './entities.ts';
 import type { EntitySpec } from './entity-spec.ts';
 import { OPERATIONS, type Operation } from './operations.ts';
