@@ -30,6 +30,7 @@ export function createServerFactory(
       description: tool.description,
       inputSchema: { ...tool.inputSchema, type: 'object' as const },
       outputSchema: { ...tool.outputSchema, type: 'object' as const },
+      ...(tool.annotations === undefined ? {} : { annotations: tool.annotations }),
     })),
   };
 

@@ -7,7 +7,7 @@ import {
   type Args,
   type JsonObject,
 } from './args.ts';
-import type { BodyRule } from './entities.ts';
+import type { BodyRule } from './entity-spec.ts';
 
 /**
  * Request bodies in Python dict insertion order (CONTRACT.md A.4). A Map keeps that order, and an

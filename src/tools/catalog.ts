@@ -1,7 +1,10 @@
 import { AppError } from '../errors.ts';
 import type { CallOptions, Upstream } from '../proxy/types.ts';
+import { HEALTH_ANNOTATIONS, annotationsFor } from './annotations.ts';
 import type { Args } from './args.ts';
-import { ENTITIES, type EntitySpec } from './entities.ts';
+import { DESCRIPTIONS, HEALTH_DESCRIPTION } from './descriptions.ts';
+import { ENTITIES } from './entities.ts';
+import type { EntitySpec } from './entity-spec.ts';
 import { OPERATIONS, type Operation } from './operations.ts';
 import { inputSchema, type ParamSpec } from './params.ts';
 import { outputSchema, shapeResult } from './results.ts';
@@ -47,9 +50,10 @@ function dataTool(entity: EntitySpec, operation: Operation, deps: CatalogDeps): 
   return {
     definition: {
       name,
-      description: operation.description(entity),
+      description: DESCRIPTIONS[operation.verb](entity),
       inputSchema: inputSchema(params),
       outputSchema: outputSchema(operation.returns, entity.model),
+      annotations: annotationsFor(operation.verb, entity),
     },
     params,
     run: async (args, context) => {
@@ -67,11 +71,10 @@ function healthTool(deps: CatalogDeps): Tool {
   return {
     definition: {
       name: 'health_check',
-      description:
-        "Report that this gateway is up, with the caller's tenant id and the ToolBridge API " +
-        'base URL. Makes no API call, so it does not show whether the API is reachable.',
+      description: HEALTH_DESCRIPTION,
       inputSchema: inputSchema([]),
       outputSchema: { type: 'object', additionalProperties: true },
+      annotations: HEALTH_ANNOTATIONS,
     },
     params: [],
     run: (_args, context) =>

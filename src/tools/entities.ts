@@ -1,62 +1,12 @@
-import {
-  flag,
-  optionalText,
-  requiredText,
-  stringList,
-  tagsParam,
-  type ParamSpec,
-} from './params.ts';
+import { always, json, truthy, type EntitySpec } from './entity-spec.ts';
+import { flag, optionalText, requiredText, stringList, tagsParam } from './params.ts';
 
 /**
  * The five entities and everything that differs between them (CONTRACT.md A.4 and B.6). The
  * eight operations in `operations.ts` are written once against this table.
  */
 
-/** How a named parameter becomes a body key (CONTRACT.md A.4, "create body (in order)"). */
-export interface BodyRule {
-  readonly key: string;
-  /** The parameter the value comes from. */
-  readonly from: string;
-  /**
-   * `always`: sent whatever its value (required fields, and create_chat's `archived`).
-   * `truthy`: sent only when Python-truthy (empty strings are not sent).
-   * `json`: a JSON-string parameter; truthiness on the raw value, then parsed (trap 6).
-   */
-  readonly when: 'always' | 'truthy' | 'json';
-}
-
-const always = (key: string, from = key): BodyRule => ({ key, from, when: 'always' });
-const truthy = (key: string, from = key): BodyRule => ({ key, from, when: 'truthy' });
-const json = (key: string): BodyRule => ({ key, from: key, when: 'json' });
-
-export interface EntitySpec {
-  /** URL segment and list-tool suffix: `/v1/chat_messages`, `list_chat_messages`. */
-  readonly collection: string;
-  /** Tool-name stem: `get_chat_message`. */
-  readonly stem: string;
-  readonly label: string;
-  readonly plural: string;
-  /** The Python model name; the `$defs` key of the list output schema. */
-  readonly model: string;
-  /** Parameters of create_*, before `additional_fields`, in signature order. */
-  readonly createParams: readonly ParamSpec[];
-  /** Body keys of create_*, in insertion order (not always the signature order: chats). */
-  readonly createBody: readonly BodyRule[];
-  readonly createNote: string;
-  /** Parameters of update_* between `uid` and `if_match`. */
-  readonly updateParams: readonly ParamSpec[];
-  /** Body keys of update_* after `uid`. */
-  readonly updateBody: readonly BodyRule[];
-  /** The payload keys a PUT loses unless `additional_fields` re-sends them (trap 4). */
-  readonly updateDrops: string;
-  readonly updateWarning: string;
-  readonly archiveEffect: string;
-  /** Process actions the API accepts, with what each writes into the payload (B.6). */
-  readonly actions: readonly (readonly [action: string, effect: string])[];
-  readonly listNote: string;
-}
-
-const title = requiredText('title', 'Title.');
+const title = requiredText('title', 'Title, stored as given.');
 const description = optionalText('description', 'Description; an empty string is not sent.');
 
 export const ENTITIES: readonly EntitySpec[] = [
@@ -72,12 +22,11 @@ export const ENTITIES: readonly EntitySpec[] = [
       tagsParam,
     ],
     createBody: [always('title'), always('content'), json('tags')],
-    createNote: '',
-    updateParams: [title, requiredText('content', 'New body text.')],
+    updateParams: [title, requiredText('content', 'New body text, in place of the old one.')],
     updateBody: [always('title'), always('content')],
     updateDrops: 'tags, pinned, status',
     updateWarning: '',
-    archiveEffect: 'sets payload.status to "archived"',
+    archiveSets: ['status', '"archived"'],
     actions: [
       ['pin', 'pinned = true'],
       ['unpin', 'pinned = false'],
@@ -85,6 +34,7 @@ export const ENTITIES: readonly EntitySpec[] = [
       ['unarchive', 'status = "active"'],
     ],
     listNote: '',
+    dependents: 'comments',
   },
   {
     collection: 'tasks',
@@ -111,18 +61,22 @@ export const ENTITIES: readonly EntitySpec[] = [
       truthy('dueDate', 'due_date'),
       json('tags'),
     ],
-    createNote: '',
-    updateParams: [title, description, optionalText('status', 'Status, free text.')],
+    updateParams: [
+      title,
+      description,
+      optionalText('status', 'Status, free text; an empty string is not sent.'),
+    ],
     updateBody: [always('title'), truthy('description'), truthy('status')],
     updateDrops: 'priority, dueDate, tags',
     updateWarning: '',
-    archiveEffect: 'sets payload.status to "archived"',
+    archiveSets: ['status', '"archived"'],
     actions: [
       ['start', 'status = "in_progress"'],
       ['complete', 'status = "completed"'],
       ['reopen', 'status = "open"'],
     ],
     listNote: '',
+    dependents: 'comments',
   },
   {
     collection: 'comments',
@@ -131,9 +85,17 @@ export const ENTITIES: readonly EntitySpec[] = [
     plural: 'comments',
     model: 'Comment',
     createParams: [
-      requiredText('content', 'Comment text.'),
-      requiredText('parent_type', '"note" or "task" (the API refuses anything else, "chat" too).'),
-      requiredText('parent_uid', 'UID of a live (not deleted) note or task.'),
+      requiredText('content', 'The comment text, stored as given.'),
+      requiredText(
+        'parent_type',
+        '"note" or "task"; sent as parentType. The API refuses anything else, "chat" too ' +
+          '(HTTP 500).',
+      ),
+      requiredText(
+        'parent_uid',
+        'The uid of a live (not deleted) note or task of yours, as parent_type says; sent as ' +
+          'parentUid.',
+      ),
       optionalText('author', 'Author name; an empty string is not sent.'),
       tagsParam,
     ],
@@ -144,19 +106,21 @@ export const ENTITIES: readonly EntitySpec[] = [
       truthy('author'),
       json('tags'),
     ],
-    createNote:
-      ' An invalid, missing or deleted parent fails with HTTP 500 (the API reports every ' +
-      'validation failure as 500).',
-    updateParams: [requiredText('content', 'New comment text.')],
+    updateParams: [requiredText('content', 'New comment text, in place of the old one.')],
     updateBody: [always('content')],
     updateDrops: 'parentType, parentUid, author, tags',
-    updateWarning: ' Without parentType and parentUid the API fails with HTTP 500.',
-    archiveEffect: 'sets payload.status to "archived"',
+    updateWarning: '',
+    archiveSets: ['status', '"archived"'],
     actions: [
       ['resolve', 'status = "resolved"'],
       ['reopen', 'status = "open"'],
     ],
     listNote: ' Comments of every parent are listed; there is no parent filter.',
+    parent: {
+      keys: 'parentType and parentUid',
+      rule: 'parentType is "note" or "task" and parentUid is the uid of a live (not deleted) note or task of yours',
+      target: 'note or task',
+    },
   },
   {
     collection: 'chats',
@@ -181,17 +145,17 @@ export const ENTITIES: readonly EntitySpec[] = [
       json('participants'),
       json('tags'),
     ],
-    createNote: '',
     updateParams: [title, description],
     updateBody: [always('title'), truthy('description')],
     updateDrops: 'archived, participants, tags',
     updateWarning: ' Without archived: true an archived chat becomes unarchived.',
-    archiveEffect: 'sets payload.archived to true',
+    archiveSets: ['archived', 'true'],
     actions: [
       ['resolve', 'status = "resolved"'],
       ['reopen', 'status = "active"'],
     ],
     listNote: '',
+    dependents: 'messages',
   },
   {
     collection: 'chat_messages',
@@ -200,8 +164,8 @@ export const ENTITIES: readonly EntitySpec[] = [
     plural: 'chat messages',
     model: 'ChatMessage',
     createParams: [
-      requiredText('chat_uid', 'UID of a live (not deleted) chat; sent as chatUid.'),
-      requiredText('content', 'Message text.'),
+      requiredText('chat_uid', 'The uid of a live (not deleted) chat of yours; sent as chatUid.'),
+      requiredText('content', 'The message text, stored as given.'),
       optionalText('sender', 'Sender name or id; an empty string is not sent.'),
       optionalText(
         'message_type',
@@ -216,16 +180,20 @@ export const ENTITIES: readonly EntitySpec[] = [
       truthy('messageType', 'message_type'),
       json('tags'),
     ],
-    createNote: ' An invalid, missing or deleted chat fails with HTTP 500.',
-    updateParams: [requiredText('content', 'New message text.')],
+    updateParams: [requiredText('content', 'New message text, in place of the old one.')],
     updateBody: [always('content')],
     updateDrops: 'chatUid, sender, messageType, tags',
-    updateWarning: ' Without chatUid the API fails with HTTP 500.',
-    archiveEffect: 'sets payload.archived to true',
+    updateWarning: '',
+    archiveSets: ['archived', 'true'],
     actions: [
       ['mark_read', 'read = true'],
       ['mark_delivered', 'delivered = true'],
     ],
     listNote: ' Messages of every chat are listed; there is no chat filter.',
+    parent: {
+      keys: 'chatUid',
+      rule: 'chatUid is the uid of a live (not deleted) chat of yours',
+      target: 'chat',
+    },
   },
 ];

@@ -1,9 +1,9 @@
 import type { UpstreamRequest } from '../proxy/types.ts';
 import { isTruthy, type Args } from './args.ts';
 import { buildBody, patchBody, processBody } from './body.ts';
-import type { BodyRule, EntitySpec } from './entities.ts';
+import type { BodyRule, EntitySpec } from './entity-spec.ts';
 import {
-  additionalFieldsParam,
+  createFieldsParam,
   cursorParam,
   flag,
   ifMatchParam,
@@ -11,18 +11,24 @@ import {
   metadataParam,
   requiredText,
   uidParam,
+  updateFieldsParam,
   updatesParam,
   type ParamSpec,
 } from './params.ts';
 
 /**
  * The eight operations every entity has (CONTRACT.md A.4), each written once: its parameters,
- * its description, the HTTP request it makes and the shape of its answer.
+ * the HTTP request it makes and the shape of its answer. Its description (descriptions.ts) and
+ * annotations (annotations.ts) are tables keyed by the verb.
  */
+export type OperationVerb =
+  'list' | 'get' | 'create' | 'update' | 'patch' | 'delete' | 'archive' | 'process';
+
 export interface Operation {
+  /** Keys the per-operation tables (annotations), so none can be left out for a new one. */
+  readonly verb: OperationVerb;
   readonly toolName: (entity: EntitySpec) => string;
   readonly params: (entity: EntitySpec) => readonly ParamSpec[];
-  readonly description: (entity: EntitySpec) => string;
   readonly returns: 'item' | 'list';
   /** Named-parameter body keys, for the operations that build a body from them. */
   readonly bodyRules?: (entity: EntitySpec) => readonly BodyRule[];
@@ -53,17 +59,13 @@ const includeDeletedQuery = (args: Args): [string, string][] =>
 const named = (name: string) => (entity: EntitySpec) => `${name}_${entity.stem}`;
 
 const list: Operation = {
+  verb: 'list',
   toolName: (entity) => `list_${entity.collection}`,
   params: (entity) => [
     limitParam,
     cursorParam,
-    flag('include_deleted', `Also list soft-deleted ${entity.plural}.`),
+    flag('include_deleted', `Also list soft-deleted ${entity.plural} (deletedAt set).`),
   ],
-  description: (entity) =>
-    `List ${entity.plural}, oldest-modified first, one page at a time. Pass the returned ` +
-    `nextCursor as cursor to continue; stop when a page has no items (nextCursor is set on ` +
-    `every non-empty page, the last one included). Soft-deleted ${entity.plural} are skipped ` +
-    `unless include_deleted is true.${entity.listNote}`,
   returns: 'list',
   request: (entity, args) => {
     const cursor = args.optionalText('cursor');
@@ -80,14 +82,15 @@ const list: Operation = {
 };
 
 const get: Operation = {
+  verb: 'get',
   toolName: named('get'),
   params: (entity) => [
     uidParam(entity.label),
-    flag('include_deleted', `Return the ${entity.label} even if it is soft-deleted.`),
+    flag(
+      'include_deleted',
+      `Return the ${entity.label} even if it is soft-deleted, instead of failing with HTTP 410.`,
+    ),
   ],
-  description: (entity) =>
-    `Get one ${entity.label} by UID. A soft-deleted ${entity.label} fails with HTTP 410 ` +
-    `unless include_deleted is true.`,
   returns: 'item',
   request: (entity, args) => ({
     method: 'GET',
@@ -103,12 +106,9 @@ const updateRules = (entity: EntitySpec): readonly BodyRule[] => [
 ];
 
 const create: Operation = {
+  verb: 'create',
   toolName: named('create'),
-  params: (entity) => [...entity.createParams, additionalFieldsParam],
-  description: (entity) =>
-    `Create a ${entity.label} and return the stored record; the server assigns the UID.` +
-    `${entity.createNote} A uid passed in additional_fields updates that ${entity.label} ` +
-    `instead (still answered as a create).`,
+  params: (entity) => [...entity.createParams, createFieldsParam],
   returns: 'item',
   bodyRules: createRules,
   request: (entity, args) => ({
@@ -119,18 +119,14 @@ const create: Operation = {
 };
 
 const update: Operation = {
+  verb: 'update',
   toolName: named('update'),
   params: (entity) => [
     uidParam(entity.label),
     ...entity.updateParams,
     ifMatchParam,
-    additionalFieldsParam,
+    updateFieldsParam,
   ],
-  description: (entity) =>
-    `Replace a ${entity.label}'s whole payload (PUT) and return the new version. Keys not ` +
-    `sent are lost: ${entity.updateDrops} and any other key must be re-sent in ` +
-    `additional_fields.${entity.updateWarning} With if_match, a version mismatch fails with ` +
-    `HTTP 412 (not 409).`,
   returns: 'item',
   bodyRules: updateRules,
   request: (entity, args) => {
@@ -146,11 +142,9 @@ const update: Operation = {
 };
 
 const patch: Operation = {
+  verb: 'patch',
   toolName: named('patch'),
   params: (entity) => [uidParam(entity.label), updatesParam],
-  description: (entity) =>
-    `Merge top-level keys into a ${entity.label}'s payload (PATCH) and return the new version. ` +
-    `Other keys are kept, nested objects are replaced whole, uid and sync are ignored.`,
   returns: 'item',
   request: (entity, args) => ({
     method: 'PATCH',
@@ -160,20 +154,17 @@ const patch: Operation = {
 };
 
 const remove: Operation = {
+  verb: 'delete',
   toolName: named('delete'),
   params: (entity) => [uidParam(entity.label)],
-  description: (entity) =>
-    `Soft-delete a ${entity.label} and return the tombstone (deletedAt set). Deleting it ` +
-    `again fails with HTTP 410.`,
   returns: 'item',
   request: (entity, args) => ({ method: 'DELETE', path: itemPath(entity, args) }),
 };
 
 const archive: Operation = {
+  verb: 'archive',
   toolName: named('archive'),
   params: (entity) => [uidParam(entity.label)],
-  description: (entity) =>
-    `Archive a ${entity.label}: the server ${entity.archiveEffect}. Returns the new version.`,
   returns: 'item',
   request: (entity, args) => ({
     method: 'POST',
@@ -183,16 +174,17 @@ const archive: Operation = {
 };
 
 const processAction: Operation = {
+  verb: 'process',
   toolName: named('process'),
   params: (entity) => [
     uidParam(entity.label),
-    requiredText('action', `One of: ${entity.actions.map(([action]) => action).join(', ')}.`),
+    requiredText(
+      'action',
+      `One of: ${entity.actions.map(([action]) => action).join(', ')}. Anything else fails ` +
+        'with HTTP 400.',
+    ),
     metadataParam,
   ],
-  description: (entity) =>
-    `Apply an action to a ${entity.label} and return the new version. The server writes: ` +
-    `${entity.actions.map(([action, effect]) => `${action} → ${effect}`).join('; ')}. Any ` +
-    `other action fails with HTTP 400.`,
   returns: 'item',
   request: (entity, args) => ({
     method: 'POST',

@@ -82,7 +82,10 @@ export const optionalObject = (name: string, description: string): ParamSpec => 
 // Parameters shared by many tools.
 
 export const uidParam = (label: string): ParamSpec => ({
-  ...requiredText('uid', `The ${label}'s UID (a UUID).`),
+  ...requiredText(
+    'uid',
+    `The ${label}'s uid, as in its record (a UUID; anything else fails with HTTP 400).`,
+  ),
   pathSegment: true,
 });
 
@@ -94,12 +97,13 @@ export const limitParam: ParamSpec = {
   default: 100,
   minimum: 1,
   maximum: 1000,
-  description: 'Page size, 1 to 1000.',
+  description: 'Items per page, 1 to 1000.',
 };
 
 export const cursorParam = optionalText(
   'cursor',
-  "The previous page's nextCursor; omit it for the first page.",
+  "The previous page's nextCursor; omit it for the first page. A cursor the API cannot read " +
+    'starts again from the first page.',
 );
 
 export const ifMatchParam: ParamSpec = {
@@ -109,8 +113,9 @@ export const ifMatchParam: ParamSpec = {
   nullable: true,
   default: null,
   description:
-    'Write only if the current version equals this number; otherwise the call fails with ' +
-    'HTTP 412 Precondition Failed (not 409).',
+    'The version you last read: the write happens only if it is still the current one, ' +
+    'otherwise the call fails with HTTP 412 Precondition Failed (not 409). Omit it to write ' +
+    'unconditionally.',
 };
 
 export const tagsParam = stringList(
@@ -118,16 +123,26 @@ export const tagsParam = stringList(
   'Tags, as an array of strings or a JSON-encoded array; an empty array is not sent.',
 );
 
-export const additionalFieldsParam = optionalObject(
+/** create_*: the escape hatch for any other key, and the upsert trap of a `uid` key (B.6). */
+export const createFieldsParam = optionalObject(
   'additional_fields',
-  'Extra payload keys (an object or a JSON-encoded object), merged last: they override the ' +
-    'named fields, uid included.',
+  'More payload keys (an object or a JSON-encoded object), merged last so they override the ' +
+    'named fields. A "uid" key naming an existing record makes the call overwrite that record ' +
+    'instead of creating one.',
+);
+
+/** update_*: a PUT keeps only what it is sent (trap 4). */
+export const updateFieldsParam = optionalObject(
+  'additional_fields',
+  'More payload keys (an object or a JSON-encoded object), merged last so they override the ' +
+    'named fields. The PUT keeps only the keys it sends: put here every other key to keep ' +
+    '(for example tags).',
 );
 
 export const metadataParam = optionalObject(
   'metadata',
-  'Context for the action (an object or a JSON-encoded object); the server validates but does ' +
-    'not store it.',
+  'Optional context for the action (an object or a JSON-encoded object). The API answers ' +
+    'HTTP 400 if it is not an object, and does not store it.',
 );
 
 export const updatesParam: ParamSpec = {
@@ -136,8 +151,8 @@ export const updatesParam: ParamSpec = {
   required: true,
   nullable: false,
   description:
-    'Top-level payload keys to set (an object or a JSON-encoded object); other keys are kept, ' +
-    'nested objects are replaced whole.',
+    'The top-level payload keys to set (an object or a JSON-encoded object). Other stored keys ' +
+    'are kept; a nested object replaces the stored one whole; uid and sync are ignored.',
 };
 
 /** The JSON types a parameter accepts besides null: one schema, or the members of an anyOf. */

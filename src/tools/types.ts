@@ -1,6 +1,19 @@
 import type { ErrorCode } from '../errors.ts';
 import type { BackendIdentity } from '../proxy/types.ts';
 
+/**
+ * The MCP tool annotations: hints a client may use to decide what needs the user's consent or
+ * what is safe to retry. All five are always given, since MCP's defaults for absent hints assume
+ * the worst (destructive, not idempotent, open world).
+ */
+export interface ToolAnnotations {
+  readonly title: string;
+  readonly readOnlyHint: boolean;
+  readonly destructiveHint: boolean;
+  readonly idempotentHint: boolean;
+  readonly openWorldHint: boolean;
+}
+
 /** What tools/list shows for one tool. */
 export interface ToolDefinition {
   readonly name: string;
@@ -8,6 +21,8 @@ export interface ToolDefinition {
   /** JSON Schema, type `object`. */
   readonly inputSchema: Readonly<Record<string, unknown>>;
   readonly outputSchema: Readonly<Record<string, unknown>>;
+  /** Optional as in MCP (test doubles leave it out); every tool of the catalog has it. */
+  readonly annotations?: ToolAnnotations;
 }
 
 /**

@@ -8,6 +8,14 @@ import type { ToolRuntime } from '../../src/tools/index.ts';
 
 const TOKEN = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyLTEifQ.c2lnbmF0dXJl';
 
+const OK_ANNOTATIONS = {
+  title: 'OK tool',
+  readOnlyHint: true,
+  destructiveHint: false,
+  idempotentHint: true,
+  openWorldHint: false,
+};
+
 /** A tool table of two tools: one that succeeds and one that fails like an upstream error. */
 const tools: ToolRuntime = {
   definitions: [
@@ -16,6 +24,7 @@ const tools: ToolRuntime = {
       description: 'ok',
       inputSchema: { type: 'object' },
       outputSchema: { type: 'object' },
+      annotations: OK_ANNOTATIONS,
     },
     {
       name: 'bad_tool',
@@ -72,6 +81,18 @@ async function connected(level: 'info' | 'warn') {
   await client.connect(clientSide);
   return { client, lines };
 }
+
+describe('tools/list', () => {
+  it('advertises annotations where a tool has them, and none where it has not', async () => {
+    const { client } = await connected('warn');
+    const { tools: listed } = await client.listTools();
+    expect(listed.map((tool) => [tool.name, tool.annotations])).toEqual([
+      ['ok_tool', OK_ANNOTATIONS],
+      ['bad_tool', undefined],
+    ]);
+    await client.close();
+  });
+});
 
 describe('tool-call logging', () => {
   it('logs one line per call with tool, tenant, subject, correlation id and duration, never the token', async () => {

@@ -25,6 +25,11 @@ const FixtureTool = z.object({
       type: z.string(),
       required: z.boolean(),
       default: z.unknown().optional(),
+      /** What the Go API accepts (process actions); null for most parameters. */
+      constraints: z
+        .object({ accepted_by_server: z.array(z.string()).optional() })
+        .nullable()
+        .optional(),
     }),
   ),
   http: z
