@@ -41,6 +41,9 @@ export interface GatewayOptions {
   readonly tenant: string;
   readonly maxSessions: number;
   readonly nodeFlags: readonly string[];
+  /** TOOLBRIDGE_MAX_INFLIGHT_PER_PRINCIPAL (default: no practical cap, see below). */
+  readonly maxInflightPerPrincipal?: number;
+  readonly toolTimeoutMs?: number;
 }
 
 /** `node src/main.ts` in front of the backend, with the memory probe preloaded. */
@@ -69,7 +72,10 @@ export async function startGatewayProcess(
       // The memory phase opens all N sessions as one user.
       TOOLBRIDGE_MAX_SESSIONS_PER_PRINCIPAL: String(Math.max(10_000, options.maxSessions + 1_000)),
       // Every worker is the same user: --connections above the default cap must not be refused.
-      TOOLBRIDGE_MAX_INFLIGHT_PER_PRINCIPAL: '100000',
+      TOOLBRIDGE_MAX_INFLIGHT_PER_PRINCIPAL: String(options.maxInflightPerPrincipal ?? 100_000),
+      ...(options.toolTimeoutMs === undefined
+        ? {}
+        : { TOOLBRIDGE_TOOL_TIMEOUT_MS: String(options.toolTimeoutMs) }),
       PROBE_LOOP_RESOLUTION_MS: '10',
     },
   );
