@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -163,6 +163,13 @@ describe('toolbridge-mcp start-up', () => {
     const { code, stderr } = run({}, ['--stdio']);
     expect(code).toBe(78);
     expect(stderr).toContain('TOOLBRIDGE_JWT_TOKEN is required with --stdio');
+  });
+
+  it('answers --version with the package version', () => {
+    const pkg = z
+      .object({ version: z.string() })
+      .parse(JSON.parse(readFileSync(resolve(import.meta.dirname, '../package.json'), 'utf8')));
+    expect(run({}, ['--version'])).toEqual({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
   });
 
   it('answers --help, and refuses an unknown argument with exit 64', () => {
