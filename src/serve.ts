@@ -4,6 +4,7 @@ import type { Config } from './config.ts';
 import { devToken, startDevBackend, type DevBackend } from './dev-backend.ts';
 import { AppError } from './errors.ts';
 import { createGateway, startGateway, type GatewaySettings } from './gateway.ts';
+import { listenFailure } from './listen-errors.ts';
 import type { Logger } from './log.ts';
 
 /**
@@ -127,6 +128,7 @@ export type Transport = 'http' | 'stdio';
 export async function serve(config: Config, transport: Transport, log: Logger): Promise<void> {
   const dev =
     config.goApiBaseUrl === undefined ? await startDevBackend(config.auth.jwtSecret) : undefined;
+  if (dev !== undefined) log.info({ url: dev.backend.url }, 'embedded ToolBridge API listening');
   const settings = settingsFrom(config, dev);
   let running: { close(timeoutMs: number): Promise<boolean> };
   try {
@@ -136,7 +138,7 @@ export async function serve(config: Config, transport: Transport, log: Logger): 
         : await serveHttp(settings, dev, log);
   } catch (error) {
     await dev?.backend.close();
-    throw error;
+    throw listenFailure(error, settings) ?? error;
   }
   const reason = await stopRequested(transport);
   // Fly's kill_timeout must stay above TOOLBRIDGE_SHUTDOWN_TIMEOUT_SECONDS (fly.staging.toml).

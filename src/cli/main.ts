@@ -6,8 +6,12 @@ import { VERSION } from '../gateway.ts';
 import { createLogger } from '../log.ts';
 import { serve } from '../serve.ts';
 
-/** sysexits(3) codes, so supervisors can tell a usage or configuration error from a crash. */
+/**
+ * sysexits(3) codes, so supervisors can tell a usage or configuration error from a crash, and
+ * both from a port or host that is not available (a restart may help there, not with 78).
+ */
 const EX_USAGE = 64;
+const EX_UNAVAILABLE = 69;
 const EX_CONFIG = 78;
 
 const USAGE = `Usage: toolbridge-mcp [--stdio]        serve MCP (HTTP by default)
@@ -100,6 +104,12 @@ async function main(): Promise<number> {
   } catch (error) {
     if (!(error instanceof AppError)) throw error;
     process.stderr.write(`toolbridge-mcp: ${error.message}\n`);
+    if (error.code === 'LISTEN_FAILED') {
+      // serve() has closed what it started, but when the metrics listener fails, startGateway
+      // leaves the MCP listener it opened first running (src/gateway.ts), which would keep the
+      // process alive with nothing to serve.
+      process.exit(EX_UNAVAILABLE);
+    }
     return EX_CONFIG;
   }
   return 0;
