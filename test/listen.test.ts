@@ -99,7 +99,7 @@ describe('when the gateway cannot listen', () => {
     const config = loadConfig({
       env: { TOOLBRIDGE_JWT_SECRET: JWT_SECRET, TOOLBRIDGE_PORT: `${port}` },
     });
-    const failure = await serve(config, 'http', log).then(
+    const failure = await serve(config, 'http', log, { stateDir: workdir }).then(
       () => undefined,
       (error: unknown) => error,
     );

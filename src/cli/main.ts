@@ -100,7 +100,7 @@ async function main(): Promise<number> {
   for (const warning of config.warnings) log.warn(warning);
   log.info({ config: describeConfig(config) }, 'starting');
   try {
-    await serve(config, values.stdio ? 'stdio' : 'http', log);
+    await serve(config, values.stdio ? 'stdio' : 'http', log, { stateDir: process.cwd() });
   } catch (error) {
     if (!(error instanceof AppError)) throw error;
     process.stderr.write(`toolbridge-mcp: ${error.message}\n`);
