@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
-import { runDoctor, runSign } from './index.ts';
+import { runDoctor, runSign, runToken } from './index.ts';
 import { describeConfig, loadConfigFromProcess, type ConfigMode } from '../config.ts';
 import { AppError } from '../errors.ts';
 import { VERSION } from '../gateway.ts';
+import { loadDevSecret } from '../dev-secrets.ts';
 import { createLogger } from '../log.ts';
 import { serve } from '../serve.ts';
 
@@ -17,6 +18,8 @@ const EX_CONFIG = 78;
 const USAGE = `Usage: toolbridge-mcp [--stdio]        serve MCP (HTTP by default)
        toolbridge-mcp doctor                check the configuration against the ToolBridge API
        toolbridge-mcp sign [--tenant <id>]  print signed X-TB-* headers for a curl call
+       toolbridge-mcp token [--sub <s>] [--tenant <id>] [--ttl <3600|45m|24h|30d>]
+                                            print a client token (HS256, default 24h, at most 30d)
        toolbridge-mcp --help | --version
 
 Serves MCP over HTTP (Streamable HTTP at /mcp, legacy SSE at /sse) or, with --stdio, over
@@ -24,9 +27,16 @@ standard input/output. Configuration comes from TOOLBRIDGE_* environment variabl
 (see README.md). Without TOOLBRIDGE_GO_API_BASE_URL an embedded ToolBridge API is started.
 `;
 
-const COMMANDS = ['serve', 'doctor', 'sign'] as const;
+const COMMANDS = ['serve', 'doctor', 'sign', 'token'] as const;
 type Command = (typeof COMMANDS)[number];
 const isCommand = (name: string): name is Command => COMMANDS.some((command) => command === name);
+
+/** The commands that read each option; the others refuse it rather than silently ignore it. */
+const OPTION_COMMANDS: readonly (readonly ['tenant' | 'sub' | 'ttl', readonly Command[]])[] = [
+  ['tenant', ['sign', 'token']],
+  ['sub', ['token']],
+  ['ttl', ['token']],
+];
 
 function usageError(message: string): number {
   process.stderr.write(`toolbridge-mcp: ${message}\n${USAGE}`);
@@ -40,6 +50,8 @@ async function main(): Promise<number> {
       options: {
         stdio: { type: 'boolean', default: false },
         tenant: { type: 'string' },
+        sub: { type: 'string' },
+        ttl: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', default: false },
       },
@@ -61,9 +73,10 @@ async function main(): Promise<number> {
   const [name = 'serve', ...extra] = positionals;
   if (!isCommand(name)) return usageError(`unknown command ${JSON.stringify(name)}`);
   if (extra.length > 0) return usageError(`unexpected argument ${JSON.stringify(extra[0])}`);
-  // Options that only another command reads are refused rather than silently ignored.
-  if (values.tenant !== undefined && name !== 'sign') {
-    return usageError(`--tenant is an option of sign, not of ${name}`);
+  for (const [option, commands] of OPTION_COMMANDS) {
+    if (values[option] !== undefined && !commands.includes(name)) {
+      return usageError(`--${option} is an option of ${commands.join(' and ')}, not of ${name}`);
+    }
   }
   if (values.stdio && name !== 'serve') return usageError(`--stdio does not apply to ${name}`);
   const mode: ConfigMode = name === 'serve' ? (values.stdio ? 'stdio' : 'http') : 'cli';
@@ -80,13 +93,25 @@ async function main(): Promise<number> {
   const print = (line: string) => {
     process.stdout.write(`${line}\n`);
   };
+  const err = (line: string) => {
+    process.stderr.write(`${line}\n`);
+  };
   if (name === 'doctor') return runDoctor(config, print);
   if (name === 'sign') {
     return runSign(config, print, {
       ...(values.tenant === undefined ? {} : { tenantId: values.tenant }),
-      err: (line) => {
-        process.stderr.write(`${line}\n`);
-      },
+      err,
+    });
+  }
+  if (name === 'token') {
+    const { sub, tenant, ttl } = values;
+    return runToken(config, print, {
+      ...(sub === undefined ? {} : { sub }),
+      ...(tenant === undefined ? {} : { tenant }),
+      ...(ttl === undefined ? {} : { ttl }),
+      // The same file `npm start` in this directory keeps its secret in.
+      devSecret: () => loadDevSecret(process.cwd()),
+      err,
     });
   }
 
