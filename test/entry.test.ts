@@ -1,17 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import {
-  accessSync,
-  constants,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import ts from 'typescript';
 import { afterAll, describe, expect, it } from 'vitest';
+import { olderNode } from './helpers/older-node.ts';
 
 /**
  * The entry module as `npm run build` emits it (dist/main.js), run by Node versions other than the
@@ -41,33 +34,16 @@ function emitEntry(): string {
   return join(work, 'main.js');
 }
 
-/** A `node` older than 24 outside node_modules (the system's), if this machine has one. */
-function olderNode(): string | undefined {
-  const dirs = ['/usr/bin', '/usr/local/bin', ...(process.env['PATH'] ?? '').split(delimiter)];
-  for (const dir of dirs.filter((entry) => entry !== '' && !entry.includes('node_modules'))) {
-    const candidate = join(dir, 'node');
-    try {
-      accessSync(candidate, constants.X_OK);
-    } catch {
-      continue;
-    }
-    const version = spawnSync(candidate, ['--version'], { encoding: 'utf8' }).stdout.trim();
-    if (Number(/^v(\d+)\./.exec(version)?.[1] ?? '99') < 24) return candidate;
-  }
-  return undefined;
-}
-
 const entry = emitEntry();
 const oldNode = olderNode();
 
 describe('the entry module (dist/main.js)', () => {
   it.skipIf(oldNode === undefined)(
-    `on Node older than 24 (${oldNode ?? 'none found'}), says which Node it needs: exit 69, no stack`,
+    `on Node older than 24 (${oldNode?.path ?? 'none found'}), says which Node it needs: exit 69, no stack`,
     () => {
-      const result = spawnSync(oldNode ?? '', [entry, '--help'], { encoding: 'utf8' });
-      const version = spawnSync(oldNode ?? '', ['--version'], { encoding: 'utf8' }).stdout.trim();
+      const result = spawnSync(oldNode?.path ?? '', [entry, '--help'], { encoding: 'utf8' });
       expect(result.stderr).toBe(
-        `toolbridge-mcp needs Node 24 or newer (this is Node ${version})\n`,
+        `toolbridge-mcp needs Node 24 or newer (this is Node ${oldNode?.version ?? ''})\n`,
       );
       expect(result.stdout).toBe('');
       expect(result.status).toBe(69);
