@@ -13,6 +13,11 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { install, reason } = checkInstall(root);
 if (install) {
   process.stderr.write(`toolbridge-mcp: ${reason}; running npm ci\n`);
+  if (Number(process.versions.node.split('.')[0]) < 24) {
+    process.stderr.write(
+      `toolbridge-mcp: npm's EBADENGINE warnings for Node ${process.versions.node} are expected: those packages run on the Node 24 this install puts in node_modules\n`,
+    );
+  }
   // Under `npm start`/`npm test`, the npm that runs this script, on the Node it runs on: `npm`
   // from PATH would pick node_modules/.bin/node, which npm ci is about to delete.
   const npmCli = process.env.npm_execpath;
