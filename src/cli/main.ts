@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
 import { runDoctor, runSign, runToken } from './index.ts';
 import { describeConfig, loadConfigFromProcess, type ConfigMode } from '../config.ts';
+import { loadDevSecret } from '../dev-secrets.ts';
 import { AppError } from '../errors.ts';
 import { VERSION } from '../gateway.ts';
-import { loadDevSecret } from '../dev-secrets.ts';
 import { createLogger } from '../log.ts';
 import { serve } from '../serve.ts';
 
