@@ -4,6 +4,8 @@
  */
 export type ErrorCode =
   | 'CONFIG_INVALID'
+  /** The gateway could not listen: port in use, host unresolvable or not this machine's. */
+  | 'LISTEN_FAILED'
   // Client authentication (src/auth)
   | 'TOKEN_MISSING'
   | 'TOKEN_INVALID'

@@ -1,107 +1,22 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
-import { runDoctor, runSign } from './cli/index.ts';
-import { describeConfig, loadConfigFromProcess, type ConfigMode } from './config.ts';
-import { AppError } from './errors.ts';
-import { createLogger } from './log.ts';
-import { serve } from './serve.ts';
+/**
+ * The entry point of `npm start` and of the packaged `toolbridge-mcp` bin. The program needs
+ * Node 24 (undici 8, among others), and on an older Node importing it fails with a TypeError that
+ * says nothing about versions. So this module imports nothing statically, checks the version, and
+ * only then loads the program. It keeps to syntax old Nodes parse (no `?.`, `??` or top-level
+ * await), so the check runs on whatever `node` is first on PATH.
+ */
 
-/** sysexits(3) codes, so supervisors can tell a usage or configuration error from a crash. */
-const EX_USAGE = 64;
-const EX_CONFIG = 78;
+const REQUIRED_MAJOR = 24;
+/** sysexits(3) EX_UNAVAILABLE: something the program needs (here, Node 24) is not available. */
+const EX_UNAVAILABLE = 69;
 
-const USAGE = `Usage: toolbridge-mcp [--stdio]        serve MCP (HTTP by default)
-       toolbridge-mcp doctor                check the configuration against the ToolBridge API
-       toolbridge-mcp sign [--tenant <id>]  print signed X-TB-* headers for a curl call
-       toolbridge-mcp --help
-
-Serves MCP over HTTP (Streamable HTTP at /mcp, legacy SSE at /sse) or, with --stdio, over
-standard input/output. Configuration comes from TOOLBRIDGE_* environment variables and ./.env
-(see README.md). Without TOOLBRIDGE_GO_API_BASE_URL an embedded ToolBridge API is started.
-`;
-
-const COMMANDS = ['serve', 'doctor', 'sign'] as const;
-type Command = (typeof COMMANDS)[number];
-const isCommand = (name: string): name is Command => COMMANDS.some((command) => command === name);
-
-function usageError(message: string): number {
-  process.stderr.write(`toolbridge-mcp: ${message}\n${USAGE}`);
-  return EX_USAGE;
+const major = Number(process.versions.node.split('.')[0]);
+if (major >= REQUIRED_MAJOR) {
+  void import('./cli/main.ts');
+} else {
+  process.stderr.write(
+    `toolbridge-mcp needs Node ${REQUIRED_MAJOR} or newer (this is Node ${process.version})\n`,
+  );
+  process.exitCode = EX_UNAVAILABLE;
 }
-
-async function main(): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      options: {
-        stdio: { type: 'boolean', default: false },
-        tenant: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (error) {
-    return usageError(error instanceof Error ? error.message : String(error));
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  const [name = 'serve', ...extra] = positionals;
-  if (!isCommand(name)) return usageError(`unknown command ${JSON.stringify(name)}`);
-  if (extra.length > 0) return usageError(`unexpected argument ${JSON.stringify(extra[0])}`);
-  // Options that only another command reads are refused rather than silently ignored.
-  if (values.tenant !== undefined && name !== 'sign') {
-    return usageError(`--tenant is an option of sign, not of ${name}`);
-  }
-  if (values.stdio && name !== 'serve') return usageError(`--stdio does not apply to ${name}`);
-  const mode: ConfigMode = name === 'serve' ? (values.stdio ? 'stdio' : 'http') : 'cli';
-
-  let config;
-  try {
-    config = loadConfigFromProcess(mode);
-  } catch (error) {
-    // An AppError's message is safe to show by construction; anything else is a bug.
-    if (!(error instanceof AppError)) throw error;
-    process.stderr.write(`toolbridge-mcp: ${error.message}\n`);
-    return EX_CONFIG;
-  }
-  const print = (line: string) => {
-    process.stdout.write(`${line}\n`);
-  };
-  if (name === 'doctor') return runDoctor(config, print);
-  if (name === 'sign') {
-    return runSign(config, print, {
-      ...(values.tenant === undefined ? {} : { tenantId: values.tenant }),
-      err: (line) => {
-        process.stderr.write(`${line}\n`);
-      },
-    });
-  }
-
-  const log = createLogger({
-    level: config.logLevel,
-    secrets: [config.tenantHeaderSecret, config.jwtToken, config.auth.jwtSecret],
-    // stdout carries the protocol in stdio mode, so logs go to stderr there.
-    pretty: !values.stdio && process.stdout.isTTY,
-    ...(values.stdio ? { destination: process.stderr } : {}),
-  });
-  for (const warning of config.warnings) log.warn(warning);
-  log.info({ config: describeConfig(config) }, 'starting');
-  try {
-    await serve(config, values.stdio ? 'stdio' : 'http', log);
-  } catch (error) {
-    if (!(error instanceof AppError)) throw error;
-    process.stderr.write(`toolbridge-mcp: ${error.message}\n`);
-    return EX_CONFIG;
-  }
-  return 0;
-}
-
-const code = await main();
-// Once the gateway has stopped (or a command has finished), nothing left is worth waiting for:
-// a TCP connect to an API host that went away would otherwise hold the process for the rest of
-// its connect timeout, past the drain the platform allows. Writes to stdout are synchronous here.
-process.exit(code);

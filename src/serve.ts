@@ -1,18 +1,22 @@
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { claimOf, subjectOf } from './auth/identity.ts';
 import type { Config } from './config.ts';
-import { devToken, startDevBackend, type DevBackend } from './dev-backend.ts';
+import {
+  DEV_SUBJECT,
+  DEV_TENANT,
+  mintToken,
+  startDevBackend,
+  type DevBackend,
+} from './dev-backend.ts';
 import { AppError } from './errors.ts';
 import { createGateway, startGateway, type GatewaySettings } from './gateway.ts';
+import { listenFailure } from './listen-errors.ts';
 import type { Logger } from './log.ts';
 
 /**
  * Serving MCP from a loaded configuration: over HTTP (with the embedded ToolBridge API when no Go
  * API is configured) or over stdio. Resolves once a signal asked it to stop and it has drained.
  */
-
-const DEV_TENANT = 'dev-tenant';
-const DEV_SUBJECT = 'dev-user';
 
 function settingsFrom(config: Config, dev: DevBackend | undefined): GatewaySettings {
   const jwtSecret =
@@ -39,30 +43,39 @@ function settingsFrom(config: Config, dev: DevBackend | undefined): GatewaySetti
   };
 }
 
+/**
+ * The banner's lines about client tokens. A token is printed only when its secret is a generated
+ * one: one signed with a configured TOOLBRIDGE_JWT_SECRET (maybe a real API's) must not land in a
+ * terminal or a log. Where that secret is kept says what the token outlives.
+ */
+async function tokenLines(dev: DevBackend, settings: GatewaySettings): Promise<string[]> {
+  const secret = dev.generated;
+  if (secret === undefined) return ['  Client tokens: HS256, signed with TOOLBRIDGE_JWT_SECRET'];
+  const token = await mintToken(dev.jwtSecret, {
+    sub: DEV_SUBJECT,
+    [settings.auth.tenantClaim]: settings.pinnedTenant ?? DEV_TENANT,
+  });
+  return [
+    secret.kept
+      ? `  Dev secret: kept in ${secret.path} (tokens outlive restarts; delete it to revoke them)`
+      : `  Dev secret: for this run only`,
+    ...(secret.note === undefined ? [] : [`  Note: ${secret.note}`]),
+    `  Dev bearer token (sub=${DEV_SUBJECT}, 24 h), for MCP Inspector's Authorization header:`,
+    `  Bearer ${token}`,
+  ];
+}
+
 async function serveHttp(settings: GatewaySettings, dev: DevBackend | undefined, log: Logger) {
   const gateway = await startGateway(settings, log);
   log.info({ url: `${gateway.url}/mcp`, metrics: gateway.metricsUrl }, 'MCP gateway listening');
   if (dev !== undefined) {
-    // A token is printed only when its secret was made up for this run: one signed with a
-    // configured TOOLBRIDGE_JWT_SECRET (maybe a real API's) must not land in a terminal or a log.
-    const token = dev.generatedSecret
-      ? await devToken(dev.jwtSecret, {
-          sub: DEV_SUBJECT,
-          tenant_id: settings.pinnedTenant ?? DEV_TENANT,
-        })
-      : undefined;
     process.stdout.write(
       [
         '',
         `ToolBridge MCP gateway (embedded ToolBridge API at ${dev.backend.url})`,
         `  Streamable HTTP: ${gateway.url}/mcp`,
         `  Legacy SSE:      ${gateway.url}/sse`,
-        ...(token === undefined
-          ? ['  Client tokens: HS256, signed with TOOLBRIDGE_JWT_SECRET']
-          : [
-              `  Dev bearer token (sub=${DEV_SUBJECT}, 24 h), for MCP Inspector's Authorization header:`,
-              `  Bearer ${token}`,
-            ]),
+        ...(await tokenLines(dev, settings)),
         '',
       ].join('\n'),
     );
@@ -125,9 +138,22 @@ function stopRequested(transport: Transport): Promise<string> {
 
 export type Transport = 'http' | 'stdio';
 
-export async function serve(config: Config, transport: Transport, log: Logger): Promise<void> {
+export interface ServeOptions {
+  /** Where the embedded API keeps its generated JWT secret: the working directory. */
+  readonly stateDir: string;
+}
+
+export async function serve(
+  config: Config,
+  transport: Transport,
+  log: Logger,
+  options: ServeOptions,
+): Promise<void> {
   const dev =
-    config.goApiBaseUrl === undefined ? await startDevBackend(config.auth.jwtSecret) : undefined;
+    config.goApiBaseUrl === undefined
+      ? await startDevBackend(config.auth.jwtSecret, options.stateDir)
+      : undefined;
+  if (dev !== undefined) log.info({ url: dev.backend.url }, 'embedded ToolBridge API listening');
   const settings = settingsFrom(config, dev);
   let running: { close(timeoutMs: number): Promise<boolean> };
   try {
@@ -137,7 +163,7 @@ export async function serve(config: Config, transport: Transport, log: Logger): 
         : await serveHttp(settings, dev, log);
   } catch (error) {
     await dev?.backend.close();
-    throw error;
+    throw listenFailure(error, settings) ?? error;
   }
   const reason = await stopRequested(transport);
   // Fly's kill_timeout must stay above TOOLBRIDGE_SHUTDOWN_TIMEOUT_SECONDS (fly.staging.toml).

@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -110,6 +110,32 @@ describe('toolbridge-mcp start-up', () => {
     );
   });
 
+  it('keeps the dev secret across restarts: a token printed by one run works in the next', async () => {
+    const dir = realpathSync(mkdtempSync(join(workdir, 'restart-')));
+    const env = { TOOLBRIDGE_HOST: '127.0.0.1', TOOLBRIDGE_PORT: '0' };
+    const first = await start(env, dir);
+    const token = /^ {2}Bearer (\S+)$/m.exec(first.stdout())?.[1] ?? '';
+    first.child.kill('SIGTERM');
+    await once(first.child, 'exit');
+
+    const second = await start(env, dir);
+    const file = join(dir, '.toolbridge', 'dev-secrets.json');
+    expect(second.stdout()).toContain(`  Dev secret: kept in ${file} (tokens outlive restarts`);
+    const url = /Streamable HTTP: (\S+)/.exec(second.stdout())?.[1] ?? '';
+    const initialized = await rawRequest(url, {
+      method: 'POST',
+      headers: { ...MCP_HEADERS, Authorization: `Bearer ${token}` },
+      body: initializeBody(),
+    });
+    expect(initialized.status, "the first run's token, in the second run").toBe(200);
+    second.child.kill('SIGTERM');
+    await once(second.child, 'exit');
+    const { jwtSecret } = z
+      .object({ jwtSecret: z.string() })
+      .parse(JSON.parse(readFileSync(file, 'utf8')));
+    expectNoLeak(first.stdout() + second.stdout(), jwtSecret, 'the dev secret');
+  });
+
   it('with its own TOOLBRIDGE_JWT_SECRET, the embedded backend prints no token signed with it', async () => {
     const jwtSecret = 'a-configured-secret-0123456789';
     const { child, stdout } = await start({
@@ -163,6 +189,13 @@ describe('toolbridge-mcp start-up', () => {
     const { code, stderr } = run({}, ['--stdio']);
     expect(code).toBe(78);
     expect(stderr).toContain('TOOLBRIDGE_JWT_TOKEN is required with --stdio');
+  });
+
+  it('answers --version with the package version', () => {
+    const pkg = z
+      .object({ version: z.string() })
+      .parse(JSON.parse(readFileSync(resolve(import.meta.dirname, '../package.json'), 'utf8')));
+    expect(run({}, ['--version'])).toEqual({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
   });
 
   it('answers --help, and refuses an unknown argument with exit 64', () => {

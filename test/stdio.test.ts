@@ -1,6 +1,9 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { resolve } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { SignJWT } from 'jose';
@@ -123,6 +126,43 @@ describe('toolbridge-mcp --stdio (Claude Desktop configurations)', () => {
     expect(stderr).toContain('"msg":"starting"');
     expect(stderr.includes(token), 'stderr leaks the API token').toBe(false);
     expect(stderr.includes(TENANT_SECRET), 'stderr leaks the tenant secret').toBe(false);
+  });
+
+  it('with the embedded API: TOOLBRIDGE_JWT_SECRET and a token from `toolbridge-mcp token`', async () => {
+    // The README's Claude Desktop set-up without a Go API, step by step.
+    const cwd = mkdtempSync(join(tmpdir(), 'toolbridge-stdio-'));
+    onCleanup(() => rm(cwd, { recursive: true, force: true }));
+    const env = { PATH: process.env['PATH'] ?? '', TOOLBRIDGE_JWT_SECRET: JWT_SECRET };
+    const minted = spawnSync(process.execPath, [MAIN, 'token', '--ttl', '1h'], {
+      cwd,
+      env,
+      encoding: 'utf8',
+    });
+    expect(minted.status).toBe(0);
+    const token = minted.stdout.trim();
+
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [MAIN, '--stdio'],
+      cwd,
+      env: { ...env, TOOLBRIDGE_JWT_TOKEN: token },
+      stderr: 'pipe',
+    });
+    const client = new Client({ name: 'stdio-embedded-test', version: '1.0.0' });
+    await client.connect(transport);
+    onCleanup(() => client.close());
+
+    expect((await client.listTools()).tools).toHaveLength(41);
+    const created = await client.callTool({
+      name: 'create_note',
+      arguments: { title: 'Embedded', content: 'x' },
+    });
+    expect(created.isError).toBe(false);
+    const listed = await client.callTool({ name: 'list_notes', arguments: {} });
+    expect(listed.isError).toBe(false);
+    expect(JSON.stringify(listed.structuredContent)).toContain('"title":"Embedded"');
+    const health = await client.callTool({ name: 'health_check', arguments: {} });
+    expect(health.structuredContent).toMatchObject({ status: 'healthy', tenant_id: 'dev-tenant' });
   });
 
   it('stops cleanly, exit code 0, when the client closes stdin', async () => {

@@ -14,7 +14,7 @@ import type { Sink } from './report.ts';
  * The signature is the output; the secret that made it never is.
  */
 
-/** sysexits(3), as src/main.ts uses them. */
+/** sysexits(3), as src/cli/main.ts uses them. */
 export const EX_USAGE = 64;
 export const EX_CONFIG = 78;
 

@@ -96,8 +96,10 @@ describe('toolbridge-mcp sign', () => {
 
   it.each([
     [['sign', 'my-tenant'], 'unexpected argument "my-tenant"'],
-    [['--tenant', 'x'], '--tenant is an option of sign, not of serve'],
-    [['doctor', '--tenant', 'x'], '--tenant is an option of sign, not of doctor'],
+    [['--tenant', 'x'], '--tenant is an option of sign and token, not of serve'],
+    [['doctor', '--tenant', 'x'], '--tenant is an option of sign and token, not of doctor'],
+    [['sign', '--ttl', '1h'], '--ttl is an option of token, not of sign'],
+    [['--sub', 'me'], '--sub is an option of token, not of serve'],
     [['doctor', '--stdio'], '--stdio does not apply to doctor'],
   ])('refuses %j with a message that names the problem, and exit 64', async (args, message) => {
     const { code, stderr } = await run(args, {});
