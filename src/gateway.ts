@@ -187,7 +187,16 @@ export async function startGateway(
     settings.metricsPort === undefined
       ? undefined
       : createServer(metricsListener(gateway.metrics)).listen(settings.metricsPort, settings.host);
-  if (metricsServer !== undefined) await once(metricsServer, 'listening');
+  if (metricsServer !== undefined) {
+    try {
+      await once(metricsServer, 'listening');
+    } catch (error) {
+      // Nothing is served half-started: the MCP listener opened above closes with the gateway.
+      server.close();
+      await gateway.close();
+      throw error;
+    }
+  }
   const metricsAddress = metricsServer?.address();
   return {
     url: urlOf(address.port),

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { loadConfig } from '../src/config.ts';
 import { AppError } from '../src/errors.ts';
 import { createLogger } from '../src/log.ts';
+import { startGateway } from '../src/gateway.ts';
 import { serve } from '../src/serve.ts';
 import { listen } from './helpers/loopback.ts';
 
@@ -117,5 +118,40 @@ describe('when the gateway cannot listen', () => {
           ),
       );
     await expect(fetch(`${started.url}/healthz`)).rejects.toThrow();
+  });
+});
+
+describe('startGateway', () => {
+  it('leaves no MCP listener behind when its metrics port is taken', async () => {
+    const metricsPort = await occupiedPort();
+    const probe = createServer();
+    const mcpPort = Number(new URL(await listen(probe)).port);
+    await new Promise((done) => probe.close(done));
+    const failure = await startGateway(
+      {
+        goApiBaseUrl: 'http://127.0.0.1:9',
+        tenantHeaderSecret: 'listen-test-tenant-secret',
+        auth: { mode: 'jwt', jwtSecret: JWT_SECRET, tenantClaim: 'tenant_id' },
+        host: '127.0.0.1',
+        port: mcpPort,
+        metricsPort,
+        allowedOrigins: [],
+        toolTimeoutMs: 1_000,
+        sessionIdleSeconds: 60,
+        maxSessions: 10,
+      },
+      createLogger({ level: 'silent' }),
+    ).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failure).toMatchObject({ code: 'EADDRINUSE' });
+    // The MCP port is free again: a new server can take it.
+    const again = createServer();
+    await new Promise<void>((done, fail) => {
+      again.once('error', fail);
+      again.listen(mcpPort, '127.0.0.1', done);
+    });
+    await new Promise((done) => again.close(done));
   });
 });
