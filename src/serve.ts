@@ -1,5 +1,7 @@
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
-import { claimOf, subjectOf } from './auth/identity.ts';
+import { decodeJwt } from 'jose';
+import { subjectOf } from './auth/identity.ts';
+import { resolveTenant } from './auth/verifier.ts';
 import type { Config } from './config.ts';
 import {
   DEV_SUBJECT,
@@ -87,6 +89,28 @@ async function serveHttp(settings: GatewaySettings, dev: DevBackend | undefined,
  * stdio has no HTTP edge and no client token: every call acts as TOOLBRIDGE_JWT_TOKEN's user, for
  * TOOLBRIDGE_TENANT_ID or else the tenant claim in that token.
  */
+/** The tenant of TOOLBRIDGE_JWT_TOKEN, by the same rule as a client token's (auth/verifier.ts). */
+function stdioTenant(token: string, claim: string, pinned: string | undefined): string {
+  let claims: Readonly<Record<string, unknown>> = {};
+  try {
+    claims = decodeJwt(token);
+  } catch {
+    // Not a JWT: nothing is claimed; the Go API will judge the token itself.
+  }
+  try {
+    return resolveTenant(claims, claim, pinned);
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    const problem =
+      error.code === 'TENANT_UNRESOLVED'
+        ? `--stdio needs TOOLBRIDGE_TENANT_ID or a '${claim}' claim in TOOLBRIDGE_JWT_TOKEN`
+        : pinned === undefined
+          ? `the '${claim}' claim of TOOLBRIDGE_JWT_TOKEN must be a non-empty string`
+          : `the '${claim}' claim of TOOLBRIDGE_JWT_TOKEN must be TOOLBRIDGE_TENANT_ID's tenant`;
+    throw new AppError('CONFIG_INVALID', `invalid configuration: ${problem}`);
+  }
+}
+
 function serveOverStdio(config: Config, settings: GatewaySettings, log: Logger) {
   const token = config.jwtToken;
   if (token === undefined) {
@@ -95,13 +119,7 @@ function serveOverStdio(config: Config, settings: GatewaySettings, log: Logger) 
       'invalid configuration: --stdio needs TOOLBRIDGE_JWT_TOKEN (the backend identity)',
     );
   }
-  const tenantId = settings.pinnedTenant ?? claimOf(token, config.auth.tenantClaim);
-  if (tenantId === undefined) {
-    throw new AppError(
-      'CONFIG_INVALID',
-      `invalid configuration: --stdio needs TOOLBRIDGE_TENANT_ID or a '${config.auth.tenantClaim}' claim in TOOLBRIDGE_JWT_TOKEN`,
-    );
-  }
+  const tenantId = stdioTenant(token, config.auth.tenantClaim, settings.pinnedTenant);
   const principal = { subject: subjectOf(token), tenantId, authorization: `Bearer ${token}` };
   const gateway = createGateway({ ...settings, sharedToken: token }, log, principal);
   const handle = serveStdio(() => gateway.newServer(), {

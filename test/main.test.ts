@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { SignJWT } from 'jose';
 import { z } from 'zod';
 import { MCP_HEADERS, initializeBody, rawRequest } from './e2e/stack.ts';
 
@@ -189,6 +190,40 @@ describe('toolbridge-mcp start-up', () => {
     const { code, stderr } = run({}, ['--stdio']);
     expect(code).toBe(78);
     expect(stderr).toContain('TOOLBRIDGE_JWT_TOKEN is required with --stdio');
+  });
+
+  it.each<[string, Record<string, unknown>, string, string]>([
+    [
+      'an array tenant claim',
+      { tenant_id: ['t-1'] },
+      '',
+      "the 'tenant_id' claim of TOOLBRIDGE_JWT_TOKEN must be a non-empty string",
+    ],
+    [
+      'another tenant than the pinned one',
+      { tenant_id: 't-2' },
+      't-1',
+      "the 'tenant_id' claim of TOOLBRIDGE_JWT_TOKEN must be TOOLBRIDGE_TENANT_ID's tenant",
+    ],
+    [
+      'no tenant at all',
+      {},
+      '',
+      "--stdio needs TOOLBRIDGE_TENANT_ID or a 'tenant_id' claim in TOOLBRIDGE_JWT_TOKEN",
+    ],
+  ])('refuses --stdio with %s in TOOLBRIDGE_JWT_TOKEN', async (_name, claims, pinned, message) => {
+    const token = await new SignJWT({ sub: 'u', ...claims })
+      .setProtectedHeader({ alg: 'HS256' })
+      .sign(new TextEncoder().encode('stdio-tenant-test-secret'));
+    const env = {
+      TOOLBRIDGE_GO_API_BASE_URL: 'http://127.0.0.1:9',
+      TOOLBRIDGE_TENANT_HEADER_SECRET: 'stdio-tenant-header-secret',
+      TOOLBRIDGE_JWT_TOKEN: token,
+      ...(pinned === '' ? {} : { TOOLBRIDGE_TENANT_ID: pinned }),
+    };
+    const { code, stderr } = run(env, ['--stdio']);
+    expect(code).toBe(78);
+    expect(stderr).toContain(`\ntoolbridge-mcp: invalid configuration: ${message}\n`);
   });
 
   it('answers --version with the package version', () => {
