@@ -19,6 +19,9 @@ const PLAIN_TYPES = new Set(['application/json', 'application/json; charset=utf-
 const LEADING_WHITESPACE = /^[ \t\n\r]*/;
 const DIGITS = /^\d+$/;
 
+/** The types express.json() parses below; other bodies are left alone, as it leaves them. */
+const JSON_TYPES = ['application/json', 'application/*+json'];
+
 /** An error the error funnel (errors.ts) answers with its `status`, as body-parser's are. */
 function bodyError(status: number, message: string): Error {
   return Object.assign(new Error(message), { status });
@@ -58,15 +61,30 @@ export function plainLength(headers: IncomingHttpHeaders, limit: number): number
   return length <= limit ? length : undefined;
 }
 
+/** A JSON body sent as is with a Content-Length over the limit: refused before it is read. */
+function declaredOverLimit(req: Request, limit: number): boolean {
+  const encoding = req.headers['content-encoding']?.toLowerCase() ?? 'identity';
+  const declared = req.headers['content-length'];
+  return (
+    encoding === 'identity' &&
+    declared !== undefined &&
+    DIGITS.test(declared) &&
+    Number(declared) > limit &&
+    typeof req.is(JSON_TYPES) === 'string'
+  );
+}
+
 export function jsonBody(limit: number): RequestHandler {
-  const fallback: RequestHandler = express.json({
-    limit,
-    type: ['application/json', 'application/*+json'],
-  });
+  const fallback: RequestHandler = express.json({ limit, type: JSON_TYPES });
 
   return (req: Request, res: Response, next: NextFunction): void => {
     const length = plainLength(req.headers, limit);
     if (length === undefined || req.readableEnded) {
+      // body-parser answers 413 only after reading the whole body, however slowly it arrives.
+      if (declaredOverLimit(req, limit)) {
+        next(bodyError(413, 'request entity too large'));
+        return;
+      }
       fallback(req, res, next);
       return;
     }
