@@ -7,6 +7,7 @@ import { jsonBody } from './http/json-body.ts';
 import { errorFunnel } from './http/errors.ts';
 import { addHealthRoutes, type HealthOptions } from './http/health.ts';
 import { originGuard } from './http/guards.ts';
+import { rejectionLog } from './http/rejections.ts';
 import type { Logger } from './log.ts';
 import type { SessionRegistry } from './mcp/sessions.ts';
 import { MESSAGES_PATH, createSseHandlers } from './mcp/sse.ts';
@@ -59,6 +60,7 @@ export function createApp(deps: AppDeps): express.Express {
       deps.logger.warn({ err: error.cause }, `client tokens cannot be verified: ${error.message}`);
     },
   );
+  const rejected = rejectionLog(deps.logger);
   const streamable = createStreamableHandler({
     newServer: deps.newServer,
     sessions: deps.sessions,
@@ -78,7 +80,7 @@ export function createApp(deps: AppDeps): express.Express {
     res.once('close', deps.health.drain.begin());
     next();
   };
-  const guard = originGuard(deps);
+  const guard = originGuard({ ...deps, rejected });
 
   // POST /mcp carries nearly every tool call. Its route comes first, with the same front
   // middlewares as every other request gets below, so it does not walk the other routes' layers.
