@@ -2,7 +2,7 @@ import express, { type Request, type RequestHandler, type Response } from 'expre
 import { METADATA_PATH, resourceMetadata } from './auth/metadata.ts';
 import type { ClientVerifier } from './auth/verifier.ts';
 import { authenticate } from './http/auth.ts';
-import { requestContext } from './http/context.ts';
+import { requestContext, requestLogger } from './http/context.ts';
 import { jsonBody } from './http/json-body.ts';
 import { errorFunnel } from './http/errors.ts';
 import { addHealthRoutes, type HealthOptions } from './http/health.ts';
@@ -64,11 +64,15 @@ export function createApp(deps: AppDeps): express.Express {
   const streamable = createStreamableHandler({
     newServer: deps.newServer,
     sessions: deps.sessions,
-    logger: deps.logger,
+    logging: {
+      logger: deps.logger,
+      rejected,
+      loggerFor: (res) => requestLogger(res, deps.logger),
+    },
     maxBodyBytes: deps.maxBodyBytes,
     direct: deps.direct,
   });
-  const sse = createSseHandlers(deps.newServer, deps.sessions);
+  const sse = createSseHandlers(deps.newServer, deps.sessions, rejected);
 
   const context = requestContext();
   // Requests being answered hold the shutdown drain; the long-lived GET streams do not.
