@@ -169,7 +169,7 @@ export async function startGateway(
   logger: Logger,
 ): Promise<RunningGateway> {
   const gateway = createGateway(settings, logger);
-  const server: HttpServer = createHttpServer(gateway.app, settings.httpTimeouts).listen(
+  const server: HttpServer = createHttpServer(gateway.app, settings.httpTimeouts, logger).listen(
     settings.port,
     settings.host,
   );
@@ -181,7 +181,7 @@ export async function startGateway(
   const metricsServer =
     settings.metricsPort === undefined
       ? undefined
-      : createHttpServer(metricsListener(gateway.metrics), settings.httpTimeouts).listen(
+      : createHttpServer(metricsListener(gateway.metrics), settings.httpTimeouts, logger).listen(
           settings.metricsPort,
           settings.host,
         );

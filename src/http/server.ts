@@ -1,4 +1,12 @@
-import { createServer, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import {
+  STATUS_CODES,
+  createServer,
+  type RequestListener,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from '../log.ts';
 
 /**
  * The node:http servers the gateway listens with (the MCP port and the metrics port), hardened
@@ -41,21 +49,69 @@ export const UNREAD_BODY_GRACE_MS = 2000;
 export function createHttpServer(
   handler: RequestListener,
   timeouts: HttpTimeouts = DEFAULT_HTTP_TIMEOUTS,
+  logger?: Logger,
 ): Server {
   const headerMs = timeouts.headerSeconds * 1000;
   // Node refuses a headers timeout longer than the request timeout; the sum never is.
   const requestMs = headerMs + timeouts.bodySeconds * 1000;
-  return createServer(
+  // Each connection's latest answer, for what node reports about the connection (clientError).
+  const latest = new WeakMap<Duplex, ServerResponse>();
+  const server = createServer(
     {
       headersTimeout: headerMs,
       requestTimeout: requestMs,
       connectionsCheckingInterval: Math.min(DEADLINE_CHECK_MS, headerMs),
     },
     (req, res) => {
+      latest.set(req.socket, res);
       res.once('finish', cutUnreadBody);
       handler(req, res);
     },
   );
+  server.on('clientError', (error: Error, socket: Duplex) => {
+    clientError(error, socket, latest.get(socket), logger);
+  });
+  return server;
+}
+
+/** Node's codes for a client that went away: nothing it sent was wrong. */
+const CLIENT_LEFT = new Set(['ECONNRESET', 'EPIPE', 'HPE_INVALID_EOF_STATE']);
+/** What node answers, by code, before closing; anything else is 400. */
+const STATUS_BY_CODE: Readonly<Record<string, number>> = {
+  ERR_HTTP_REQUEST_TIMEOUT: 408,
+  HPE_HEADER_OVERFLOW: 431,
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: 413,
+};
+const REASON_BY_STATUS: Readonly<Record<number, string>> = {
+  408: 'the request did not arrive within the header or body timeout',
+  431: 'the request headers are too large',
+  413: 'the chunk extensions are too large',
+};
+
+/**
+ * A request node's parser refused or timed out. Node's own handling (a bare 4xx, then close) is
+ * kept, plus one warning line like the app's (rejections.ts), with node's code and never the
+ * error, which holds the raw bytes received, Authorization header included. A request that timed
+ * out while its body was being read is left to its reader, which reports it (json-body.ts).
+ */
+function clientError(
+  error: Error,
+  socket: Duplex,
+  res: ServerResponse | undefined,
+  logger: Logger | undefined,
+): void {
+  const code = 'code' in error && typeof error.code === 'string' ? error.code : 'HPE_UNKNOWN';
+  const status = STATUS_BY_CODE[code] ?? 400;
+  const reading = res !== undefined && !res.req.complete;
+  if (!CLIENT_LEFT.has(code) && !reading) {
+    const reason = REASON_BY_STATUS[status] ?? 'not a well-formed HTTP/1.1 request';
+    logger?.warn({ status, code, reason }, 'request rejected');
+  }
+  const answering = res !== undefined && res.headersSent && !res.writableFinished;
+  if (socket.writable && !answering) {
+    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nConnection: close\r\n\r\n`);
+  }
+  socket.destroy();
 }
 
 /** On a finished answer: a body still arriving gets UNREAD_BODY_GRACE_MS, then the socket closes. */

@@ -13,6 +13,8 @@ export interface RawConnection {
   readonly closed: Promise<number>;
   readonly isClosed: () => boolean;
   write(text: string): void;
+  /** Hangs up. */
+  destroy(): void;
   /** Writes `chunk` every `everyMs` until the connection closes or `stop()` is called. */
   trickle(chunk: string, everyMs: number): { stop(): void };
   /** Resolves once the server has sent text matching `pattern` (rejects if it closes first). */
@@ -44,7 +46,10 @@ export async function openRaw(origin: string): Promise<RawConnection> {
     closed,
     isClosed: () => socket.destroyed,
     write(chunk) {
-      if (!socket.destroyed) socket.write(chunk);
+      if (!socket.destroyed) socket.write(chunk, 'latin1');
+    },
+    destroy() {
+      socket.destroy();
     },
     trickle(chunk, everyMs) {
       const timer = setInterval(() => {
