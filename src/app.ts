@@ -2,11 +2,12 @@ import express, { type Request, type RequestHandler, type Response } from 'expre
 import { METADATA_PATH, resourceMetadata } from './auth/metadata.ts';
 import type { ClientVerifier } from './auth/verifier.ts';
 import { authenticate } from './http/auth.ts';
-import { requestContext } from './http/context.ts';
+import { requestContext, requestLogger } from './http/context.ts';
 import { jsonBody } from './http/json-body.ts';
 import { errorFunnel } from './http/errors.ts';
 import { addHealthRoutes, type HealthOptions } from './http/health.ts';
 import { originGuard } from './http/guards.ts';
+import { rejectionLog } from './http/rejections.ts';
 import type { Logger } from './log.ts';
 import type { SessionRegistry } from './mcp/sessions.ts';
 import { MESSAGES_PATH, createSseHandlers } from './mcp/sse.ts';
@@ -59,14 +60,19 @@ export function createApp(deps: AppDeps): express.Express {
       deps.logger.warn({ err: error.cause }, `client tokens cannot be verified: ${error.message}`);
     },
   );
+  const rejected = rejectionLog(deps.logger);
   const streamable = createStreamableHandler({
     newServer: deps.newServer,
     sessions: deps.sessions,
-    logger: deps.logger,
+    logging: {
+      logger: deps.logger,
+      rejected,
+      loggerFor: (res) => requestLogger(res, deps.logger),
+    },
     maxBodyBytes: deps.maxBodyBytes,
     direct: deps.direct,
   });
-  const sse = createSseHandlers(deps.newServer, deps.sessions);
+  const sse = createSseHandlers(deps.newServer, deps.sessions, rejected);
 
   const context = requestContext();
   // Requests being answered hold the shutdown drain; the long-lived GET streams do not.
@@ -78,7 +84,7 @@ export function createApp(deps: AppDeps): express.Express {
     res.once('close', deps.health.drain.begin());
     next();
   };
-  const guard = originGuard(deps);
+  const guard = originGuard({ ...deps, rejected });
 
   // POST /mcp carries nearly every tool call. Its route comes first, with the same front
   // middlewares as every other request gets below, so it does not walk the other routes' layers.

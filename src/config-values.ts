@@ -56,6 +56,9 @@ export const integerIn =
     return /^\d+$/.test(text) && value >= min && value <= max ? ok(value) : bad(`expects ${what}`);
   };
 
+export const wholeSeconds = (min: number, max: number): Check<number> =>
+  integerIn(min, max, `a whole number of seconds from ${min} to ${max}`);
+
 export const baseUrl: Check<string> = (raw) => {
   const expected = 'expects an absolute http:// or https:// URL, e.g. http://localhost:8081';
   if (!URL.canParse(raw)) return bad(expected);

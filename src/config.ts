@@ -14,6 +14,7 @@ import {
   originList,
   tenantId,
   variable,
+  wholeSeconds,
 } from './config-values.ts';
 import { crossProblems, warningsFor, type ConfigMode } from './config-rules.ts';
 import { parseDotenv } from './dotenv.ts';
@@ -64,6 +65,8 @@ const EnvSchema = z.object({
   TOOLBRIDGE_PUBLIC_BASE_URL: variable('the public base URL', baseUrl).optional(),
   TOOLBRIDGE_ALLOWED_ORIGINS: variable('origins', originList).default([]),
   TOOLBRIDGE_ALLOWED_HOSTS: variable('host names', hostList).default([]),
+  TOOLBRIDGE_HTTP_HEADER_TIMEOUT_SECONDS: variable('seconds', wholeSeconds(1, 600)).default(10),
+  TOOLBRIDGE_HTTP_BODY_TIMEOUT_SECONDS: variable('seconds', wholeSeconds(1, 3600)).default(30),
   TOOLBRIDGE_TOOL_TIMEOUT_MS: variable(
     'milliseconds',
     integerIn(100, 600_000, 'milliseconds from 100 to 600000'),
@@ -122,6 +125,10 @@ export const Config = EnvSchema.transform((env) => ({
   publicBaseUrl: env.TOOLBRIDGE_PUBLIC_BASE_URL,
   allowedOrigins: env.TOOLBRIDGE_ALLOWED_ORIGINS,
   allowedHosts: env.TOOLBRIDGE_ALLOWED_HOSTS,
+  httpTimeouts: {
+    headerSeconds: env.TOOLBRIDGE_HTTP_HEADER_TIMEOUT_SECONDS,
+    bodySeconds: env.TOOLBRIDGE_HTTP_BODY_TIMEOUT_SECONDS,
+  },
   toolTimeoutMs: env.TOOLBRIDGE_TOOL_TIMEOUT_MS,
   upstreamMaxResponseBytes: env.TOOLBRIDGE_UPSTREAM_MAX_RESPONSE_BYTES,
   sessionIdleSeconds: env.TOOLBRIDGE_SESSION_IDLE_SECONDS,

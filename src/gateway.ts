@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createServer, type Server as HttpServer } from 'node:http';
+import type { Server as HttpServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { createApp } from './app.ts';
 import { createIdentityResolver } from './auth/identity.ts';
@@ -7,6 +7,7 @@ import { createClientVerifier, type Principal, type VerifierOptions } from './au
 import { createDrain } from './drain.ts';
 import type { Logger } from './log.ts';
 import { metricsListener } from './http/health.ts';
+import { createHttpServer, type HttpTimeouts } from './http/server.ts';
 import { createMetrics } from './metrics.ts';
 import { SERVER_NAME, createServerFactory } from './mcp/server.ts';
 import { createToolCaller } from './mcp/tool-call.ts';
@@ -26,6 +27,8 @@ export interface GatewaySettings {
   port: number;
   /** TOOLBRIDGE_METRICS_PORT: /metrics on a listener of its own, off the MCP port. */
   metricsPort?: number | undefined;
+  /** TOOLBRIDGE_HTTP_*_TIMEOUT_SECONDS: how long a request may take to arrive, on both ports. */
+  httpTimeouts?: HttpTimeouts | undefined;
   allowedOrigins: readonly string[];
   /** TOOLBRIDGE_ALLOWED_HOSTS: names the Host check accepts besides the public URL's. */
   allowedHosts?: readonly string[];
@@ -177,7 +180,10 @@ export async function startGateway(
   logger: Logger,
 ): Promise<RunningGateway> {
   const gateway = createGateway(settings, logger);
-  const server: HttpServer = gateway.app.listen(settings.port, settings.host);
+  const server: HttpServer = createHttpServer(gateway.app, settings.httpTimeouts, logger).listen(
+    settings.port,
+    settings.host,
+  );
   await once(server, 'listening');
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('not a TCP server');
@@ -186,7 +192,10 @@ export async function startGateway(
   const metricsServer =
     settings.metricsPort === undefined
       ? undefined
-      : createServer(metricsListener(gateway.metrics)).listen(settings.metricsPort, settings.host);
+      : createHttpServer(metricsListener(gateway.metrics), settings.httpTimeouts, logger).listen(
+          settings.metricsPort,
+          settings.host,
+        );
   if (metricsServer !== undefined) {
     try {
       await once(metricsServer, 'listening');

@@ -1,4 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
+import type { RejectionLog } from './rejections.ts';
 
 /**
  * DNS-rebinding and cross-site protection (MCP Streamable HTTP security guidance). A browser
@@ -13,6 +14,8 @@ export interface GuardOptions {
   allowedHosts?: readonly string[] | undefined;
   publicBaseUrl?: string | undefined;
   bindHost: string;
+  /** Where a refusal is logged (one warning line); unset, nowhere. */
+  rejected?: RejectionLog | undefined;
 }
 
 const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
@@ -27,6 +30,7 @@ export function originGuard({
   allowedHosts = [],
   publicBaseUrl,
   bindHost,
+  rejected = () => undefined,
 }: GuardOptions) {
   const origins = new Set(allowedOrigins);
   const hosts = new Set([...LOOPBACK_NAMES, ...allowedHosts]);
@@ -39,11 +43,13 @@ export function originGuard({
     if (origin !== undefined && !origins.has(origin)) {
       const loopbackPage = URL.canParse(origin) && LOOPBACK_NAMES.has(new URL(origin).hostname);
       if (!loopbackPage) {
+        rejected(res, 403, 'origin.forbidden', 'the Origin is not allowed');
         res.status(403).json({ error: 'forbidden', error_description: 'Origin not allowed' });
         return;
       }
     }
     if (checkHost && !hosts.has(hostnameOf(req.get('host') ?? '').toLowerCase())) {
+      rejected(res, 403, 'host.forbidden', 'the Host is not this service');
       res.status(403).json({ error: 'forbidden', error_description: 'Host not allowed' });
       return;
     }

@@ -19,9 +19,15 @@ const PLAIN_TYPES = new Set(['application/json', 'application/json; charset=utf-
 const LEADING_WHITESPACE = /^[ \t\n\r]*/;
 const DIGITS = /^\d+$/;
 
-/** An error the error funnel (errors.ts) answers with its `status`, as body-parser's are. */
-function bodyError(status: number, message: string): Error {
-  return Object.assign(new Error(message), { status });
+/** The types express.json() parses below; other bodies are left alone, as it leaves them. */
+const JSON_TYPES = ['application/json', 'application/*+json'];
+
+/**
+ * An error the error funnel (errors.ts) answers with its `status`, marked with a `type` as
+ * body-parser marks its own.
+ */
+function bodyError(status: number, type: string, message: string): Error {
+  return Object.assign(new Error(message), { status, type });
 }
 
 /** Parses `text` as body-parser's strict JSON parser does. */
@@ -29,12 +35,12 @@ export function parseStrictJson(text: string): unknown {
   if (text.length === 0) return {};
   const first = text[LEADING_WHITESPACE.exec(text)?.[0].length ?? 0];
   if (first !== '{' && first !== '[') {
-    throw bodyError(400, 'the body is not a JSON object or array');
+    throw bodyError(400, 'entity.parse.failed', 'the body is not a JSON object or array');
   }
   try {
     return JSON.parse(text);
   } catch {
-    throw bodyError(400, 'the body is not valid JSON');
+    throw bodyError(400, 'entity.parse.failed', 'the body is not valid JSON');
   }
 }
 
@@ -58,15 +64,30 @@ export function plainLength(headers: IncomingHttpHeaders, limit: number): number
   return length <= limit ? length : undefined;
 }
 
+/** A JSON body sent as is with a Content-Length over the limit: refused before it is read. */
+function declaredOverLimit(req: Request, limit: number): boolean {
+  const encoding = req.headers['content-encoding']?.toLowerCase() ?? 'identity';
+  const declared = req.headers['content-length'];
+  return (
+    encoding === 'identity' &&
+    declared !== undefined &&
+    DIGITS.test(declared) &&
+    Number(declared) > limit &&
+    typeof req.is(JSON_TYPES) === 'string'
+  );
+}
+
 export function jsonBody(limit: number): RequestHandler {
-  const fallback: RequestHandler = express.json({
-    limit,
-    type: ['application/json', 'application/*+json'],
-  });
+  const fallback: RequestHandler = express.json({ limit, type: JSON_TYPES });
 
   return (req: Request, res: Response, next: NextFunction): void => {
     const length = plainLength(req.headers, limit);
     if (length === undefined || req.readableEnded) {
+      // body-parser answers 413 only after reading the whole body, however slowly it arrives.
+      if (declaredOverLimit(req, limit)) {
+        next(bodyError(413, 'entity.too.large', 'request entity too large'));
+        return;
+      }
       fallback(req, res, next);
       return;
     }
@@ -86,23 +107,27 @@ export function jsonBody(limit: number): RequestHandler {
     const onEnd = () => {
       // Node's parser ends a body at its Content-Length; a mismatch would be a parser bug.
       if (received !== length) {
-        done(bodyError(400, 'request size did not match content length'));
+        done(bodyError(400, 'request.size.invalid', 'request size did not match content length'));
         return;
       }
       try {
         req.body = parseStrictJson(decodeUtf8(chunks, received));
       } catch (error) {
-        done(error instanceof Error ? error : bodyError(400, 'the body is not valid JSON'));
+        done(
+          error instanceof Error
+            ? error
+            : bodyError(400, 'entity.parse.failed', 'the body is not valid JSON'),
+        );
         return;
       }
       done();
     };
     const onError = (error: Error) => {
-      done(Object.assign(error, { status: 400 }));
+      done(Object.assign(error, { status: 400, type: 'request.aborted' }));
     };
     // Closed before its end: the client went away mid-body.
     const onClose = () => {
-      done(bodyError(400, 'request aborted'));
+      done(bodyError(400, 'request.aborted', 'request aborted'));
     };
     req.on('data', onData);
     req.on('end', onEnd);

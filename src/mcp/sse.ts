@@ -81,7 +81,18 @@ const ownerOf = (req: AuthedRequest) => {
   return principal === undefined ? 'anonymous' : principalKey(principal);
 };
 
-export function createSseHandlers(newServer: NewServer, sessions: SessionRegistry) {
+/** Logs one refused request (http/rejections.ts); the default logs nothing. */
+type Rejected = (res: Response, status: number, code: string, reason: string) => void;
+
+export function createSseHandlers(
+  newServer: NewServer,
+  sessions: SessionRegistry,
+  rejected: Rejected = () => undefined,
+) {
+  const refuse = (res: Response, text: string) => {
+    rejected(res, 400, 'mcp.rejected', text);
+    res.status(400).type('text/plain').send(text);
+  };
   return {
     /** GET /sse */
     open: async (req: AuthedRequest, res: Response): Promise<void> => {
@@ -105,11 +116,11 @@ export function createSseHandlers(newServer: NewServer, sessions: SessionRegistr
     post: (req: AuthedRequest, res: Response): void => {
       const id = req.query['session_id'];
       if (typeof id !== 'string' || id === '') {
-        res.status(400).type('text/plain').send('session_id is required');
+        refuse(res, 'session_id is required');
         return;
       }
       if (!SESSION_ID.test(id)) {
-        res.status(400).type('text/plain').send('Invalid session ID');
+        refuse(res, 'Invalid session ID');
         return;
       }
       const entry = sessions.use(id, ownerOf(req));
@@ -119,7 +130,7 @@ export function createSseHandlers(newServer: NewServer, sessions: SessionRegistr
       }
       const body: unknown = req.body;
       if (!isMessage(body)) {
-        res.status(400).type('text/plain').send('Could not parse message');
+        refuse(res, 'Could not parse message');
         return;
       }
       res.status(202).type('text/plain').send('Accepted');

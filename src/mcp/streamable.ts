@@ -8,8 +8,8 @@ import {
   type JSONRPCErrorResponse,
 } from '@modelcontextprotocol/server';
 import type { Request, Response } from 'express';
-import type { Logger } from '../log.ts';
 import { createDirectCalls, transportWouldAccept } from './direct-call.ts';
+import { createEntryReports, type RequestLogging } from './entry-reports.ts';
 import { createDirectStatelessCalls, type ServerIdentity } from './direct-stateless.ts';
 import type { NewServer } from './server.ts';
 import type { ToolCaller } from './tool-call.ts';
@@ -36,7 +36,7 @@ import { clientGone, sendWebResponse, toWebRequest } from './web-bridge.ts';
 export interface StreamableOptions {
   newServer: NewServer;
   sessions: SessionRegistry;
-  logger: Logger;
+  logging: RequestLogging<Response>;
   maxBodyBytes: number;
   /** Given, plain tools/calls of both eras take the direct paths (direct-call.ts). */
   direct?: DirectOptions | undefined;
@@ -84,13 +84,14 @@ function inbound(req: Request): InboundHttpRequest {
 export function createStreamableHandler({
   newServer,
   sessions,
-  logger,
+  logging,
   maxBodyBytes,
   direct: directOptions,
 }: StreamableOptions) {
-  const onerror = (error: Error) => {
-    logger.warn({ err: error }, 'MCP request failed');
-  };
+  // One `onerror` for the SDK's 2026-07-28 entry (each report judged by its request's answer)
+  // and the direct paths (which report only bugs: a ToolCaller that threw).
+  const reports = createEntryReports(logging);
+  const { onerror } = reports;
   const direct =
     directOptions === undefined ? undefined : createDirectCalls(directOptions.caller, onerror);
   const stateless =
@@ -119,9 +120,10 @@ export function createStreamableHandler({
     const options: EntryOptions = {};
     if (req.auth !== undefined) options.authInfo = req.auth;
     if (req.body !== undefined) options.parsedBody = req.body;
+    const exchange = reports.begin(res);
     let response: globalThis.Response;
     try {
-      const answer = handle(toWebRequest(req, signal), options);
+      const answer = exchange.run(() => handle(toWebRequest(req, signal), options));
       const first = early === undefined ? await answer : await Promise.race([answer, early]);
       if (typeof first === 'string') {
         // The entry may still settle later, into nothing.
@@ -131,9 +133,9 @@ export function createStreamableHandler({
         else rpcError(res, 404, -32001, 'Session not found');
         return;
       }
-      response = await withoutCancelled(first, cancelled);
+      response = await exchange.settle(await withoutCancelled(first, cancelled));
     } catch (error) {
-      onerror(error instanceof Error ? error : new Error(String(error)));
+      logging.loggerFor(res).error({ err: error }, 'MCP request failed');
       rpcError(res, 500, -32603, 'Internal server error');
       return;
     }
@@ -219,6 +221,8 @@ export function createStreamableHandler({
       return bridge(req, res, (request, options) => modern.fetch(request, options));
     }
     if (route.reason === 'initialize') return openSession(req, res, owner);
-    rpcError(res, 400, -32000, 'Bad Request: no valid Mcp-Session-Id; send initialize first');
+    const message = 'Bad Request: no valid Mcp-Session-Id; send initialize first';
+    logging.rejected(res, 400, 'mcp.rejected', message);
+    rpcError(res, 400, -32000, message);
   };
 }

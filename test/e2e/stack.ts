@@ -20,6 +20,7 @@ import { z } from 'zod';
 import { createBackendHandler } from '../../src/backend/index.ts';
 import { startGateway, type GatewaySettings, type RunningGateway } from '../../src/gateway.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
+import type { HttpTimeouts } from '../../src/http/server.ts';
 import { freePort } from '../../bench/lib/processes.ts';
 import { onCleanup } from '../helpers/loopback.ts';
 
@@ -339,6 +340,7 @@ export interface StackOptions {
   readonly jwksUrl?: string;
   /** Where the gateway logs (default: nowhere). */
   readonly logger?: Logger;
+  readonly httpTimeouts?: HttpTimeouts;
 }
 
 export interface Stack {
@@ -385,6 +387,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       : { maxSessionsPerPrincipal: options.maxSessionsPerPrincipal }),
     ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
     maxInflightPerPrincipal: options.maxInflightPerPrincipal,
+    httpTimeouts: options.httpTimeouts,
   };
   const gateway = await startGateway(settings, options.logger ?? createLogger({ level: 'silent' }));
   onCleanup(() => gateway.close());
