@@ -41,6 +41,7 @@ function settingsFrom(config: Config, dev: DevBackend | undefined): GatewaySetti
     maxSessions: config.maxSessions,
     maxSessionsPerPrincipal: config.maxSessionsPerPrincipal,
     maxInflightPerPrincipal: config.maxInflightPerPrincipal,
+    httpTimeouts: config.httpTimeouts,
     warnings: config.warnings,
   };
 }

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SignJWT } from 'jose';
 import { z } from 'zod';
+import { openRaw } from './helpers/raw-socket.ts';
 import { MCP_HEADERS, initializeBody, rawRequest } from './e2e/stack.ts';
 
 const MAIN = resolve(import.meta.dirname, '../src/main.ts');
@@ -59,6 +60,22 @@ async function start(env: Record<string, string>, cwd = workdir) {
 }
 
 describe('toolbridge-mcp start-up', () => {
+  it('applies TOOLBRIDGE_HTTP_HEADER_TIMEOUT_SECONDS to its listener', async () => {
+    const { stdout } = await start({
+      TOOLBRIDGE_HOST: '127.0.0.1',
+      TOOLBRIDGE_PORT: '0',
+      TOOLBRIDGE_JWT_SECRET: 'header-timeout-test-secret-0123',
+      TOOLBRIDGE_HTTP_HEADER_TIMEOUT_SECONDS: '1',
+    });
+    const url = /Streamable HTTP: (\S+)/.exec(stdout())?.[1] ?? '';
+    const conn = await openRaw(new URL(url).origin);
+    conn.write('GET /healthz HTTP/1.1\r\n');
+    conn.trickle('X-Slow: a\r\n', 200);
+    // The default (10 s) would still be waiting; the bound leaves room for a busy machine.
+    expect(await conn.closed).toBeLessThan(4_000);
+    expect(conn.received()).toMatch(/^HTTP\/1\.1 408 /);
+  });
+
   it('with no configuration: serves on the embedded backend and prints the MCP URL and a dev token', async () => {
     const { child, stdout } = await start({ TOOLBRIDGE_HOST: '127.0.0.1', TOOLBRIDGE_PORT: '0' });
     const url = /Streamable HTTP: (\S+)/.exec(stdout())?.[1] ?? '';
