@@ -7,7 +7,7 @@ import type { Metrics } from '../metrics.ts';
 import type { BackendIdentity } from '../proxy/types.ts';
 import { AppError } from '../errors.ts';
 import { failedCall, MISSING_TOKEN, type ToolResult, type ToolRuntime } from '../tools/index.ts';
-import { principalOf } from './principal.ts';
+import { principalKey, principalOf } from './principal.ts';
 
 export interface ToolCallerDeps {
   tools: ToolRuntime;
@@ -60,7 +60,7 @@ export function createToolCaller(deps: ToolCallerDeps): ToolCaller {
         // Only a caller that is not even anonymous (no HTTP edge, no stdio principal) lands here.
         return failedCall(name, new AppError('TOKEN_MISSING', MISSING_TOKEN));
       }
-      const key = `${principal.tenantId}\n${principal.subject}`;
+      const key = principalKey(principal);
       const running = inflight.get(key) ?? 0;
       const started = performance.now();
       const correlationId = randomUUID();
