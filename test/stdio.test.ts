@@ -129,7 +129,7 @@ describe('toolbridge-mcp --stdio (Claude Desktop configurations)', () => {
   });
 
   it('with the embedded API: TOOLBRIDGE_JWT_SECRET and a token from `toolbridge-mcp token`', async () => {
-    // The README's Claude Desktop set-up without a Go API, step by step.
+    // docs/running.md's Claude Desktop set-up without a Go API, step by step.
     const cwd = mkdtempSync(join(tmpdir(), 'toolbridge-stdio-'));
     onCleanup(() => rm(cwd, { recursive: true, force: true }));
     const env = { PATH: process.env['PATH'] ?? '', TOOLBRIDGE_JWT_SECRET: JWT_SECRET };
