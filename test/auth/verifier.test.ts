@@ -192,6 +192,18 @@ describe('tenant resolution', () => {
   });
 });
 
+/** A verifier with only a JWKS (at `origin`/jwks), issuer and audience set, pinned to `t`. */
+const jwksVerifier = (origin: string, now?: () => number) =>
+  createClientVerifier({
+    mode: 'jwt',
+    jwksUrl: `${origin}/jwks`,
+    issuer: 'https://idp.example',
+    audience: 'toolbridge',
+    tenantClaim: 'tenant_id',
+    pinnedTenant: 't',
+    ...(now === undefined ? {} : { now }),
+  });
+
 describe('JWKS verification over a loopback JWKS endpoint', () => {
   it('accepts RS256 tokens signed by a published key and refuses others', async () => {
     const { publicKey, privateKey } = await generateKeyPair('RS256');
@@ -204,15 +216,7 @@ describe('JWKS verification over a loopback JWKS endpoint', () => {
         .writeHead(200, { 'content-type': 'application/json' })
         .end(JSON.stringify({ keys: [jwk] }));
     });
-    const origin = await listen(jwksServer);
-    const verify = createClientVerifier({
-      mode: 'jwt',
-      jwksUrl: `${origin}/jwks`,
-      issuer: 'https://idp.example',
-      audience: 'toolbridge',
-      tenantClaim: 'tenant_id',
-      pinnedTenant: 't',
-    });
+    const verify = jwksVerifier(await listen(jwksServer));
     const sign = (key: Parameters<SignJWT['sign']>[0], kid: string) =>
       new SignJWT({ sub: 'u', iss: 'https://idp.example', aud: 'toolbridge' })
         .setProtectedHeader({ alg: 'RS256', kid })
@@ -259,17 +263,8 @@ describe('a key set that cannot be had is not a bad token', () => {
       fetched += 1;
       res.writeHead(500).end('down');
     });
-    const origin = await listen(jwksServer);
     let clock = NOW;
-    const verify = createClientVerifier({
-      mode: 'jwt',
-      jwksUrl: `${origin}/jwks`,
-      issuer: 'https://idp.example',
-      audience: 'toolbridge',
-      tenantClaim: 'tenant_id',
-      pinnedTenant: 't',
-      now: () => clock,
-    });
+    const verify = jwksVerifier(await listen(jwksServer), () => clock);
     const token = `Bearer ${await es256()}`;
     const codes = async (count: number) =>
       (await Promise.all(Array.from({ length: count }, () => failure(verify, token)))).map(

@@ -1,29 +1,14 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { resolve } from 'node:path';
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { startBackend } from '../../src/backend/index.ts';
 import { createTenantVerifier } from '../../src/tenant-headers/index.ts';
+import { runCli } from '../helpers/cli.ts';
 import { onCleanup } from '../helpers/loopback.ts';
 
-const MAIN = resolve(import.meta.dirname, '../../src/main.ts');
 const JWT_SECRET = 'commands-jwt-secret';
 const TENANT_SECRET = 'commands-tenant-secret';
 
-/** Runs `toolbridge-mcp <args>` as a process, without blocking the event loop the backend needs. */
-async function run(args: string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, [MAIN, ...args], {
-    env: { PATH: process.env['PATH'] ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  await once(child, 'exit');
-  return { code: child.exitCode, stdout, stderr };
-}
+const run = (args: string[], env: Record<string, string>) => runCli(args, env);
 
 async function apiEnv(tenantSecret: string) {
   const backend = await startBackend({

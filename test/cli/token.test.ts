@@ -1,18 +1,17 @@
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { jwtVerify } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MAX_TTL_SECONDS, parseTtl, runToken, type TokenOptions } from '../../src/cli/token.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { DevSecret } from '../../src/dev-secrets.ts';
 import { MCP_HEADERS, initializeBody, rawRequest } from '../e2e/stack.ts';
+import { runCli, startCli } from '../helpers/cli.ts';
 import { onCleanup } from '../helpers/loopback.ts';
 import { JWT_SECRET, TENANT_SECRET } from './helpers.ts';
 
-const MAIN = resolve(import.meta.dirname, '../../src/main.ts');
 const DEV_SECRET = 'token-test-dev-secret-SENTINEL-0123456789';
 const root = mkdtempSync(join(tmpdir(), 'toolbridge-token-'));
 afterAll(() => {
@@ -164,31 +163,16 @@ describe('toolbridge-mcp token', () => {
   });
 });
 
-/** `toolbridge-mcp <args>` in `cwd` with nothing but PATH in the environment. */
-function run(args: string[], cwd: string, env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [MAIN, ...args], {
-    cwd,
-    env: { PATH: process.env['PATH'] ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return { child, stdout: () => stdout, stderr: () => stderr };
-}
-
 describe('toolbridge-mcp token, then npm start, in one directory', () => {
   it('mints a token the gateway started afterwards accepts', async () => {
     const dir = mkdtempSync(join(root, 'checkout-'));
-    const minted = run(['token', '--ttl', '1h'], dir);
-    await once(minted.child, 'exit');
-    expect(minted.child.exitCode).toBe(0);
-    expect(minted.stderr()).toBe('');
-    expect(minted.stdout()).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
-    const jwt = minted.stdout().trim();
+    const minted = await runCli(['token', '--ttl', '1h'], {}, dir);
+    expect(minted.code).toBe(0);
+    expect(minted.stderr).toBe('');
+    expect(minted.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+    const jwt = minted.stdout.trim();
 
-    const gateway = run([], dir, { TOOLBRIDGE_PORT: '0' });
+    const gateway = startCli([], { TOOLBRIDGE_PORT: '0' }, dir);
     onCleanup(async () => {
       gateway.child.kill('SIGTERM');
       await once(gateway.child, 'exit');
@@ -205,10 +189,9 @@ describe('toolbridge-mcp token, then npm start, in one directory', () => {
 
   it('refuses a bad --ttl with exit 64 and nothing on stdout', async () => {
     const dir = mkdtempSync(join(root, 'bad-ttl-'));
-    const result = run(['token', '--ttl', '1y'], dir);
-    await once(result.child, 'exit');
-    expect(result.child.exitCode).toBe(64);
-    expect(result.stdout()).toBe('');
-    expect(result.stderr()).toContain('--ttl expects seconds');
+    const result = await runCli(['token', '--ttl', '1y'], {}, dir);
+    expect(result.code).toBe(64);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain('--ttl expects seconds');
   });
 });
