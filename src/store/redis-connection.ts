@@ -65,7 +65,7 @@ export function describeFailure(error: unknown, commandTimeoutMs: number): strin
   if (error instanceof ClientOfflineError) return 'is not connected (reconnecting)';
   if (error instanceof ClientClosedError) return 'connection is closed';
   if (error instanceof TimeoutError || error instanceof TimeoutReadError) {
-    return `did not answer within ${commandTimeoutMs} ms`;
+    return `did not answer in time (${commandTimeoutMs} ms)`;
   }
   if (error instanceof ConnectionTimeoutError) return 'did not accept a connection in time';
   if (error instanceof ErrorReply) return 'answered with an error';

@@ -17,6 +17,9 @@ export interface RedisServer {
   readonly url: string;
   stop(): Promise<void>;
   start(): Promise<void>;
+  /** Freezes the process (SIGSTOP): connections stay open and nothing answers. */
+  pause(): void;
+  resume(): void;
   /** Stops the server and removes its directory. */
   close(): Promise<void>;
 }
@@ -64,6 +67,7 @@ export async function startRedis(options: { password?: string } = {}): Promise<R
   let child: ChildProcess | undefined;
 
   const start = async () => {
+    if (child !== undefined && child.exitCode === null) return;
     const proc = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
     let output = '';
@@ -93,6 +97,7 @@ export async function startRedis(options: { password?: string } = {}): Promise<R
     if (proc === undefined || proc.exitCode !== null) return;
     const exited = once(proc, 'exit');
     proc.kill('SIGKILL');
+    proc.kill('SIGCONT');
     await exited;
   };
 
@@ -103,6 +108,8 @@ export async function startRedis(options: { password?: string } = {}): Promise<R
     url: `redis://${auth}127.0.0.1:${port}`,
     start,
     stop,
+    pause: () => child?.kill('SIGSTOP'),
+    resume: () => child?.kill('SIGCONT'),
     async close() {
       await stop();
       rmSync(dir, { recursive: true, force: true });
