@@ -9,6 +9,7 @@ import {
   type RedisClientType,
 } from '@redis/client';
 import { AppError } from '../errors.ts';
+import { redisTarget } from './redis-target.ts';
 
 /**
  * The Redis connections of one gateway: one for commands, one for pub/sub (a subscribed
@@ -47,12 +48,6 @@ export interface RedisConnection {
    */
   whenReady(timeoutMs: number): Promise<boolean>;
   close(): Promise<void>;
-}
-
-/** `host:port` of a Redis URL, the only part of it that is safe to show. */
-export function redisTarget(url: string): string {
-  const parsed = new URL(url);
-  return `${parsed.hostname.includes(':') ? `[${parsed.hostname}]` : parsed.hostname}:${parsed.port === '' ? '6379' : parsed.port}`;
 }
 
 /** Back off from 100 ms to 2 s, with jitter so that replicas do not reconnect in step. */
