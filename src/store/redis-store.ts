@@ -80,9 +80,13 @@ export function createRedisSessionStore(options: RedisStoreOptions): RedisSessio
     connection.run('sweep', async (client) =>
       z.number().parse(await script(client, SWEEP, [], [String(limit)])),
     );
+  /** Sweeps until a batch comes back short, so a backlog (after an outage) clears in one tick. */
+  const sweepAll = async () => {
+    for (let batches = 0; batches < 40 && (await sweep()) === 256; batches += 1);
+  };
   const timer = setInterval(() => {
     // A failed sweep is retried at the next tick; the connection reports the outage.
-    sweep().catch(() => undefined);
+    sweepAll().catch(() => undefined);
   }, sweepIntervalMs(options));
   timer.unref();
 
@@ -101,7 +105,8 @@ export function createRedisSessionStore(options: RedisStoreOptions): RedisSessio
     sweep: () => sweep(),
 
     async create(input) {
-      const { id, owner, kind, ...rest } = SessionRecord.parse(input);
+      const record = SessionRecord.parse(input);
+      const { id, owner, kind, ...rest } = record;
       const details = JSON.stringify(StoredDetails.parse(rest));
       const reply = await connection.run('create', async (client) =>
         Created.parse(
@@ -116,7 +121,7 @@ export function createRedisSessionStore(options: RedisStoreOptions): RedisSessio
       if (reply[0] === 'taken') {
         throw new AppError('SESSION_ID_TAKEN', 'session id is already in use or ended recently');
       }
-      return { ...SessionRecord.parse(input), lastUsedAt: reply[1] };
+      return { ...record, lastUsedAt: reply[1] };
     },
 
     get: (id, owner) => read(id, owner, false),
