@@ -36,6 +36,19 @@ export function crossProblems(
       'TOOLBRIDGE_GO_API_BASE_URL is required with NODE_ENV=production: without it the gateway would serve its embedded, in-memory API',
     );
   }
+  const redis = values['TOOLBRIDGE_REDIS_URL'];
+  if (has('TOOLBRIDGE_REDIS_PASSWORD') && redis === undefined) {
+    problems.push(
+      'TOOLBRIDGE_REDIS_PASSWORD is set without TOOLBRIDGE_REDIS_URL: sessions would silently stay in this process',
+    );
+  }
+  if (has('TOOLBRIDGE_REDIS_PASSWORD') && redis !== undefined && URL.canParse(redis)) {
+    if (new URL(redis).password !== '') {
+      problems.push(
+        'TOOLBRIDGE_REDIS_PASSWORD is set and TOOLBRIDGE_REDIS_URL carries a password too: keep it in one place',
+      );
+    }
+  }
   if (remote && !has('TOOLBRIDGE_TENANT_HEADER_SECRET')) {
     problems.push(
       "TOOLBRIDGE_TENANT_HEADER_SECRET is required with TOOLBRIDGE_GO_API_BASE_URL: the HMAC secret shared with the Go API's TENANT_HEADER_SECRET",

@@ -70,6 +70,19 @@ export const baseUrl: Check<string> = (raw) => {
   return ok(url.origin + url.pathname.replace(/\/+$/, ''));
 };
 
+/** A Redis URL; a password in it is allowed (the value is never shown, only its host:port). */
+export const redisUrl: Check<string> = (raw) => {
+  const expected = 'expects a redis:// or rediss:// URL, e.g. redis://redis.internal:6379';
+  if (!URL.canParse(raw)) return bad(expected);
+  const url = new URL(raw);
+  if ((url.protocol !== 'redis:' && url.protocol !== 'rediss:') || url.hostname === '') {
+    return bad(expected);
+  }
+  if (!/^(\/\d*)?$/.test(url.pathname)) return bad('expects no path but a database number');
+  if (url.search !== '' || url.hash !== '') return bad('must not carry a query or a fragment');
+  return ok(raw);
+};
+
 export const tenantId: Check<string> = (raw) => {
   // h11 refused such values and Go trims them, so they can never verify (CONTRACT.md trap 8).
   if (/^[ \t]|[ \t]$/.test(raw)) return bad('must not start or end with whitespace');

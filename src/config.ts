@@ -12,6 +12,7 @@ import {
   logLevel,
   oneOf,
   originList,
+  redisUrl,
   tenantId,
   variable,
   wholeSeconds,
@@ -19,6 +20,7 @@ import {
 import { crossProblems, warningsFor, type ConfigMode } from './config-rules.ts';
 import { parseDotenv } from './dotenv.ts';
 import { AppError } from './errors.ts';
+import { redisTarget } from './store/redis-target.ts';
 
 export type { LogLevel } from './config-values.ts';
 export type { ConfigMode } from './config-rules.ts';
@@ -95,6 +97,9 @@ const EnvSchema = z.object({
     'a call count',
     integerIn(1, 100_000, 'an integer from 1 to 100000'),
   ).default(32),
+  // The session store shared by replicas (issue 17); unset, sessions live in this process.
+  TOOLBRIDGE_REDIS_URL: variable('a Redis URL', redisUrl).optional(),
+  TOOLBRIDGE_REDIS_PASSWORD: variable('a Redis password', anyText).optional(),
 });
 
 export const Config = EnvSchema.transform((env) => ({
@@ -136,6 +141,9 @@ export const Config = EnvSchema.transform((env) => ({
   maxSessionsPerPrincipal: env.TOOLBRIDGE_MAX_SESSIONS_PER_PRINCIPAL,
   maxInflightPerPrincipal: env.TOOLBRIDGE_MAX_INFLIGHT_PER_PRINCIPAL,
   shutdownTimeoutSeconds: env.TOOLBRIDGE_SHUTDOWN_TIMEOUT_SECONDS,
+  /** Undefined: the memory session store. May carry the password: show only `redisTarget`. */
+  redisUrl: env.TOOLBRIDGE_REDIS_URL,
+  redisPassword: env.TOOLBRIDGE_REDIS_PASSWORD,
 }));
 export type Config = z.output<typeof Config> & {
   /** Things worth telling an operator at start-up that do not stop the process. */
@@ -253,5 +261,9 @@ export function describeConfig(config: Config): Record<string, string | number> 
     port: config.port,
     logLevel: config.logLevel,
     toolTimeoutMs: config.toolTimeoutMs,
+    sessionStore:
+      config.redisUrl === undefined
+        ? 'memory (this process)'
+        : `Redis at ${redisTarget(config.redisUrl)}`,
   };
 }

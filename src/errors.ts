@@ -24,7 +24,12 @@ export type ErrorCode =
   | 'UPSTREAM_TIMEOUT'
   | 'UPSTREAM_UNREACHABLE'
   | 'UPSTREAM_BAD_RESPONSE'
-  | 'UPSTREAM_CANCELLED';
+  | 'UPSTREAM_CANCELLED'
+  // The session store (src/store)
+  /** Redis did not answer in time, is reconnecting, or failed; the session is neither lost nor made. */
+  | 'STORE_UNAVAILABLE'
+  /** A session id that is live or ended recently was offered again; ids are never reused. */
+  | 'SESSION_ID_TAKEN';
 
 /** Facts an error carries for mapping and logging; never secrets. */
 export type ErrorDetails = Readonly<Record<string, string | number | undefined>>;

@@ -18,7 +18,12 @@ const POOL_STATES = ['connected', 'free', 'running', 'pending', 'queued'] as con
 export interface MetricSources {
   sessions: () => { streamable: number; sse: number };
   pool: () => PoolStats | undefined;
+  /** Sessions in the session store (shared by replicas when it is Redis); read per scrape. */
+  storeSessions?: () => Promise<{ store: 'memory' | 'redis'; streamable: number; sse: number }>;
 }
+
+/** Redis round trips are sub-millisecond on a good day; the store's timeout ends the scale. */
+const REDIS_BUCKETS = [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
 
 export function createMetrics(sources: MetricSources) {
   const registry = new Registry();
@@ -62,6 +67,29 @@ export function createMetrics(sources: MetricSources) {
       this.set({ transport: 'sse' }, sse);
     },
   });
+  const redisSeconds = new Histogram({
+    name: 'toolbridge_redis_command_duration_seconds',
+    help: 'Session store round trips to Redis by operation (create, touch, ...) and outcome (ok, error).',
+    labelNames: ['operation', 'outcome'],
+    buckets: REDIS_BUCKETS,
+    registers,
+  });
+  const storeSessions = sources.storeSessions;
+  if (storeSessions !== undefined) {
+    new Gauge({
+      name: 'toolbridge_session_store_sessions',
+      help: 'Live sessions in the session store by store and transport (all replicas, with Redis).',
+      labelNames: ['store', 'transport'],
+      registers,
+      async collect() {
+        // A scrape while Redis is away reports no value rather than failing /metrics.
+        const counts = await storeSessions().catch(() => undefined);
+        if (counts === undefined) return;
+        this.set({ store: counts.store, transport: 'streamable_http' }, counts.streamable);
+        this.set({ store: counts.store, transport: 'sse' }, counts.sse);
+      },
+    });
+  }
   new Gauge({
     name: 'toolbridge_upstream_pool_connections',
     help: 'Upstream connection pool: connected, free, running, pending and queued requests.',
@@ -88,6 +116,10 @@ export function createMetrics(sources: MetricSources) {
     },
     authFailure(code: string): void {
       authFailures.inc({ code });
+    },
+    /** Shaped as the Redis connection's `observe` option. */
+    redisCommand(operation: string, seconds: number, ok: boolean): void {
+      redisSeconds.observe({ operation, outcome: ok ? 'ok' : 'error' }, seconds);
     },
   };
 }

@@ -59,6 +59,8 @@ describe('loadConfig: defaults and meanings of the Python variables', () => {
       maxInflightPerPrincipal: 32,
       allowedHosts: [],
       shutdownTimeoutSeconds: 7,
+      redisUrl: undefined,
+      redisPassword: undefined,
       warnings: [],
     });
   });
@@ -332,6 +334,11 @@ describe('loadConfig: one error naming every bad variable, never a value', () =>
     ['TOOLBRIDGE_SESSION_IDLE_SECONDS', '9', 'a whole number of seconds from 10 to 86400'],
     ['TOOLBRIDGE_MAX_SESSIONS', '-5', 'an integer from 1 to 1000000'],
     ['TOOLBRIDGE_SHUTDOWN_TIMEOUT_SECONDS', '3601', 'a whole number of seconds from 0 to 3600'],
+    ['TOOLBRIDGE_REDIS_URL', 'redis.internal:SENTINEL', 'expects a redis:// or rediss:// URL'],
+    ['TOOLBRIDGE_REDIS_URL', 'https://:SENTINEL@h.example', 'expects a redis:// or rediss:// URL'],
+    ['TOOLBRIDGE_REDIS_URL', 'redis://:SENTINEL@h.example/x', 'expects no path'],
+    ['TOOLBRIDGE_REDIS_URL', 'redis://:SENTINEL@h.example?tls=1', 'must not carry a query'],
+    ['TOOLBRIDGE_REDIS_URL', 'redis://:SENTINEL@', 'expects a redis:// or rediss:// URL'],
   ];
 
   it.each(malformed)('%s = %j → "%s"', (name, value, expected) => {
@@ -363,6 +370,55 @@ describe('loadConfig: one error naming every bad variable, never a value', () =>
     expect(message).toContain('TOOLBRIDGE_TENANT_HEADER_SECRET is required');
     expect(message).toContain('(not recognised: TOOLBRIDGE_TENANT_SECERT)');
     expect(message).not.toContain(SECRET);
+  });
+});
+
+describe('loadConfig: the Redis session store', () => {
+  it.each([
+    ['redis://redis.internal:6379', undefined],
+    ['rediss://default:pw-SENTINEL@redis.example.com:6380/2', undefined],
+    ['redis://[::1]', 'pw-SENTINEL'],
+  ])('accepts %s (password from the variable: %s)', (url, password) => {
+    const config = loadConfig({
+      env: { TOOLBRIDGE_REDIS_URL: url, TOOLBRIDGE_REDIS_PASSWORD: password },
+    });
+    expect(config).toMatchObject({ redisUrl: url, redisPassword: password });
+  });
+
+  it.each([
+    [
+      { TOOLBRIDGE_REDIS_PASSWORD: 'pw-SENTINEL' },
+      'TOOLBRIDGE_REDIS_PASSWORD is set without TOOLBRIDGE_REDIS_URL',
+    ],
+    [
+      {
+        TOOLBRIDGE_REDIS_URL: 'redis://:url-SENTINEL@h.example',
+        TOOLBRIDGE_REDIS_PASSWORD: 'pw-SENTINEL',
+      },
+      'TOOLBRIDGE_REDIS_URL carries a password too: keep it in one place',
+    ],
+  ])('refuses an ambiguous password setting: %j', (env, expected) => {
+    const { message } = configError(env);
+    expect(message).toContain(expected);
+    expect(message).not.toContain('SENTINEL');
+  });
+
+  it('describes the store by host and port, never the password', () => {
+    const shown = (env: Record<string, string>) => describeConfig(loadConfig({ env }));
+    expect(shown({})).toMatchObject({ sessionStore: 'memory (this process)' });
+    expect(
+      shown({ TOOLBRIDGE_REDIS_URL: 'rediss://default:pw-SENTINEL@redis.example.com:6380/1' }),
+    ).toMatchObject({ sessionStore: 'Redis at redis.example.com:6380' });
+    expect(shown({ TOOLBRIDGE_REDIS_URL: 'redis://[::1]' })).toMatchObject({
+      sessionStore: 'Redis at [::1]:6379',
+    });
+    const text = JSON.stringify(
+      shown({
+        TOOLBRIDGE_REDIS_URL: 'redis://h.example',
+        TOOLBRIDGE_REDIS_PASSWORD: 'pw-SENTINEL',
+      }),
+    );
+    expect(text).not.toContain('SENTINEL');
   });
 });
 

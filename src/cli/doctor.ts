@@ -2,6 +2,7 @@ import type { Dispatcher } from 'undici';
 import { claimOf } from '../auth/identity.ts';
 import type { Config } from '../config.ts';
 import { createProbeAgent, probe, statusLine, targetOf, type ProbeContext } from './probe.ts';
+import { checkRedis } from './redis-check.ts';
 import { createReport, type Report, type Sink } from './report.ts';
 import { checkSession, type SessionCheck } from './session-check.ts';
 import { judgeSkew, measureSkew } from './skew.ts';
@@ -111,6 +112,12 @@ async function checkRemote(
   });
 }
 
+/** The password in a Redis URL, in both spellings a line could carry it. */
+function redisUrlPasswords(url: string | undefined): string[] {
+  const password = url === undefined ? '' : new URL(url).password;
+  return password === '' ? [] : [password, decodeURIComponent(password)];
+}
+
 export async function runDoctor(
   config: Config,
   out: Sink,
@@ -120,6 +127,8 @@ export async function runDoctor(
     config.tenantHeaderSecret,
     config.jwtToken,
     config.auth.jwtSecret,
+    config.redisPassword,
+    ...redisUrlPasswords(config.redisUrl),
   ]);
   const remote = checkConfig(config, report);
   if (remote !== undefined) {
@@ -138,6 +147,8 @@ export async function runDoctor(
       if (dispatcher !== options.dispatcher) await dispatcher.destroy();
     }
   }
+  // Independent of the API: sessions need their store whether or not the API answers.
+  await checkRedis(config, report, options.timeoutMs ?? DOCTOR_TIMEOUT_MS);
   const failures = report.failures;
   report.note(
     failures === 0

@@ -1,0 +1,73 @@
+import type { Config } from '../config.ts';
+import { redisReadiness } from './health.ts';
+import { createMemorySessionStore } from './memory-store.ts';
+import { createRedisConnection, type RedisConnectionOptions } from './redis-connection.ts';
+import { createRedisSessionStore } from './redis-store.ts';
+import { createMemoryRelay, createRedisRelay, type Relay } from './relay.ts';
+import type { SessionStore } from './session-store.ts';
+
+export type { SessionStore, SessionGone, GoneReason, StoreLimits } from './session-store.ts';
+export { SessionRecord, type SessionKind } from './session-record.ts';
+export type { Relay } from './relay.ts';
+
+/** What the composition root gets: the store, the SSE relay, a readiness probe, one close. */
+export interface SessionBackplane {
+  readonly store: SessionStore;
+  readonly relay: Relay;
+  /** For /readyz: undefined when ready, else the reason (names Redis's host:port only). */
+  readiness(): Promise<string | undefined>;
+  /** For the `toolbridge_session_store_sessions` gauge. */
+  sessions(): Promise<{ store: 'memory' | 'redis'; streamable: number; sse: number }>;
+  close(): Promise<void>;
+}
+
+export type BackplaneDeps = Pick<RedisConnectionOptions, 'onTrouble' | 'observe'> & {
+  now?: () => number;
+};
+
+/** The memory store, or the Redis one when TOOLBRIDGE_REDIS_URL is set. */
+export function createSessionBackplane(
+  config: Pick<
+    Config,
+    'redisUrl' | 'redisPassword' | 'sessionIdleSeconds' | 'maxSessions' | 'maxSessionsPerPrincipal'
+  >,
+  deps: BackplaneDeps = {},
+): SessionBackplane {
+  const limits = {
+    idleMs: config.sessionIdleSeconds * 1000,
+    max: config.maxSessions,
+    maxPerOwner: config.maxSessionsPerPrincipal,
+  };
+  const sessions = async (store: SessionStore) => ({
+    store: store.kind,
+    streamable: await store.count('streamable'),
+    sse: await store.count('sse'),
+  });
+  if (config.redisUrl === undefined) {
+    const store = createMemorySessionStore({ ...limits, ...(deps.now ? { now: deps.now } : {}) });
+    return {
+      store,
+      relay: createMemoryRelay(),
+      readiness: () => Promise.resolve(undefined),
+      sessions: () => sessions(store),
+      close: () => store.close(),
+    };
+  }
+  const connection = createRedisConnection({
+    url: config.redisUrl,
+    password: config.redisPassword,
+    ...(deps.onTrouble ? { onTrouble: deps.onTrouble } : {}),
+    ...(deps.observe ? { observe: deps.observe } : {}),
+  });
+  const store = createRedisSessionStore({ ...limits, connection });
+  return {
+    store,
+    relay: createRedisRelay(connection),
+    readiness: () => redisReadiness(connection),
+    sessions: () => sessions(store),
+    async close() {
+      await store.close();
+      await connection.close();
+    },
+  };
+}
