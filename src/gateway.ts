@@ -11,6 +11,8 @@ import { createHttpServer, type HttpTimeouts } from './http/server.ts';
 import { createMetrics } from './metrics.ts';
 import { SERVER_NAME, createServerFactory } from './mcp/server.ts';
 import { createToolCaller } from './mcp/tool-call.ts';
+import { reviveSession } from './mcp/session-routes.ts';
+import { createMemoryStore } from './mcp/session-store.ts';
 import { createSessionRegistry, type SessionRegistry } from './mcp/sessions.ts';
 import { createUpstream } from './proxy/index.ts';
 import { createToolRuntime } from './tools/index.ts';
@@ -69,12 +71,16 @@ export function createGateway(
   fallbackPrincipal?: Principal,
 ) {
   const drain = createDrain();
-  const sessions = createSessionRegistry({
+  const store = createMemoryStore({
     idleMs: settings.sessionIdleSeconds * 1000,
     max: settings.maxSessions,
     maxPerOwner: settings.maxSessionsPerPrincipal ?? settings.maxSessions,
-    onEvict: (entry, reason) => {
-      logger.info({ session: entry.kind, reason }, 'MCP session closed');
+  });
+  const sessions = createSessionRegistry({
+    store,
+    revive: (record) => reviveSession(newServer, record),
+    onEnd: (kind, reason) => {
+      logger.info({ session: kind, reason }, 'MCP session closed');
     },
   });
   const upstream = createUpstream({

@@ -12,10 +12,11 @@ import { createDrain } from '../../src/drain.ts';
 import { createLogger } from '../../src/log.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import { SERVER_NAME, createServerFactory } from '../../src/mcp/server.ts';
-import { createSessionRegistry } from '../../src/mcp/sessions.ts';
 import { createToolCaller, type ToolCaller } from '../../src/mcp/tool-call.ts';
 import type { ToolResult, ToolRuntime } from '../../src/tools/index.ts';
+import type { SessionStore } from '../../src/mcp/session-store.ts';
 import { listen, onCleanup } from './loopback.ts';
+import { memorySessions } from './sessions.ts';
 import { STACK_JWT_SECRET } from './stack.ts';
 
 const schema = { type: 'object' };
@@ -85,7 +86,7 @@ const counting = (base: ToolCaller, counts: Counts, path: keyof Counts): ToolCal
 const serverInfo = { name: SERVER_NAME, version: '0.0.0-test' };
 
 /** A gateway app on loopback: with `direct`, plain tools/calls skip the SDK. */
-export async function startApp(direct: boolean) {
+export async function startApp(direct: boolean, sharedStore?: SessionStore) {
   const logger = createLogger({ level: 'silent' });
   const waiting: ((signal: AbortSignal) => void)[] = [];
   const deps = {
@@ -95,7 +96,11 @@ export async function startApp(direct: boolean) {
   };
   const base = createToolCaller(deps);
   const counts: Counts = { direct: 0, sdk: 0 };
-  const sessions = createSessionRegistry({ idleMs: 60_000, max: 10 });
+  const newServer = createServerFactory(
+    { ...deps, version: serverInfo.version },
+    counting(base, counts, 'sdk'),
+  );
+  const { sessions, store } = memorySessions(newServer, undefined, sharedStore);
   onCleanup(() => sessions.closeAll());
   const drain = createDrain();
   const sources = {
@@ -105,10 +110,7 @@ export async function startApp(direct: boolean) {
   const app = createApp({
     logger,
     verify,
-    newServer: createServerFactory(
-      { ...deps, version: serverInfo.version },
-      counting(base, counts, 'sdk'),
-    ),
+    newServer,
     direct: direct ? { caller: counting(base, counts, 'direct'), serverInfo } : undefined,
     sessions,
     allowedOrigins: [],
@@ -128,7 +130,7 @@ export async function startApp(direct: boolean) {
     waiting.push(resolve);
     return promise;
   };
-  return { origin, url: `${origin}/mcp`, counts, nextWait, drain };
+  return { origin, url: `${origin}/mcp`, counts, nextWait, drain, sessions, store };
 }
 
 /** Both apps at once: direct paths on, and SDK only. */
