@@ -12,7 +12,6 @@ import {
   isInitializeRequest,
   isJsonContentType,
   parseJSONRPCMessage,
-  type AuthInfo,
   type InitializeRequest,
   type JSONRPCMessage,
   type RequestId,
@@ -36,8 +35,6 @@ const refusal = (status: number, code: number, message: string): Refusal => ({
 });
 
 export const SESSION_NOT_FOUND = refusal(404, -32001, 'Session not found');
-
-export type AuthedRequest = Request & { auth?: AuthInfo };
 
 /** Accept and Content-Type of a POST (406, 415). */
 export function postHeaders(req: Request): Refusal | undefined {

@@ -22,9 +22,9 @@ import {
   writeAnswer,
   writeJson,
   writeRefusal,
-  type AuthedRequest,
   type Refusal,
 } from './session-http.ts';
+import type { AuthedRequest } from './principal.ts';
 import type { ClientState } from './session-store.ts';
 import { SessionTransport } from './session-transport.ts';
 import type { SessionRegistry, StreamableRecord } from './sessions.ts';
@@ -59,7 +59,7 @@ export function createSessionRoutes(
   newServer: NewServer,
   sessions: SessionRegistry,
   logging: RequestLogging<Response>,
-  now: () => number = Date.now,
+  now: (() => number) | undefined = Date.now,
 ) {
   const refuse = (res: Response, problem: Refusal) => {
     // Unknown sessions are routine (a client after a restart or an eviction), not a mistake.

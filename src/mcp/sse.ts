@@ -8,8 +8,8 @@ import {
   type MessageExtraInfo,
   type Transport,
 } from '@modelcontextprotocol/server';
-import type { Request, Response } from 'express';
-import { principalKey, principalOf } from './principal.ts';
+import type { Response } from 'express';
+import { ownerKey, type AuthedRequest } from './principal.ts';
 import type { NewServer } from './server.ts';
 import type { SessionRecord } from './session-store.ts';
 import { chain, type SessionRegistry } from './sessions.ts';
@@ -72,15 +72,10 @@ function createSseTransport(res: Response, sessionId: string): SseTransport {
   return transport;
 }
 
-type AuthedRequest = Request & { auth?: AuthInfo };
-
 const isMessage = (value: unknown): value is JSONRPCMessage =>
   isJSONRPCRequest(value) || isJSONRPCNotification(value) || isJSONRPCResponse(value);
 
-const ownerOf = (req: AuthedRequest) => {
-  const principal = principalOf(req.auth);
-  return principal === undefined ? 'anonymous' : principalKey(principal);
-};
+const ownerOf = (req: AuthedRequest) => ownerKey(req.principal);
 
 /** Logs one refused request (http/rejections.ts); the default logs nothing. */
 type Rejected = (res: Response, status: number, code: string, reason: string) => void;
@@ -89,7 +84,7 @@ export function createSseHandlers(
   newServer: NewServer,
   sessions: SessionRegistry,
   rejected: Rejected = () => undefined,
-  now: () => number = Date.now,
+  now: (() => number) | undefined = Date.now,
 ) {
   const refuse = (res: Response, text: string) => {
     rejected(res, 400, 'mcp.rejected', text);

@@ -9,7 +9,7 @@ import { createEntryReports, type RequestLogging } from './entry-reports.ts';
 import { createDirectStatelessCalls, type ServerIdentity } from './direct-stateless.ts';
 import type { NewServer } from './server.ts';
 import type { ToolCaller } from './tool-call.ts';
-import { principalKey, principalOf } from './principal.ts';
+import { ownerKey, type AuthedRequest } from './principal.ts';
 import { createSessionRoutes } from './session-routes.ts';
 import type { SessionRegistry } from './sessions.ts';
 import { clientGone, sendWebResponse, toWebRequest } from './web-bridge.ts';
@@ -30,7 +30,7 @@ export interface StreamableOptions {
   /** Given, plain 2026-07-28 tools/calls take the direct path (direct-stateless.ts). */
   direct?: DirectOptions | undefined;
   /** The clock session records are stamped with. */
-  now?: () => number;
+  now?: (() => number) | undefined;
 }
 
 /** What the direct path needs: the tool caller the SDK's handler uses, and the server's name. */
@@ -39,7 +39,6 @@ export interface DirectOptions {
   serverInfo: ServerIdentity;
 }
 
-type AuthedRequest = Request & { auth?: AuthInfo };
 /** What the SDK's web-standard entries take beside the Request. */
 interface EntryOptions {
   authInfo?: AuthInfo;
@@ -106,8 +105,7 @@ export function createStreamableHandler({
   }
 
   return async (req: AuthedRequest, res: Response): Promise<void> => {
-    const principal = principalOf(req.auth);
-    const owner = principal === undefined ? 'anonymous' : principalKey(principal);
+    const owner = ownerKey(req.principal);
     const sessionId = req.get('mcp-session-id');
     if (sessionId !== undefined && sessionId !== '') {
       return sessionRoutes.serve(req, res, owner, sessionId);

@@ -1,5 +1,5 @@
 /**
- * Differential harness for the direct paths (src/mcp/direct-call.ts, direct-stateless.ts): a
+ * Differential harness for the 2026-07-28 direct path (src/mcp/direct-stateless.ts): a
  * gateway app on loopback with the direct paths on or off, over fake deterministic tools, whose
  * ToolCallers count which path ran each call; and raw send/compare helpers for the wire.
  */
@@ -11,6 +11,7 @@ import { createClientVerifier } from '../../src/auth/verifier.ts';
 import { createDrain } from '../../src/drain.ts';
 import { createLogger } from '../../src/log.ts';
 import { createMetrics } from '../../src/metrics.ts';
+import { createPrincipalCarrier } from '../../src/mcp/principal.ts';
 import { SERVER_NAME, createServerFactory } from '../../src/mcp/server.ts';
 import { createToolCaller, type ToolCaller } from '../../src/mcp/tool-call.ts';
 import type { ToolResult, ToolRuntime } from '../../src/tools/index.ts';
@@ -96,8 +97,9 @@ export async function startApp(direct: boolean, sharedStore?: SessionStore) {
   };
   const base = createToolCaller(deps);
   const counts: Counts = { direct: 0, sdk: 0 };
+  const principals = createPrincipalCarrier();
   const newServer = createServerFactory(
-    { ...deps, version: serverInfo.version },
+    { ...deps, version: serverInfo.version, principals },
     counting(base, counts, 'sdk'),
   );
   const { sessions, store } = memorySessions(newServer, undefined, sharedStore);
@@ -111,6 +113,7 @@ export async function startApp(direct: boolean, sharedStore?: SessionStore) {
     logger,
     verify,
     newServer,
+    principals,
     direct: direct ? { caller: counting(base, counts, 'direct'), serverInfo } : undefined,
     sessions,
     allowedOrigins: [],
