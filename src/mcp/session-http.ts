@@ -17,6 +17,7 @@ import {
   type RequestId,
 } from '@modelcontextprotocol/server';
 import type { Request } from 'express';
+import { joinedHeader } from './plain-call.ts';
 import type { Answer, SessionTransport } from './session-transport.ts';
 
 /** The SDK transport's bound on one batch (not exported by the SDK). */
@@ -46,9 +47,8 @@ export function postHeaders(req: Request): Refusal | undefined {
       'Not Acceptable: Client must accept both application/json and text/event-stream',
     );
   }
-  // The SDK reads the header through web Headers, which join repeated values.
-  const type = req.headers['content-type'];
-  if (!isJsonContentType(type ?? null)) {
+  // As the SDK reads it, through web Headers, which join repeated values (Node keeps the first).
+  if (!isJsonContentType(joinedHeader(req, 'content-type'))) {
     return refusal(415, -32000, 'Unsupported Media Type: Content-Type must be application/json');
   }
   return undefined;

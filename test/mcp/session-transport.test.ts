@@ -205,6 +205,33 @@ describe('a batch', () => {
   });
 });
 
+describe('the GET stream', () => {
+  it('is one per session: a second GET is 409 while the first is open, 200 once it closed', async () => {
+    const app = await startApp(false);
+    const session = await openSession(app.url);
+    const headers = {
+      authorization: `Bearer ${session.token}`,
+      accept: 'text/event-stream',
+      'mcp-session-id': session.id,
+    };
+    const first = new AbortController();
+    const open = await fetch(app.url, { headers, signal: first.signal });
+    expect(open.status).toBe(200);
+    expect(open.headers.get('content-type')).toBe('text/event-stream');
+    const second = await send(app.url, session, undefined, { accept: 'text/event-stream' }, 'GET');
+    expect(second.status).toBe(409);
+    expect(second.text).toContain('Only one SSE stream is allowed per session');
+    first.abort();
+    await expect
+      .poll(async () => {
+        const again = await fetch(app.url, { headers });
+        await again.body?.cancel();
+        return again.status;
+      })
+      .toBe(200);
+  });
+});
+
 describe('sessions are records', () => {
   it("another principal's request for the session is 404, and no tool runs", async () => {
     const app = await startApp(false);
