@@ -9,6 +9,7 @@ import { addHealthRoutes, type HealthOptions } from './http/health.ts';
 import { originGuard } from './http/guards.ts';
 import { rejectionLog } from './http/rejections.ts';
 import type { Logger } from './log.ts';
+import type { PrincipalCarrier } from './mcp/principal.ts';
 import type { SessionRegistry } from './mcp/sessions.ts';
 import { MESSAGES_PATH, createSseHandlers } from './mcp/sse.ts';
 import type { NewServer } from './mcp/server.ts';
@@ -18,9 +19,13 @@ export interface AppDeps {
   logger: Logger;
   verify: ClientVerifier;
   newServer: NewServer;
-  /** Given, plain tools/calls skip the SDK's per-message work (mcp/direct-call.ts). */
+  /** Hands the verified principal to the SDK's handlers (the same carrier newServer reads). */
+  principals: PrincipalCarrier;
+  /** Given, plain 2026-07-28 tools/calls skip the per-request protocol instance (mcp/direct-stateless.ts). */
   direct?: DirectOptions | undefined;
   sessions: SessionRegistry;
+  /** The clock session records are stamped with (default Date.now). */
+  now?: (() => number) | undefined;
   allowedOrigins: readonly string[];
   allowedHosts?: readonly string[];
   publicBaseUrl?: string | undefined;
@@ -49,6 +54,7 @@ export function createApp(deps: AppDeps): express.Express {
   let lastUnavailableWarning = -Infinity;
   const auth = authenticate(
     deps.verify,
+    deps.principals,
     baseUrlOf,
     (code) => {
       deps.health.metrics.authFailure(code);
@@ -71,8 +77,9 @@ export function createApp(deps: AppDeps): express.Express {
     },
     maxBodyBytes: deps.maxBodyBytes,
     direct: deps.direct,
+    now: deps.now,
   });
-  const sse = createSseHandlers(deps.newServer, deps.sessions, rejected);
+  const sse = createSseHandlers(deps.newServer, deps.sessions, rejected, deps.now);
 
   const context = requestContext();
   // Requests being answered hold the shutdown drain; the long-lived GET streams do not.

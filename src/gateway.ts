@@ -1,6 +1,8 @@
 import { once } from 'node:events';
 import type { Server as HttpServer } from 'node:http';
 import { readFileSync } from 'node:fs';
+import type { JWTVerifyGetKey } from 'jose';
+import type { Dispatcher } from 'undici';
 import { createApp } from './app.ts';
 import { createIdentityResolver } from './auth/identity.ts';
 import { createClientVerifier, type Principal, type VerifierOptions } from './auth/verifier.ts';
@@ -10,9 +12,13 @@ import { metricsListener } from './http/health.ts';
 import { createHttpServer, type HttpTimeouts } from './http/server.ts';
 import { createMetrics } from './metrics.ts';
 import { SERVER_NAME, createServerFactory } from './mcp/server.ts';
+import { createPrincipalCarrier } from './mcp/principal.ts';
 import { createToolCaller } from './mcp/tool-call.ts';
+import { reviveSession } from './mcp/session-routes.ts';
+import { createMemoryStore } from './mcp/session-store.ts';
 import { createSessionRegistry, type SessionRegistry } from './mcp/sessions.ts';
 import { createUpstream } from './proxy/index.ts';
+import type { SessionStore } from './mcp/session-store.ts';
 import { createToolRuntime } from './tools/index.ts';
 
 /** Everything the gateway needs, resolved: main.ts fills it from the configuration. */
@@ -62,19 +68,40 @@ export const VERSION: string = (() => {
 /** How long a shutdown waits, after cutting the calls still running, for their answers. */
 const CUT_ANSWER_MS = 1_000;
 
+/**
+ * What the gateway takes from outside besides its settings, so tests inject them instead of
+ * re-wiring this file or sleeping on the real clock. Each has a production default.
+ */
+export interface GatewayDeps {
+  /** Milliseconds since the epoch: token expiry, X-TB-Timestamp, session times. */
+  now?: () => number;
+  /** The upstream dispatcher (an undici MockAgent, a recording agent); its owner closes it. */
+  dispatcher?: Dispatcher;
+  /** Key lookup for asymmetric client tokens, in place of the JWKS URL's remote set. */
+  jwks?: JWTVerifyGetKey;
+  /** Where session records live (default: in memory, with the settings' idle time and caps). */
+  sessionStore?: SessionStore;
+  /** stdio has no HTTP edge: every call acts as this principal. */
+  fallbackPrincipal?: Principal;
+}
+
 /** The parts of a gateway, built once; `close()` releases sessions and the upstream pool. */
-export function createGateway(
-  settings: GatewaySettings,
-  logger: Logger,
-  fallbackPrincipal?: Principal,
-) {
+export function createGateway(settings: GatewaySettings, logger: Logger, deps: GatewayDeps = {}) {
+  const { now, dispatcher, jwks, fallbackPrincipal } = deps;
   const drain = createDrain();
+  const store =
+    deps.sessionStore ??
+    createMemoryStore({
+      idleMs: settings.sessionIdleSeconds * 1000,
+      max: settings.maxSessions,
+      maxPerOwner: settings.maxSessionsPerPrincipal ?? settings.maxSessions,
+      ...(now === undefined ? {} : { now }),
+    });
   const sessions = createSessionRegistry({
-    idleMs: settings.sessionIdleSeconds * 1000,
-    max: settings.maxSessions,
-    maxPerOwner: settings.maxSessionsPerPrincipal ?? settings.maxSessions,
-    onEvict: (entry, reason) => {
-      logger.info({ session: entry.kind, reason }, 'MCP session closed');
+    store,
+    revive: (record) => reviveSession(newServer, record),
+    onEnd: (kind, reason) => {
+      logger.info({ session: kind, reason }, 'MCP session closed');
     },
   });
   const upstream = createUpstream({
@@ -85,6 +112,8 @@ export function createGateway(
       ? {}
       : { maxResponseBytes: settings.upstreamMaxResponseBytes }),
     userAgent: `toolbridge-mcp/${VERSION}`,
+    ...(dispatcher === undefined ? {} : { dispatcher }),
+    ...(now === undefined ? {} : { now }),
     logger,
     onExchange: (exchange) => {
       metrics.upstreamExchange(exchange);
@@ -101,7 +130,12 @@ export function createGateway(
       logger.error({ err: error, tool }, 'tool failed unexpectedly');
     },
   });
-  const verify = createClientVerifier({ ...settings.auth, pinnedTenant: settings.pinnedTenant });
+  const verify = createClientVerifier({
+    ...settings.auth,
+    pinnedTenant: settings.pinnedTenant,
+    ...(jwks === undefined ? {} : { jwks }),
+    ...(now === undefined ? {} : { now }),
+  });
   const identityFor = createIdentityResolver(settings.sharedToken);
   const callerDeps = {
     tools,
@@ -113,13 +147,16 @@ export function createGateway(
     maxInflightPerPrincipal: settings.maxInflightPerPrincipal,
   };
   const caller = createToolCaller(callerDeps);
-  const newServer = createServerFactory({ ...callerDeps, version: VERSION }, caller);
+  const principals = createPrincipalCarrier();
+  const newServer = createServerFactory({ ...callerDeps, version: VERSION, principals }, caller);
   const app = createApp({
     logger,
     verify,
     newServer,
+    principals,
     direct: { caller, serverInfo: { name: SERVER_NAME, version: VERSION } },
     sessions,
+    now,
     allowedOrigins: settings.allowedOrigins,
     allowedHosts: settings.allowedHosts ?? [],
     publicBaseUrl: settings.publicBaseUrl,
@@ -178,8 +215,9 @@ export interface RunningGateway {
 export async function startGateway(
   settings: GatewaySettings,
   logger: Logger,
+  deps: GatewayDeps = {},
 ): Promise<RunningGateway> {
-  const gateway = createGateway(settings, logger);
+  const gateway = createGateway(settings, logger, deps);
   const server: HttpServer = createHttpServer(gateway.app, settings.httpTimeouts, logger).listen(
     settings.port,
     settings.host,

@@ -122,7 +122,9 @@ function serveOverStdio(config: Config, settings: GatewaySettings, log: Logger) 
   }
   const tenantId = stdioTenant(token, config.auth.tenantClaim, settings.pinnedTenant);
   const principal = { subject: subjectOf(token), tenantId, authorization: `Bearer ${token}` };
-  const gateway = createGateway({ ...settings, sharedToken: token }, log, principal);
+  const gateway = createGateway({ ...settings, sharedToken: token }, log, {
+    fallbackPrincipal: principal,
+  });
   const handle = serveStdio(() => gateway.newServer(), {
     onerror: (error) => {
       log.warn({ err: error }, 'stdio error');

@@ -1,30 +1,31 @@
-import type { AuthInfo } from '@modelcontextprotocol/server';
 import type { NextFunction, Request, Response } from 'express';
 import { bearerChallenge } from '../auth/metadata.ts';
 import type { ClientVerifier } from '../auth/verifier.ts';
 import { AppError } from '../errors.ts';
-import { toAuthInfo } from '../mcp/principal.ts';
+import type { AuthedRequest, PrincipalCarrier } from '../mcp/principal.ts';
 
 /** What a 503 for an unreachable key set asks the client to wait before trying again. */
 const UNAVAILABLE_RETRY_SECONDS = 5;
 
 /**
- * Verifies the caller before any MCP work and attaches the principal as `req.auth`, which the
- * SDK transports pass to handlers. Failures are 401 with a Bearer challenge pointing at the
+ * Verifies the caller before any MCP work and attaches the principal: typed as `req.principal`,
+ * and as `req.auth`, the AuthInfo the SDK passes to handlers (see mcp/principal.ts). Failures are 401 with a Bearer challenge pointing at the
  * protected-resource metadata, 403 for a tenant the gateway will not serve, or 503 when the
  * token could not be checked at all (the JWKS endpoint failed).
  */
 export function authenticate(
   verify: ClientVerifier,
+  principals: PrincipalCarrier,
   baseUrlOf: (req: Request) => string,
   onFailure: (code: string) => void = () => undefined,
   onUnavailable: (error: AppError) => void = () => undefined,
 ) {
-  return async (req: Request & { auth?: AuthInfo }, res: Response, next: NextFunction) => {
+  return async (req: AuthedRequest, res: Response, next: NextFunction) => {
     const authorization = req.get('authorization');
     try {
       const principal = await verify(authorization);
-      req.auth = toAuthInfo(principal, authorization?.replace(/^Bearer +/i, '') ?? '');
+      req.principal = principal;
+      req.auth = principals.attach(principal, authorization?.replace(/^Bearer +/i, '') ?? '');
       next();
     } catch (error) {
       if (!(error instanceof AppError)) {

@@ -1,8 +1,10 @@
 /**
- * The direct path for a plain 2026-07-28 `tools/call`, the per-request era's counterpart of
- * direct-call.ts. The SDK's stateless entry builds, connects and closes a protocol instance and a
- * per-request transport for every such call; this runs the same ToolCaller and writes the answer
- * the entry would have written (test/mcp/direct-stateless.test.ts compares both).
+ * The direct path for a plain 2026-07-28 `tools/call`. The SDK's stateless entry builds,
+ * connects and closes a protocol instance and a per-request transport for every such call; this
+ * runs the same ToolCaller and writes the answer the entry would have written
+ * (test/mcp/direct-stateless.test.ts compares both). It copies SDK behaviour, so the `_meta` it
+ * takes is an allow-list (the three envelope keys), the SDK is pinned to an exact version, and
+ * `.ci/sdk-latest` runs that comparison against the newest SDK release.
  *
  * A call is plain when it is a POST, the standard headers name exactly this revision, method and
  * tool, the body is a single well-formed tools/call of a known tool whose `_meta` holds only the
@@ -95,7 +97,7 @@ export function createDirectStatelessCalls(
     const signal = clientGone(res);
     let payload: string;
     try {
-      const result = await caller.call(call.name, call.args, req.auth, signal);
+      const result = await caller.call(call.name, call.args, req.principal, signal);
       const wire = { ...wireResult(result), ...stamp };
       payload = JSON.stringify({ result: wire, jsonrpc: '2.0', id: call.id });
     } catch (error) {

@@ -1,16 +1,18 @@
 /**
- * What both direct paths (direct-call.ts for 2025-era sessions, direct-stateless.ts for
- * 2026-07-28) share: recognising a plain `tools/call`, reading headers as the SDK's web entries
- * read them, and writing a JSON answer with the SDK's key order and framing.
+ * What the 2026-07-28 direct path (direct-stateless.ts) copies of the SDK: recognising a plain
+ * `tools/call`, reading headers as the SDK's web entry reads them, and writing a JSON answer with
+ * the SDK's key order and framing. It copies SDK behaviour, so the SDK packages are pinned to
+ * exact versions and `.ci/sdk-latest` runs the tests that compare both against the newest SDK.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isJsonContentType, type AuthInfo } from '@modelcontextprotocol/server';
+import { isJsonContentType } from '@modelcontextprotocol/server';
+import type { Principal } from '../auth/verifier.ts';
 import type { ToolResult } from '../tools/index.ts';
 
 /** A POST as the direct paths receive it: parsed body and verified caller attached. */
 export interface DirectRequest extends IncomingMessage {
   body?: unknown;
-  auth?: AuthInfo;
+  principal?: Principal;
 }
 
 export type RequestId = string | number;
@@ -35,22 +37,14 @@ const onlyKeys = (value: Record<string, unknown>, allowed: ReadonlySet<string>) 
 const REQUEST_KEYS = new Set(['jsonrpc', 'id', 'method', 'params']);
 const PARAMS_KEYS = new Set(['name', 'arguments', '_meta']);
 
-/** `_meta` the protocol layer acts on (progress, envelope and task keys) leaves the call to it. */
-const inertMeta = (meta: unknown) =>
-  meta === undefined ||
-  (isRecord(meta) &&
-    Object.keys(meta).every(
-      (key) => key !== 'progressToken' && !key.startsWith('io.modelcontextprotocol/'),
-    ));
-
 /**
  * The call when `body` is a single, well-formed tools/call of a known tool whose `_meta` passes
- * `metaOk` (by default: nothing the protocol layer acts on); else undefined.
+ * `metaOk` (an allow-list: keys the SDK might act on must leave the call to it); else undefined.
  */
 export function plainToolCall(
   body: unknown,
   known: (name: string) => boolean,
-  metaOk: (meta: unknown) => boolean = inertMeta,
+  metaOk: (meta: unknown) => boolean,
 ): PlainToolCall | undefined {
   if (!isRecord(body) || !onlyKeys(body, REQUEST_KEYS)) return undefined;
   const { jsonrpc, id, method, params } = body;
@@ -106,16 +100,10 @@ export function acceptsAndSendsJson(req: IncomingMessage): boolean {
 }
 
 /** A JSON answer in one write with its length, as web-bridge.ts writes the SDK's. */
-export function writeJson(
-  res: ServerResponse,
-  status: number,
-  payload: string,
-  sessionId?: string,
-): void {
+export function writeJson(res: ServerResponse, status: number, payload: string): void {
   const body = Buffer.from(payload);
   res.statusCode = status;
   res.setHeader('content-type', 'application/json');
-  if (sessionId !== undefined) res.setHeader('mcp-session-id', sessionId);
   res.setHeader('content-length', body.byteLength);
   res.end(body);
 }

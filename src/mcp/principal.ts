@@ -1,38 +1,46 @@
 import type { AuthInfo } from '@modelcontextprotocol/server';
+import type { Request } from 'express';
 import type { Principal } from '../auth/verifier.ts';
 
 /**
- * The verified principal rides to tool handlers inside the SDK's pass-through AuthInfo: the HTTP
- * edge sets `req.auth`, both Streamable HTTP legs hand it to handlers as `ctx.http.authInfo`.
+ * The verified principal travels as a typed value: the HTTP edge sets `req.principal` for the
+ * gateway's own code (session owners, the direct path), and hands the SDK an AuthInfo that its
+ * protocol layer passes to handlers untouched (`ctx.http.authInfo`). The carrier maps that very
+ * object back to the principal, so nothing is written into `AuthInfo.extra` as strings and
+ * parsed back; an AuthInfo the carrier did not make carries no principal.
  */
-export function toAuthInfo(principal: Principal, token: string): AuthInfo {
+export interface PrincipalCarrier {
+  /** The AuthInfo for the SDK, carrying `principal`. */
+  attach(principal: Principal, token: string): AuthInfo;
+  /** The principal an AuthInfo from `attach` carries. */
+  of(authInfo: AuthInfo | undefined): Principal | undefined;
+}
+
+export function createPrincipalCarrier(): PrincipalCarrier {
+  // Keyed by the AuthInfo object: an entry goes when its request's AuthInfo does.
+  const principals = new WeakMap<AuthInfo, Principal>();
   return {
-    token,
-    clientId: principal.subject,
-    scopes: [],
-    ...(principal.expiresAt === undefined ? {} : { expiresAt: principal.expiresAt }),
-    extra: {
-      subject: principal.subject,
-      tenantId: principal.tenantId,
-      authorization: principal.authorization,
+    attach(principal, token) {
+      const authInfo: AuthInfo = {
+        token,
+        clientId: principal.subject,
+        scopes: [],
+        ...(principal.expiresAt === undefined ? {} : { expiresAt: principal.expiresAt }),
+      };
+      principals.set(authInfo, principal);
+      return authInfo;
     },
+    of: (authInfo) => (authInfo === undefined ? undefined : principals.get(authInfo)),
   };
 }
 
-export function principalOf(authInfo: AuthInfo | undefined): Principal | undefined {
-  const extra = authInfo?.extra;
-  if (extra === undefined) return undefined;
-  const { subject, tenantId, authorization } = extra;
-  if (
-    typeof subject !== 'string' ||
-    typeof tenantId !== 'string' ||
-    typeof authorization !== 'string'
-  ) {
-    return undefined;
-  }
-  return { subject, tenantId, authorization, expiresAt: authInfo?.expiresAt };
-}
+/** A request once the HTTP edge has verified its caller (http/auth.ts). */
+export type AuthedRequest = Request & { principal?: Principal; auth?: AuthInfo };
 
 /** Sessions belong to the principal that opened them: same subject and tenant. */
 export const principalKey = (principal: Principal) =>
   `${principal.tenantId}\u0000${principal.subject}`;
+
+/** The owner key of a request's session: its principal's, or `anonymous` without one. */
+export const ownerKey = (principal: Principal | undefined) =>
+  principal === undefined ? 'anonymous' : principalKey(principal);

@@ -2,6 +2,7 @@
 // serves every per-request instance, where McpServer would re-register 41 tools per request.
 import { ProtocolError, ProtocolErrorCode, Server } from '@modelcontextprotocol/server';
 import { wireResult } from './plain-call.ts';
+import { createPrincipalCarrier, type PrincipalCarrier } from './principal.ts';
 import { createToolCaller, type ToolCaller, type ToolCallerDeps } from './tool-call.ts';
 
 /** Builds one protocol instance: per request (2026-07-28 era) or per session (2025 era). */
@@ -13,6 +14,8 @@ export const SERVER_NAME = 'ToolBridge';
 
 export interface ServerDeps extends ToolCallerDeps {
   version: string;
+  /** Maps the AuthInfo handlers get back to the principal the HTTP edge verified. */
+  principals?: PrincipalCarrier | undefined;
 }
 
 /**
@@ -24,6 +27,7 @@ export function createServerFactory(
   deps: ServerDeps,
   caller: ToolCaller = createToolCaller(deps),
 ): NewServer {
+  const principals = deps.principals ?? createPrincipalCarrier();
   const listResult = {
     tools: deps.tools.definitions.map((tool) => ({
       name: tool.name,
@@ -46,7 +50,8 @@ export function createServerFactory(
       if (!caller.has(name)) {
         throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${name}`);
       }
-      const result = await caller.call(name, args, ctx.http?.authInfo, ctx.mcpReq.signal);
+      const principal = principals.of(ctx.http?.authInfo);
+      const result = await caller.call(name, args, principal, ctx.mcpReq.signal);
       return { ...wireResult(result) };
     });
     return server;

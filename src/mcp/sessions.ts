@@ -1,166 +1,126 @@
 /**
- * Stateful MCP sessions (2025-era Streamable HTTP and legacy SSE): each bound to the principal
- * that opened it, evicted after an idle period or, beyond the cap, least recently used first.
- * A principal that already holds `maxPerOwner` sessions loses its own least recently used one
- * when it opens another, so no single caller can push everyone else's sessions out.
+ * Stateful MCP sessions (2025-era Streamable HTTP and legacy SSE): the records in a SessionStore
+ * (session-store.ts) say which sessions exist and whose they are; this process keeps the live
+ * part of the ones it serves (a protocol instance and its transport). A 2025-era session with a
+ * record but no live part here, because another process opened it or this one dropped it, is
+ * rebuilt from the record on its next request. A legacy SSE session is its stream, so it lives
+ * only where that stream is.
  */
-
-import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/server';
-import { createLru } from '../lru.ts';
+import type { SessionTransport } from './session-transport.ts';
+import type { EndReason, SessionRecord, SessionStore } from './session-store.ts';
 import type { SseTransport } from './sse.ts';
 
-/** A session and the transport serving it; closing the transport ends its protocol instance. */
-export type SessionEntry = { readonly id: string; readonly owner: string } & (
-  | { readonly kind: 'streamable'; readonly transport: WebStandardStreamableHTTPServerTransport }
-  | { readonly kind: 'sse'; readonly transport: SseTransport }
-);
+export type LiveSession =
+  | { readonly kind: 'streamable'; readonly transport: SessionTransport }
+  | { readonly kind: 'sse'; readonly transport: SseTransport };
+
+export type StreamableRecord = Extract<SessionRecord, { kind: 'streamable' }>;
 
 export interface SessionRegistryOptions {
-  idleMs: number;
-  max: number;
-  /** Sessions one principal may hold (default: `max`). */
-  maxPerOwner?: number;
-  now?: () => number;
-  onEvict?: (entry: SessionEntry, reason: 'idle' | 'capacity' | 'shutdown') => void;
+  store: SessionStore;
+  /** Builds the live part of a 2025-era session from its record alone. */
+  revive: (record: StreamableRecord) => Promise<SessionTransport>;
+  /** Hears of every session that ends other than by its client (logs). */
+  onEnd?: (kind: SessionRecord['kind'], reason: EndReason | 'shutdown') => void;
 }
 
-interface Slot {
-  readonly entry: SessionEntry;
-  lastUsed: number;
-  /** Open streams (a legacy SSE session's own, GET /mcp): a connected client is not idle. */
-  streams: number;
+export interface Session {
+  readonly record: SessionRecord;
+  readonly live: LiveSession;
 }
 
-export function createSessionRegistry({
-  idleMs,
-  max,
-  maxPerOwner = max,
-  now = Date.now,
-  onEvict,
-}: SessionRegistryOptions) {
-  /** Sessions per owner; changes only when a session comes or goes, never per call. */
-  const owned = new Map<string, number>();
-  const gone = (entry: SessionEntry) => {
-    const left = (owned.get(entry.owner) ?? 1) - 1;
-    if (left === 0) owned.delete(entry.owner);
-    else owned.set(entry.owner, left);
+export function createSessionRegistry({ store, revive, onEnd }: SessionRegistryOptions) {
+  const live = new Map<string, LiveSession>();
+  /** Rebuilds under way, so two requests at once for one session build it once. */
+  const reviving = new Map<string, Promise<SessionTransport>>();
+
+  const drop = (id: string) => {
+    const session = live.get(id);
+    live.delete(id);
+    return session?.transport.close().catch(() => undefined) ?? Promise.resolve();
   };
-  const close = (slot: Slot, reason: 'idle' | 'capacity' | 'shutdown') => {
-    onEvict?.(slot.entry, reason);
-    return slot.entry.transport.close().catch(() => undefined);
-  };
-  // Ordered by last use; beyond the cap the least recently used session goes.
-  const sessions = createLru<Slot>(max, (slot) => {
-    gone(slot.entry);
-    void close(slot, 'capacity');
+  store.watch((record, reason) => {
+    onEnd?.(record.kind, reason);
+    void drop(record.id);
   });
 
-  const remove = (id: string): Slot | undefined => {
-    const slot = sessions.peek(id);
-    if (slot === undefined) return undefined;
-    sessions.delete(id);
-    gone(slot.entry);
-    return slot;
+  /** Keeps a live part, until its transport closes. */
+  const track = (id: string, session: LiveSession) => {
+    live.set(id, session);
+    session.transport.onclose = chain(session.transport.onclose, () => {
+      if (live.get(id) === session) live.delete(id);
+    });
   };
 
-  const evict = (id: string, reason: 'idle' | 'capacity' | 'shutdown') => {
-    const slot = remove(id);
-    return slot === undefined ? Promise.resolve() : close(slot, reason);
-  };
-
-  /** Makes room for one more session of `owner` within its own cap. */
-  const roomFor = (owner: string) => {
-    let excess = (owned.get(owner) ?? 0) - maxPerOwner + 1;
-    if (excess <= 0) return;
-    const victims: string[] = [];
-    for (const slot of sessions.fromOldest()) {
-      if (slot.entry.owner !== owner) continue;
-      victims.push(slot.entry.id);
-      excess -= 1;
-      if (excess === 0) break;
-    }
-    for (const id of victims) void evict(id, 'capacity');
-  };
-
-  const sweep = () => {
-    const time = now();
-    const cutoff = time - idleMs;
-    let slot = sessions.oldest();
-    while (slot !== undefined && slot.lastUsed <= cutoff) {
-      if (slot.streams > 0) {
-        // Still connected: counts as used now (and moves out of the way of the sweep).
-        slot.lastUsed = time;
-        sessions.touch(slot.entry.id);
-      } else {
-        void evict(slot.entry.id, 'idle');
-      }
-      slot = sessions.oldest();
-    }
-  };
-  const timer = setInterval(sweep, Math.min(idleMs, 60_000));
-  timer.unref();
+  async function liveFor(record: SessionRecord): Promise<LiveSession | undefined> {
+    const here = live.get(record.id);
+    if (here !== undefined || record.kind === 'sse') return here;
+    let building = reviving.get(record.id);
+    if (building === undefined) {
+      building = revive(record).finally(() => reviving.delete(record.id));
+      reviving.set(record.id, building);
+      track(record.id, { kind: 'streamable', transport: await building });
+    } else await building;
+    return live.get(record.id);
+  }
 
   return {
-    add(entry: SessionEntry): void {
-      if (sessions.peek(entry.id) !== undefined) remove(entry.id);
-      roomFor(entry.owner);
-      owned.set(entry.owner, (owned.get(entry.owner) ?? 0) + 1);
-      sessions.set(entry.id, { entry, lastUsed: now(), streams: 0 });
-    },
-
-    /**
-     * Marks a stream of the session open (GET /mcp) until the returned function is called: a
-     * client listening on it is connected, not idle, however long it makes no request.
-     */
-    streaming(id: string): () => void {
-      const slot = sessions.peek(id);
-      if (slot === undefined) return () => undefined;
-      slot.streams += 1;
-      let open = true;
-      return () => {
-        if (!open) return;
-        open = false;
-        slot.streams -= 1;
-        // The stream's end is its last use; the order of use must agree, or the sweep stops early.
-        slot.lastUsed = now();
-        if (sessions.peek(id) === slot) sessions.touch(id);
-      };
+    /** A new session: its record in the store, its live part here. */
+    async open(record: SessionRecord, session: LiveSession): Promise<void> {
+      track(record.id, session);
+      await store.create(record);
     },
 
     /** The session if it exists and belongs to `owner`; another principal's looks absent. */
-    use(id: string, owner: string): SessionEntry | undefined {
-      const slot = sessions.peek(id);
-      if (slot === undefined || slot.entry.owner !== owner) return undefined;
-      const time = now();
-      if (slot.streams === 0 && slot.lastUsed <= time - idleMs) {
-        void evict(id, 'idle');
-        return undefined;
-      }
-      slot.lastUsed = time;
-      sessions.touch(id);
-      return slot.entry;
+    async use(id: string, owner: string): Promise<Session | undefined> {
+      const record = await store.use(id, owner);
+      if (record === undefined) return undefined;
+      const session = await liveFor(record);
+      return session === undefined ? undefined : { record, live: session };
     },
 
-    /** Forgets a session its transport already closed. */
-    forget(id: string): void {
-      remove(id);
+    /** Marks a stream of the session open until the returned function is called. */
+    hold: (id: string): (() => void) => store.hold(id),
+
+    /** Ends a session for good (DELETE, or an SSE client gone): record and live part. */
+    async end(id: string): Promise<void> {
+      await store.delete(id);
+      await drop(id);
     },
 
-    count(kind?: SessionEntry['kind']): number {
-      if (kind === undefined) return sessions.size;
+    /** Live sessions in this process. */
+    count(kind?: LiveSession['kind']): number {
+      if (kind === undefined) return live.size;
       let n = 0;
-      for (const { entry } of sessions.values()) if (entry.kind === kind) n += 1;
+      for (const session of live.values()) if (session.kind === kind) n += 1;
       return n;
     },
 
-    sweep,
-
+    /**
+     * Closes this process's live sessions. Their records stay: in a shared store another replica
+     * serves them next; the memory store goes with the process anyway.
+     */
     async closeAll(): Promise<void> {
-      clearInterval(timer);
-      const ids = Array.from(sessions.values(), (slot) => slot.entry.id);
-      await Promise.all(ids.map((id) => evict(id, 'shutdown')));
+      await store.close();
+      const ids = Array.from(live.keys());
+      for (const id of ids) {
+        const session = live.get(id);
+        if (session !== undefined) onEnd?.(session.kind, 'shutdown');
+      }
+      await Promise.all(ids.map(drop));
     },
   };
 }
 
 export type SessionRegistry = ReturnType<typeof createSessionRegistry>;
+
+/** Runs `first`, then `then`: an `onclose` set before ours keeps working. */
+export function chain(first: (() => void) | undefined, then: () => void): () => void {
+  return () => {
+    try {
+      first?.();
+    } finally {
+      then();
+    }
+  };
+}

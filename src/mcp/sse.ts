@@ -8,10 +8,11 @@ import {
   type MessageExtraInfo,
   type Transport,
 } from '@modelcontextprotocol/server';
-import type { Request, Response } from 'express';
-import { principalKey, principalOf } from './principal.ts';
+import type { Response } from 'express';
+import { ownerKey, type AuthedRequest } from './principal.ts';
 import type { NewServer } from './server.ts';
-import type { SessionRegistry } from './sessions.ts';
+import type { SessionRecord } from './session-store.ts';
+import { chain, type SessionRegistry } from './sessions.ts';
 import { alreadyGone } from './web-bridge.ts';
 
 /**
@@ -71,15 +72,10 @@ function createSseTransport(res: Response, sessionId: string): SseTransport {
   return transport;
 }
 
-type AuthedRequest = Request & { auth?: AuthInfo };
-
 const isMessage = (value: unknown): value is JSONRPCMessage =>
   isJSONRPCRequest(value) || isJSONRPCNotification(value) || isJSONRPCResponse(value);
 
-const ownerOf = (req: AuthedRequest) => {
-  const principal = principalOf(req.auth);
-  return principal === undefined ? 'anonymous' : principalKey(principal);
-};
+const ownerOf = (req: AuthedRequest) => ownerKey(req.principal);
 
 /** Logs one refused request (http/rejections.ts); the default logs nothing. */
 type Rejected = (res: Response, status: number, code: string, reason: string) => void;
@@ -88,6 +84,7 @@ export function createSseHandlers(
   newServer: NewServer,
   sessions: SessionRegistry,
   rejected: Rejected = () => undefined,
+  now: (() => number) | undefined = Date.now,
 ) {
   const refuse = (res: Response, text: string) => {
     rejected(res, 400, 'mcp.rejected', text);
@@ -100,20 +97,24 @@ export function createSseHandlers(
       if (alreadyGone(res)) return;
       const id = randomBytes(16).toString('hex');
       const transport = createSseTransport(res, id);
-      sessions.add({ id, owner: ownerOf(req), kind: 'sse', transport });
-      // The session is its stream: connected, it is in use however quiet (as in Python). The
-      // stream ends with the session, which is then forgotten, so it is never released.
-      sessions.streaming(id);
-      const forget = transport.onclose;
-      transport.onclose = () => {
-        sessions.forget(id);
-        forget?.();
+      const time = now();
+      const record: SessionRecord = {
+        id,
+        owner: ownerOf(req),
+        kind: 'sse',
+        createdAt: time,
+        lastUsedAt: time,
       };
+      await sessions.open(record, { kind: 'sse', transport });
+      // The session is its stream: connected, it is in use however quiet (as in Python). The
+      // stream ends with the session, which then ends too, so the hold is never released.
+      sessions.hold(id);
+      transport.onclose = chain(transport.onclose, () => void sessions.end(id));
       await newServer().connect(transport);
     },
 
     /** POST /messages/?session_id=… — answers like the Python SDK's SseServerTransport. */
-    post: (req: AuthedRequest, res: Response): void => {
+    post: async (req: AuthedRequest, res: Response): Promise<void> => {
       const id = req.query['session_id'];
       if (typeof id !== 'string' || id === '') {
         refuse(res, 'session_id is required');
@@ -123,8 +124,8 @@ export function createSseHandlers(
         refuse(res, 'Invalid session ID');
         return;
       }
-      const entry = sessions.use(id, ownerOf(req));
-      if (entry?.kind !== 'sse') {
+      const session = await sessions.use(id, ownerOf(req));
+      if (session?.live.kind !== 'sse') {
         res.status(404).type('text/plain').send('Could not find session');
         return;
       }
@@ -134,7 +135,7 @@ export function createSseHandlers(
         return;
       }
       res.status(202).type('text/plain').send('Accepted');
-      entry.transport.deliver(body, req.auth);
+      session.live.transport.deliver(body, req.auth);
     },
   };
 }

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { AuthInfo } from '@modelcontextprotocol/server';
 import type { Principal } from '../auth/verifier.ts';
 import type { Drain } from '../drain.ts';
 import type { Logger } from '../log.ts';
@@ -7,7 +6,7 @@ import type { Metrics } from '../metrics.ts';
 import type { BackendIdentity } from '../proxy/types.ts';
 import { AppError } from '../errors.ts';
 import { failedCall, MISSING_TOKEN, type ToolResult, type ToolRuntime } from '../tools/index.ts';
-import { principalKey, principalOf } from './principal.ts';
+import { principalKey } from './principal.ts';
 
 export interface ToolCallerDeps {
   tools: ToolRuntime;
@@ -29,8 +28,8 @@ export interface ToolCallerDeps {
 
 /**
  * One tools/call, whichever way it arrived: through the SDK's protocol handler (server.ts) or
- * the direct session path (direct-call.ts). Both run exactly this, so identity, drain, metrics
- * and the per-call log line cannot differ between them.
+ * the 2026-07-28 direct path (direct-stateless.ts). Both run exactly this, so identity, drain,
+ * metrics and the per-call log line cannot differ between them.
  */
 export interface ToolCaller {
   has(name: string): boolean;
@@ -38,7 +37,7 @@ export interface ToolCaller {
   call(
     name: string,
     args: unknown,
-    authInfo: AuthInfo | undefined,
+    principal: Principal | undefined,
     signal: AbortSignal,
   ): Promise<ToolResult>;
 }
@@ -54,8 +53,8 @@ export function createToolCaller(deps: ToolCallerDeps): ToolCaller {
 
   return {
     has: (name) => deps.tools.has(name),
-    async call(name, args, authInfo, signal) {
-      const principal = principalOf(authInfo) ?? deps.fallbackPrincipal;
+    async call(name, args, caller, signal) {
+      const principal = caller ?? deps.fallbackPrincipal;
       if (principal === undefined) {
         // Only a caller that is not even anonymous (no HTTP edge, no stdio principal) lands here.
         return failedCall(name, new AppError('TOKEN_MISSING', MISSING_TOKEN));

@@ -50,9 +50,9 @@ async function pendingCall(era: Era) {
 }
 
 describe('the caller goes away', () => {
-  // 2025-era Streamable HTTP is left out on purpose: there a dropped connection is not a
-  // cancellation (the client cancels explicitly, covered above, or ends the session, below).
-  it.each<Era>(['2026', 'sse'])(
+  // In a 2025-era session too: the session transport cancels the calls of a POST whose client
+  // hung up, through the protocol layer (src/mcp/session-transport.ts).
+  it.each<Era>(['2026', 'sse', '2025'])(
     '%s: the client disconnecting aborts the upstream request',
     async (era) => {
       const { stack, client, settled } = await pendingCall(era);

@@ -187,10 +187,11 @@ describe('session limits', () => {
   });
 
   it('an idle session expires', async () => {
-    const stack = await startStack({ sessionIdleSeconds: 0.2 });
+    let clock = Date.now();
+    const stack = await startStack({ sessionIdleSeconds: 60, now: () => clock });
     const token = await stack.token();
     const id = await openSession(stack, token);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    clock += 60_001;
     const reply = await rawRequest(`${stack.gateway.url}/mcp`, {
       method: 'POST',
       headers: onSession(token, id),
@@ -200,7 +201,8 @@ describe('session limits', () => {
   });
 
   it('a session whose client listens on its GET stream is not idle, however quiet', async () => {
-    const stack = await startStack({ sessionIdleSeconds: 0.2 });
+    let clock = Date.now();
+    const stack = await startStack({ sessionIdleSeconds: 60, now: () => clock });
     const token = await stack.token();
     const id = await openSession(stack, token);
     const listening = new AbortController();
@@ -209,7 +211,7 @@ describe('session limits', () => {
       signal: listening.signal,
     });
     expect(stream.status).toBe(200);
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    clock += 10 * 60_000;
     const post = () =>
       rawRequest(`${stack.gateway.url}/mcp`, {
         method: 'POST',
@@ -219,8 +221,13 @@ describe('session limits', () => {
     expect((await post()).status).toBe(200);
     // Once the client stops listening, the idle time runs again.
     listening.abort();
-    await new Promise((resolve) => setTimeout(resolve, 600));
-    expect((await post()).status).toBe(404);
+    // Until the gateway has seen the stream end, each POST finds the session still held.
+    await expect
+      .poll(async () => {
+        clock += 60_001;
+        return (await post()).status;
+      })
+      .toBe(404);
   });
 
   it('a legacy SSE session stays while its stream is connected, however quiet', async () => {

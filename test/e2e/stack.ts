@@ -341,6 +341,8 @@ export interface StackOptions {
   /** Where the gateway logs (default: nowhere). */
   readonly logger?: Logger;
   readonly httpTimeouts?: HttpTimeouts;
+  /** The gateway's clock (tokens, sessions, tenant headers); the real one by default. */
+  readonly now?: () => number;
 }
 
 export interface Stack {
@@ -389,7 +391,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     maxInflightPerPrincipal: options.maxInflightPerPrincipal,
     httpTimeouts: options.httpTimeouts,
   };
-  const gateway = await startGateway(settings, options.logger ?? createLogger({ level: 'silent' }));
+  const gateway = await startGateway(
+    settings,
+    options.logger ?? createLogger({ level: 'silent' }),
+    options.now === undefined ? {} : { now: options.now },
+  );
   onCleanup(() => gateway.close());
   return {
     front,

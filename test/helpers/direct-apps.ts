@@ -1,5 +1,5 @@
 /**
- * Differential harness for the direct paths (src/mcp/direct-call.ts, direct-stateless.ts): a
+ * Differential harness for the 2026-07-28 direct path (src/mcp/direct-stateless.ts): a
  * gateway app on loopback with the direct paths on or off, over fake deterministic tools, whose
  * ToolCallers count which path ran each call; and raw send/compare helpers for the wire.
  */
@@ -11,11 +11,13 @@ import { createClientVerifier } from '../../src/auth/verifier.ts';
 import { createDrain } from '../../src/drain.ts';
 import { createLogger } from '../../src/log.ts';
 import { createMetrics } from '../../src/metrics.ts';
+import { createPrincipalCarrier } from '../../src/mcp/principal.ts';
 import { SERVER_NAME, createServerFactory } from '../../src/mcp/server.ts';
-import { createSessionRegistry } from '../../src/mcp/sessions.ts';
 import { createToolCaller, type ToolCaller } from '../../src/mcp/tool-call.ts';
 import type { ToolResult, ToolRuntime } from '../../src/tools/index.ts';
+import type { SessionStore } from '../../src/mcp/session-store.ts';
 import { listen, onCleanup } from './loopback.ts';
+import { memorySessions } from './sessions.ts';
 import { STACK_JWT_SECRET } from './stack.ts';
 
 const schema = { type: 'object' };
@@ -85,7 +87,7 @@ const counting = (base: ToolCaller, counts: Counts, path: keyof Counts): ToolCal
 const serverInfo = { name: SERVER_NAME, version: '0.0.0-test' };
 
 /** A gateway app on loopback: with `direct`, plain tools/calls skip the SDK. */
-export async function startApp(direct: boolean) {
+export async function startApp(direct: boolean, sharedStore?: SessionStore) {
   const logger = createLogger({ level: 'silent' });
   const waiting: ((signal: AbortSignal) => void)[] = [];
   const deps = {
@@ -95,7 +97,12 @@ export async function startApp(direct: boolean) {
   };
   const base = createToolCaller(deps);
   const counts: Counts = { direct: 0, sdk: 0 };
-  const sessions = createSessionRegistry({ idleMs: 60_000, max: 10 });
+  const principals = createPrincipalCarrier();
+  const newServer = createServerFactory(
+    { ...deps, version: serverInfo.version, principals },
+    counting(base, counts, 'sdk'),
+  );
+  const { sessions, store } = memorySessions(newServer, undefined, sharedStore);
   onCleanup(() => sessions.closeAll());
   const drain = createDrain();
   const sources = {
@@ -105,10 +112,8 @@ export async function startApp(direct: boolean) {
   const app = createApp({
     logger,
     verify,
-    newServer: createServerFactory(
-      { ...deps, version: serverInfo.version },
-      counting(base, counts, 'sdk'),
-    ),
+    newServer,
+    principals,
     direct: direct ? { caller: counting(base, counts, 'direct'), serverInfo } : undefined,
     sessions,
     allowedOrigins: [],
@@ -128,7 +133,7 @@ export async function startApp(direct: boolean) {
     waiting.push(resolve);
     return promise;
   };
-  return { origin, url: `${origin}/mcp`, counts, nextWait, drain };
+  return { origin, url: `${origin}/mcp`, counts, nextWait, drain, sessions, store };
 }
 
 /** Both apps at once: direct paths on, and SDK only. */

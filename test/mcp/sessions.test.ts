@@ -1,33 +1,32 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createSessionRegistry, type SessionEntry } from '../../src/mcp/sessions.ts';
-import type { SseTransport } from '../../src/mcp/sse.ts';
+import { createMemoryStore } from '../../src/mcp/session-store.ts';
 
-/** A stand-in transport that records being closed; the registry only ever calls close(). */
-function entry(id: string, owner: string, closed: string[]): SessionEntry {
-  const transport: SseTransport = {
-    start: () => Promise.resolve(),
-    send: () => Promise.resolve(),
-    close: () => {
-      closed.push(id);
-      return Promise.resolve();
-    },
-    deliver: () => undefined,
-  };
-  return { id, owner, kind: 'sse', transport };
-}
-
+/** A memory store on a frozen clock, recording every record it ends by itself. */
 function registry(options: { idleMs?: number; max?: number; maxPerOwner?: number } = {}) {
   let clock = 1_000_000;
   const closed: string[] = [];
   const evicted: [string, string][] = [];
-  const sessions = createSessionRegistry({
+  const store = createMemoryStore({
     idleMs: options.idleMs ?? 60_000,
     max: options.max ?? 100,
-    ...(options.maxPerOwner === undefined ? {} : { maxPerOwner: options.maxPerOwner }),
+    maxPerOwner: options.maxPerOwner,
     now: () => clock,
-    onEvict: (e, reason) => evicted.push([e.id, reason]),
   });
+  store.watch((record, reason) => {
+    closed.push(record.id);
+    evicted.push([record.id, reason]);
+  });
+  const sessions = {
+    use: async (id: string, owner: string) => store.use(id, owner),
+    streaming: (id: string) => store.hold(id),
+    sweep: () => {
+      store.sweep();
+    },
+    forget: (id: string) => store.delete(id),
+    count: () => store.size,
+    closeAll: () => store.close(),
+  };
   return {
     sessions,
     closed,
@@ -35,42 +34,41 @@ function registry(options: { idleMs?: number; max?: number; maxPerOwner?: number
     advance: (ms: number) => {
       clock += ms;
     },
-    add: (id: string, owner = 'alice') => {
-      sessions.add(entry(id, owner, closed));
-    },
+    add: (id: string, owner = 'alice') =>
+      store.create({ id, owner, kind: 'sse', createdAt: clock, lastUsedAt: clock }),
   };
 }
 
-describe('session registry', () => {
+describe('memory session store', () => {
   it('finds a session only for the principal that opened it', async () => {
     const { sessions, add } = registry();
-    add('s1', 'alice');
-    expect(sessions.use('s1', 'alice')?.id).toBe('s1');
-    expect(sessions.use('s1', 'mallory')).toBeUndefined();
-    expect(sessions.use('nope', 'alice')).toBeUndefined();
+    await add('s1', 'alice');
+    expect((await sessions.use('s1', 'alice'))?.id).toBe('s1');
+    expect(await sessions.use('s1', 'mallory')).toBeUndefined();
+    expect(await sessions.use('nope', 'alice')).toBeUndefined();
     await sessions.closeAll();
   });
 
   it('closes sessions idle for longer than the idle time, and keeps used ones', async () => {
     const { sessions, closed, evicted, add, advance } = registry({ idleMs: 1000 });
-    add('idle');
-    add('busy');
+    await add('idle');
+    await add('busy');
     advance(600);
-    sessions.use('busy', 'alice');
+    await sessions.use('busy', 'alice');
     advance(600);
     sessions.sweep();
     await Promise.resolve();
     expect(closed).toEqual(['idle']);
     expect(evicted).toEqual([['idle', 'idle']]);
-    expect(sessions.use('busy', 'alice')?.id).toBe('busy');
+    expect((await sessions.use('busy', 'alice'))?.id).toBe('busy');
     await sessions.closeAll();
   });
 
   it('refuses a session that went idle even before the sweep ran', async () => {
     const { sessions, closed, add, advance } = registry({ idleMs: 1000 });
-    add('s1');
+    await add('s1');
     advance(1001);
-    expect(sessions.use('s1', 'alice')).toBeUndefined();
+    expect(await sessions.use('s1', 'alice')).toBeUndefined();
     await Promise.resolve();
     expect(closed).toEqual(['s1']);
     await sessions.closeAll();
@@ -78,16 +76,16 @@ describe('session registry', () => {
 
   it('keeps a session with an open stream however long it is quiet, until the stream ends', async () => {
     const { sessions, closed, add, advance } = registry({ idleMs: 1000 });
-    add('listening');
-    add('quiet');
+    await add('listening');
+    await add('quiet');
     const release = sessions.streaming('listening');
     advance(5000);
     sessions.sweep();
     await Promise.resolve();
     expect(closed).toEqual(['quiet']);
-    expect(sessions.use('listening', 'alice')?.id).toBe('listening');
+    expect((await sessions.use('listening', 'alice'))?.id).toBe('listening');
     advance(5000);
-    expect(sessions.use('listening', 'alice')?.id).toBe('listening');
+    expect((await sessions.use('listening', 'alice'))?.id).toBe('listening');
     // Once the stream has ended, the idle time counts from its end.
     release();
     release(); // a second call changes nothing
@@ -103,9 +101,9 @@ describe('session registry', () => {
 
   it('a stream that outlives the sweep does not shield idle sessions behind it', async () => {
     const { sessions, closed, add, advance } = registry({ idleMs: 1000 });
-    add('listening');
-    add('idle-1');
-    add('idle-2');
+    await add('listening');
+    await add('idle-1');
+    await add('idle-2');
     sessions.streaming('listening');
     advance(1500);
     sessions.sweep();
@@ -116,75 +114,75 @@ describe('session registry', () => {
 
   it('beyond the cap closes the least recently used session', async () => {
     const { sessions, evicted, add, advance } = registry({ max: 2 });
-    add('a');
+    await add('a');
     advance(1);
-    add('b');
+    await add('b');
     advance(1);
-    sessions.use('a', 'alice');
-    add('c');
+    await sessions.use('a', 'alice');
+    await add('c');
     expect(evicted).toEqual([['b', 'capacity']]);
     expect(sessions.count()).toBe(2);
-    expect(sessions.count('sse')).toBe(2);
     await sessions.closeAll();
   });
 
   it('keeps idle time and capacity order exact under constant use', async () => {
     const { sessions, closed, evicted, add, advance } = registry({ idleMs: 10_000, max: 3 });
-    add('a');
-    add('b');
-    add('c');
+    await add('a');
+    await add('b');
+    await add('c');
     // Many uses, a more often than c: a stays the most recently used, b the least.
     for (let i = 0; i < 30; i += 1) {
       advance(250);
-      sessions.use('a', 'alice');
-      if (i % 3 === 0) sessions.use('c', 'alice');
+      await sessions.use('a', 'alice');
+      if (i % 3 === 0) await sessions.use('c', 'alice');
     }
-    add('d');
+    await add('d');
     expect(evicted).toEqual([['b', 'capacity']]);
     // c was last used 500 ms before a and d: a cutoff between them closes c alone.
     advance(9_600);
     sessions.sweep();
     await Promise.resolve();
     expect(closed).toEqual(['b', 'c']);
-    expect(sessions.use('a', 'alice')?.id).toBe('a');
-    expect(sessions.use('d', 'alice')?.id).toBe('d');
+    expect((await sessions.use('a', 'alice'))?.id).toBe('a');
+    expect((await sessions.use('d', 'alice'))?.id).toBe('d');
     await sessions.closeAll();
   });
 
   it("a principal at its own cap loses its least recently used session, not someone else's", async () => {
     const { sessions, evicted, add, advance } = registry({ max: 10, maxPerOwner: 2 });
-    add('bob-1', 'bob');
-    add('a1');
+    await add('bob-1', 'bob');
+    await add('a1');
     advance(1);
-    add('a2');
+    await add('a2');
     advance(1);
-    sessions.use('a1', 'alice');
-    add('a3');
+    await sessions.use('a1', 'alice');
+    await add('a3');
     expect(evicted).toEqual([['a2', 'capacity']]);
-    add('a4');
+    await add('a4');
     expect(evicted).toEqual([
       ['a2', 'capacity'],
       ['a1', 'capacity'],
     ]);
-    expect(sessions.use('bob-1', 'bob')?.id).toBe('bob-1');
+    expect((await sessions.use('bob-1', 'bob'))?.id).toBe('bob-1');
     // Sessions that end free their place: two more fit without evicting.
-    sessions.forget('a3');
-    sessions.forget('a4');
-    add('a5');
-    add('a6');
+    await sessions.forget('a3');
+    await sessions.forget('a4');
+    await add('a5');
+    await add('a6');
     expect(evicted).toHaveLength(2);
     expect(sessions.count()).toBe(3);
     await sessions.closeAll();
   });
 
-  it('closes everything on shutdown, and forgets sessions their transports ended', async () => {
+  it('forgets deleted records without reporting them as ended', async () => {
     const { sessions, closed, add } = registry();
-    add('a');
-    add('b');
-    sessions.forget('b');
+    await add('a');
+    await add('b');
+    await sessions.forget('b');
+    expect(await sessions.use('b', 'alice')).toBeUndefined();
+    expect(sessions.count()).toBe(1);
     await sessions.closeAll();
-    expect(closed).toEqual(['a']);
-    expect(sessions.count()).toBe(0);
+    expect(closed).toEqual([]);
   });
 });
 
@@ -193,7 +191,7 @@ describe('session registry', () => {
  * uses (own, foreign and unknown ids), clock steps, sweeps and forgets must evict the same
  * sessions, for the same reasons, in the same order, and answer every use alike.
  */
-describe('session registry, against a model', () => {
+describe('memory session store, against a model', () => {
   type Command =
     | { op: 'add'; owner: string }
     | { op: 'use'; pick: number; owner: string }
@@ -230,7 +228,7 @@ describe('session registry, against a model', () => {
             if (c.op === 'add') {
               const id = `s${next}`;
               next += 1;
-              add(id, c.owner);
+              await add(id, c.owner);
               // The owner's own least recently used first, then everyone's beyond the cap.
               let mine = model.filter((s) => s.owner === c.owner);
               while (mine.length >= maxPerOwner) {
@@ -254,7 +252,7 @@ describe('session registry, against a model', () => {
                   expected = id;
                 }
               }
-              expect(sessions.use(id, c.owner)?.id).toBe(expected);
+              expect((await sessions.use(id, c.owner))?.id).toBe(expected);
             } else if (c.op === 'advance') {
               advance(c.ms);
               clock += c.ms;
@@ -264,7 +262,7 @@ describe('session registry, against a model', () => {
               for (const s of stale) modelEvicted.push([s.id, 'idle']);
               model = model.filter((s) => s.lastUsed > clock - idleMs);
             } else {
-              sessions.forget(`s${c.pick}`);
+              await sessions.forget(`s${c.pick}`);
               model = model.filter((s) => s.id !== `s${c.pick}`);
             }
             expect(evicted).toEqual(modelEvicted);

@@ -5,14 +5,14 @@
 import { Server } from '@modelcontextprotocol/server';
 import express from 'express';
 import { describe, expect, it } from 'vitest';
-import { createSessionRegistry } from '../../src/mcp/sessions.ts';
 import { createSseHandlers } from '../../src/mcp/sse.ts';
 import { openRequest, requestAndLeave, whenGone } from '../helpers/client-left.ts';
+import { memorySessions } from '../helpers/sessions.ts';
 
 function sseApp(waitForClientToLeave: boolean) {
-  const sessions = createSessionRegistry({ idleMs: 60_000, max: 10 });
   // eslint-disable-next-line @typescript-eslint/no-deprecated
   const newServer = () => new Server({ name: 't', version: '1' }, { capabilities: {} });
+  const { sessions } = memorySessions(newServer);
   const handlers = createSseHandlers(newServer, sessions);
   let opened: () => void = () => undefined;
   const handled = new Promise<void>((resolve) => {
