@@ -75,7 +75,7 @@ describe('Redis store when Redis goes away', () => {
     for (const operation of operations) {
       const { error, ms } = await failure(operation());
       expect(error.code).toBe('STORE_UNAVAILABLE');
-      expect(ms).toBeLessThan(1500);
+      expect(ms).toBeLessThan(3000); // the 1 s command timeout, plus room for a busy machine
       expect(error.message).toContain(`Redis at 127.0.0.1:${server.port}`);
       expect(`${error.message} ${JSON.stringify(error.details)}`).not.toContain('SENTINEL');
     }
@@ -100,7 +100,7 @@ describe('Redis store when Redis goes away', () => {
       const { error, ms } = await failure(store.touch(id, OWNER));
       expect(error.code).toBe('STORE_UNAVAILABLE');
       expect(error.message).toContain('did not answer in time');
-      expect(ms).toBeLessThan(1500);
+      expect(ms).toBeLessThan(3000); // the 1 s command timeout, plus room for a busy machine
       expect(await redisReadiness(connection, 200)).toContain('did not answer in time');
     } finally {
       server.resume();
@@ -115,12 +115,18 @@ describe('Redis store when Redis goes away', () => {
     a.store.onGone(({ id }) => gone.push(id));
     await server.stop();
     await server.start();
-    await vi.waitFor(() => a.store.create(record()), { timeout: 10_000, interval: 100 });
-    const { id } = await a.store.create(record());
-    await a.store.delete(id);
-    await vi.waitFor(() => {
-      expect(gone).toContain(id);
-    }, 5000);
+    // The command and subscriber connections come back separately, and a deletion published
+    // before the subscriber has renewed its subscription is not heard (pub/sub keeps nothing):
+    // deletions are repeated until one is heard, which proves the subscription was renewed.
+    await vi.waitFor(
+      async () => {
+        const { id } = await a.store.create(record());
+        await a.store.delete(id);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        expect(gone).toContain(id);
+      },
+      { timeout: 15_000, interval: 200 },
+    );
   });
 });
 
