@@ -15,10 +15,10 @@ import { SERVER_NAME, createServerFactory } from './mcp/server.ts';
 import { createPrincipalCarrier } from './mcp/principal.ts';
 import { createToolCaller } from './mcp/tool-call.ts';
 import { reviveSession } from './mcp/session-routes.ts';
-import { createMemoryStore } from './mcp/session-store.ts';
 import { createSessionRegistry, type SessionRegistry } from './mcp/sessions.ts';
 import { createUpstream } from './proxy/index.ts';
-import type { SessionStore } from './mcp/session-store.ts';
+import { createMemorySessionStore } from './store/memory-store.ts';
+import type { SessionStore } from './store/index.ts';
 import { createToolRuntime } from './tools/index.ts';
 
 /** Everything the gateway needs, resolved: main.ts fills it from the configuration. */
@@ -91,7 +91,7 @@ export function createGateway(settings: GatewaySettings, logger: Logger, deps: G
   const drain = createDrain();
   const store =
     deps.sessionStore ??
-    createMemoryStore({
+    createMemorySessionStore({
       idleMs: settings.sessionIdleSeconds * 1000,
       max: settings.maxSessions,
       maxPerOwner: settings.maxSessionsPerPrincipal ?? settings.maxSessions,
@@ -193,6 +193,8 @@ export function createGateway(settings: GatewaySettings, logger: Logger, deps: G
       // Let responses queued by the last handlers reach their sockets before transports close.
       await new Promise((resolve) => setImmediate(resolve));
       await sessions.closeAll();
+      // An injected store is its owner's to close.
+      if (deps.sessionStore === undefined) await store.close();
       await upstream.close();
       return finished;
     },

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { JSONRPCRequest } from '@modelcontextprotocol/server';
 import type { Response } from 'express';
+import type { SessionRecord } from '../store/index.ts';
 import type { RequestLogging } from './entry-reports.ts';
 import type { NewServer } from './server.ts';
 import {
@@ -25,9 +26,8 @@ import {
   type Refusal,
 } from './session-http.ts';
 import type { AuthedRequest } from './principal.ts';
-import type { ClientState } from './session-store.ts';
 import { SessionTransport } from './session-transport.ts';
-import type { SessionRegistry, StreamableRecord } from './sessions.ts';
+import type { SessionRegistry } from './sessions.ts';
 import { clientGone } from './web-bridge.ts';
 
 /** The id of the `initialize` a rebuilt protocol instance is given; its answer goes nowhere. */
@@ -40,11 +40,11 @@ const REVIVE_ID = 'toolbridge-revive';
  */
 export async function reviveSession(
   newServer: NewServer,
-  record: StreamableRecord,
+  record: SessionRecord,
 ): Promise<SessionTransport> {
   const transport = new SessionTransport(record.id);
   await newServer().connect(transport);
-  const { protocolVersion, clientInfo, capabilities } = record.client;
+  const { protocolVersion, clientInfo, capabilities } = record;
   const replay: JSONRPCRequest = {
     jsonrpc: '2.0',
     id: REVIVE_ID,
@@ -95,18 +95,15 @@ export function createSessionRoutes(
       writeAnswer(res, answer, transport.sessionId);
       return;
     }
-    const client: ClientState = {
-      protocolVersion: version,
-      clientInfo: init.clientInfo,
-      capabilities: init.capabilities,
-    };
     const time = now();
     await sessions.open(
       {
         id: transport.sessionId,
         owner,
         kind: 'streamable',
-        client,
+        protocolVersion: version,
+        clientInfo: init.clientInfo,
+        capabilities: init.capabilities,
         createdAt: time,
         lastUsedAt: time,
       },
@@ -148,7 +145,13 @@ export function createSessionRoutes(
     );
   }
 
-  function stream(req: AuthedRequest, res: Response, transport: SessionTransport, id: string) {
+  function stream(
+    req: AuthedRequest,
+    res: Response,
+    transport: SessionTransport,
+    id: string,
+    owner: string,
+  ) {
     const problem = streamHeaders(req) ?? versionHeader(req, transport.supportedVersions);
     if (problem !== undefined) {
       refuse(res, problem);
@@ -159,7 +162,7 @@ export function createSessionRoutes(
       return;
     }
     // A client listening on the stream is connected, not idle, however long it makes no request.
-    res.once('close', sessions.hold(id));
+    res.once('close', sessions.hold(id, owner));
   }
 
   async function end(req: AuthedRequest, res: Response, transport: SessionTransport, id: string) {
@@ -184,7 +187,7 @@ export function createSessionRoutes(
       const { transport } = session.live;
       if (req.method === 'POST') return post(req, res, transport);
       if (req.method === 'GET') {
-        stream(req, res, transport, id);
+        stream(req, res, transport, id, owner);
         return;
       }
       if (req.method === 'DELETE') return end(req, res, transport, id);

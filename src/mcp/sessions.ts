@@ -1,27 +1,28 @@
 /**
  * Stateful MCP sessions (2025-era Streamable HTTP and legacy SSE): the records in a SessionStore
- * (session-store.ts) say which sessions exist and whose they are; this process keeps the live
+ * (store/) say which sessions exist and whose they are; this process keeps the live
  * part of the ones it serves (a protocol instance and its transport). A 2025-era session with a
  * record but no live part here, because another process opened it or this one dropped it, is
  * rebuilt from the record on its next request. A legacy SSE session is its stream, so it lives
  * only where that stream is.
  */
+import type { GoneReason, SessionKind, SessionRecord, SessionStore } from '../store/index.ts';
 import type { SessionTransport } from './session-transport.ts';
-import type { EndReason, SessionRecord, SessionStore } from './session-store.ts';
 import type { SseTransport } from './sse.ts';
 
 export type LiveSession =
   | { readonly kind: 'streamable'; readonly transport: SessionTransport }
   | { readonly kind: 'sse'; readonly transport: SseTransport };
 
-export type StreamableRecord = Extract<SessionRecord, { kind: 'streamable' }>;
-
 export interface SessionRegistryOptions {
   store: SessionStore;
   /** Builds the live part of a 2025-era session from its record alone. */
-  revive: (record: StreamableRecord) => Promise<SessionTransport>;
-  /** Hears of every session that ends other than by its client (logs). */
-  onEnd?: (kind: SessionRecord['kind'], reason: EndReason | 'shutdown') => void;
+  revive: (record: SessionRecord) => Promise<SessionTransport>;
+  /**
+   * Hears of every session with a live part here that ends other than by a request to this
+   * process: idle, evicted, deleted through another replica, or shut down (logs).
+   */
+  onEnd?: (kind: SessionKind, reason: GoneReason | 'shutdown') => void;
 }
 
 export interface Session {
@@ -39,9 +40,12 @@ export function createSessionRegistry({ store, revive, onEnd }: SessionRegistryO
     live.delete(id);
     return session?.transport.close().catch(() => undefined) ?? Promise.resolve();
   };
-  store.watch((record, reason) => {
-    onEnd?.(record.kind, reason);
-    void drop(record.id);
+  // Whichever replica ended it, the live part here goes too: a deleted session must not answer.
+  const unwatch = store.onGone(({ id, reason }) => {
+    const session = live.get(id);
+    if (session === undefined) return;
+    onEnd?.(session.kind, reason);
+    void drop(id);
   });
 
   /** Keeps a live part, until its transport closes. */
@@ -68,24 +72,30 @@ export function createSessionRegistry({ store, revive, onEnd }: SessionRegistryO
     /** A new session: its record in the store, its live part here. */
     async open(record: SessionRecord, session: LiveSession): Promise<void> {
       track(record.id, session);
-      await store.create(record);
+      try {
+        await store.create(record);
+      } catch (error) {
+        await drop(record.id);
+        throw error;
+      }
     },
 
     /** The session if it exists and belongs to `owner`; another principal's looks absent. */
     async use(id: string, owner: string): Promise<Session | undefined> {
-      const record = await store.use(id, owner);
+      const record = await store.touch(id, owner);
       if (record === undefined) return undefined;
       const session = await liveFor(record);
       return session === undefined ? undefined : { record, live: session };
     },
 
     /** Marks a stream of the session open until the returned function is called. */
-    hold: (id: string): (() => void) => store.hold(id),
+    hold: (id: string, owner: string): (() => void) => store.hold(id, owner),
 
-    /** Ends a session for good (DELETE, or an SSE client gone): record and live part. */
+    /** Ends a session for good (DELETE, or an SSE client gone): live part and record. */
     async end(id: string): Promise<void> {
-      await store.delete(id);
+      // The live part first, so the store's news of the deletion finds nothing left to report.
       await drop(id);
+      await store.delete(id);
     },
 
     /** Live sessions in this process. */
@@ -98,10 +108,11 @@ export function createSessionRegistry({ store, revive, onEnd }: SessionRegistryO
 
     /**
      * Closes this process's live sessions. Their records stay: in a shared store another replica
-     * serves them next; the memory store goes with the process anyway.
+     * serves them next. The store is its owner's to close, after this (an SSE stream that closes
+     * deletes its record).
      */
     async closeAll(): Promise<void> {
-      await store.close();
+      unwatch();
       const ids = Array.from(live.keys());
       for (const id of ids) {
         const session = live.get(id);

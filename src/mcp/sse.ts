@@ -9,9 +9,9 @@ import {
   type Transport,
 } from '@modelcontextprotocol/server';
 import type { Response } from 'express';
+import type { SessionRecord } from '../store/index.ts';
 import { ownerKey, type AuthedRequest } from './principal.ts';
 import type { NewServer } from './server.ts';
-import type { SessionRecord } from './session-store.ts';
 import { chain, type SessionRegistry } from './sessions.ts';
 import { alreadyGone } from './web-bridge.ts';
 
@@ -98,9 +98,10 @@ export function createSseHandlers(
       const id = randomBytes(16).toString('hex');
       const transport = createSseTransport(res, id);
       const time = now();
+      const owner = ownerOf(req);
       const record: SessionRecord = {
         id,
-        owner: ownerOf(req),
+        owner,
         kind: 'sse',
         createdAt: time,
         lastUsedAt: time,
@@ -108,7 +109,7 @@ export function createSseHandlers(
       await sessions.open(record, { kind: 'sse', transport });
       // The session is its stream: connected, it is in use however quiet (as in Python). The
       // stream ends with the session, which then ends too, so the hold is never released.
-      sessions.hold(id);
+      sessions.hold(id, owner);
       transport.onclose = chain(transport.onclose, () => void sessions.end(id));
       await newServer().connect(transport);
     },

@@ -40,21 +40,34 @@ export function createMemorySessionStore(options: MemoryStoreOptions): SessionSt
     ended(record, 'evicted');
   });
 
+  /** Open streams per session (`hold`): a connected client is never idle. */
+  const holds = new Map<string, number>();
   const end = (id: string, reason: GoneReason): boolean => {
     const record = sessions.peek(id);
     if (record === undefined) return false;
     sessions.delete(id);
+    holds.delete(id);
     ended(record, reason);
     return true;
   };
-  const idle = (record: SessionRecord, time: number) => record.lastUsedAt <= time - idleMs;
+  const stale = (record: SessionRecord, time: number) => record.lastUsedAt <= time - idleMs;
+  const idle = (record: SessionRecord, time: number) =>
+    stale(record, time) && !holds.has(record.id);
+  const use = (record: SessionRecord, time: number) => {
+    record.lastUsedAt = time;
+    sessions.touch(record.id);
+  };
 
   const sweep = () => {
     const time = now();
     let n = 0;
-    for (let oldest = sessions.oldest(); oldest !== undefined && idle(oldest, time);) {
-      end(oldest.id, 'expired');
-      n += 1;
+    for (let oldest = sessions.oldest(); oldest !== undefined && stale(oldest, time);) {
+      // A held session counts as used now, which also moves it out of the sweep's way.
+      if (holds.has(oldest.id)) use(oldest, time);
+      else {
+        end(oldest.id, 'expired');
+        n += 1;
+      }
       oldest = sessions.oldest();
     }
     for (const [id, until] of tombstones) {
@@ -108,9 +121,23 @@ export function createMemorySessionStore(options: MemoryStoreOptions): SessionSt
     touch(id, owner) {
       const record = live(id, owner);
       if (record === undefined) return Promise.resolve(undefined);
-      record.lastUsedAt = now();
-      sessions.touch(id);
+      use(record, now());
       return Promise.resolve({ ...record });
+    },
+
+    hold(id, owner) {
+      if (live(id, owner) === undefined) return () => undefined;
+      holds.set(id, (holds.get(id) ?? 0) + 1);
+      let open = true;
+      return () => {
+        if (!open) return;
+        open = false;
+        const left = (holds.get(id) ?? 1) - 1;
+        if (left === 0) holds.delete(id);
+        else holds.set(id, left);
+        const record = sessions.peek(id);
+        if (record !== undefined) use(record, now());
+      };
     },
 
     delete(id) {

@@ -43,6 +43,8 @@ export function createRedisSessionStore(options: RedisStoreOptions): RedisSessio
   const common = [prefix, String(idleMs), String(GRACE_MS), String(tombstoneMsOf(options))];
   const recordKey = (id: string) => `${prefix}r:${id}`;
   const listeners = new Set<(gone: SessionGone) => void>();
+  /** The timers of open holds, stopped by `close`. */
+  const holds = new Set<NodeJS.Timeout>();
 
   /** EVALSHA, and EVAL once when Redis has lost the script (a restart, SCRIPT FLUSH). */
   const script = async (
@@ -127,6 +129,33 @@ export function createRedisSessionStore(options: RedisStoreOptions): RedisSessio
     get: (id, owner) => read(id, owner, false),
     touch: (id, owner) => read(id, owner, true),
 
+    // Redis expires a record by itself, so a held session is touched well within its idle time.
+    hold(id, owner) {
+      const beat = () => {
+        read(id, owner, true).then(
+          (record) => {
+            if (record === undefined) stop();
+          },
+          // A lost Redis is reported by the connection; the next beat tries again.
+          () => undefined,
+        );
+      };
+      const beating = setInterval(beat, Math.max(100, idleMs / 3));
+      beating.unref();
+      holds.add(beating);
+      const stop = () => {
+        clearInterval(beating);
+        holds.delete(beating);
+      };
+      let open = true;
+      return () => {
+        if (!open) return;
+        open = false;
+        stop();
+        beat();
+      };
+    },
+
     async delete(id) {
       const ended = await connection.run('delete', async (client) =>
         z.number().parse(await script(client, DELETE, [recordKey(id)], [id])),
@@ -151,6 +180,8 @@ export function createRedisSessionStore(options: RedisStoreOptions): RedisSessio
     /** Leaves the connection open: it is the caller's, shared with the relay and health. */
     async close() {
       clearInterval(timer);
+      for (const beating of holds) clearInterval(beating);
+      holds.clear();
       listeners.clear();
       await connection.subscriber.unsubscribe(channel, hear).catch(() => undefined);
     },

@@ -13,7 +13,8 @@ export const SessionRecord = z.object({
   /** The principal key: tenant + "\u0000" + subject (never a token). */
   owner: z.string().min(1),
   kind: z.enum(['streamable', 'sse']),
-  protocolVersion: z.string(),
+  /** What `initialize` settled (2025-era); a legacy SSE session is never rebuilt, so it has none. */
+  protocolVersion: z.string().optional(),
   clientInfo: z.looseObject({ name: z.string(), version: z.string() }).optional(),
   capabilities: z.record(z.string(), z.unknown()).optional(),
   /** Milliseconds since the epoch. */

@@ -41,6 +41,12 @@ export interface SessionStore {
   get(id: string, owner: string): Promise<SessionRecord | undefined>;
   /** As `get`, and counts as a use: the idle time starts again. */
   touch(id: string, owner: string): Promise<SessionRecord | undefined>;
+  /**
+   * Keeps `owner`'s session from going idle until the returned function is called: a client
+   * listening on an open stream is connected however long it sends nothing. The release counts
+   * as a use, so the idle time runs from the stream's end.
+   */
+  hold(id: string, owner: string): () => void;
   /** Ends the session; false when there was none. */
   delete(id: string): Promise<boolean>;
   /** Ends the sessions that went idle, now (a timer does it too); how many ended. */

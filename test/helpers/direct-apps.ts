@@ -15,7 +15,7 @@ import { createPrincipalCarrier } from '../../src/mcp/principal.ts';
 import { SERVER_NAME, createServerFactory } from '../../src/mcp/server.ts';
 import { createToolCaller, type ToolCaller } from '../../src/mcp/tool-call.ts';
 import type { ToolResult, ToolRuntime } from '../../src/tools/index.ts';
-import type { SessionStore } from '../../src/mcp/session-store.ts';
+import type { SessionStore } from '../../src/store/index.ts';
 import { listen, onCleanup } from './loopback.ts';
 import { memorySessions } from './sessions.ts';
 import { STACK_JWT_SECRET } from './stack.ts';
@@ -102,8 +102,8 @@ export async function startApp(direct: boolean, sharedStore?: SessionStore) {
     { ...deps, version: serverInfo.version, principals },
     counting(base, counts, 'sdk'),
   );
-  const { sessions, store } = memorySessions(newServer, undefined, sharedStore);
-  onCleanup(() => sessions.closeAll());
+  const { sessions, store, close } = memorySessions(newServer, undefined, sharedStore);
+  onCleanup(close);
   const drain = createDrain();
   const sources = {
     sessions: () => ({ streamable: sessions.count(), sse: 0 }),

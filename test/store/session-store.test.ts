@@ -114,6 +114,47 @@ describe.each(harnesses)('session store: $name', (harness) => {
     });
   });
 
+  it('keeps a session with an open stream however long it is quiet, until the stream ends', async () => {
+    const [store, other] = await harness.replicas(LIMITS);
+    const gone = heard(other);
+    const listening = await store.create(record(ALICE, { kind: 'sse' }));
+    const quiet = await store.create(record(ALICE));
+    const release = store.hold(listening.id, ALICE);
+    await harness.advance(harness.idleMs + 1200);
+    await store.sweep();
+    await vi.waitFor(() => {
+      expect(gone).toEqual([{ id: quiet.id, reason: 'expired' }]);
+    });
+    expect(await other.get(listening.id, ALICE)).toBeDefined();
+    release();
+    release(); // a second call changes nothing
+    // Once the stream has ended, the idle time counts from its end.
+    await harness.advance(harness.idleMs / 2);
+    expect(await other.get(listening.id, ALICE)).toBeDefined();
+    await harness.advance(harness.idleMs + 1200);
+    await store.sweep();
+    await vi.waitFor(() => {
+      expect(gone).toContainEqual({ id: listening.id, reason: 'expired' });
+    });
+  });
+
+  it('a held session does not shield idle sessions from the sweep', async () => {
+    const [store] = await harness.replicas(LIMITS);
+    const gone = heard(store);
+    const listening = await store.create(record(ALICE, { kind: 'sse' }));
+    const idle = [await store.create(record(ALICE)), await store.create(record(BOB))];
+    store.hold(listening.id, ALICE);
+    // Another principal cannot hold it: the hold is the owner's.
+    store.hold(idle[1]!.id, ALICE);
+    await harness.advance(harness.idleMs + 1200);
+    await store.sweep();
+    await vi.waitFor(() => {
+      expect(gone).toHaveLength(2);
+    });
+    expect(gone).toEqual(expect.arrayContaining(idle.map(({ id }) => ({ id, reason: 'expired' }))));
+    expect(await store.count()).toBe(1);
+  });
+
   it("evicts the owner's least recently used session at its cap, whichever replica made it", async () => {
     const [a, b] = await harness.replicas({ max: 100, maxPerOwner: 2 });
     const gone = heard(a);
