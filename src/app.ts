@@ -24,6 +24,8 @@ export interface AppDeps {
   /** Given, plain 2026-07-28 tools/calls skip the per-request protocol instance (mcp/direct-stateless.ts). */
   direct?: DirectOptions | undefined;
   sessions: SessionRegistry;
+  /** Sent as X-TB-Replica on every answer, so a client behind a balancer sees who served it. */
+  replicaId?: string | undefined;
   /** The clock session records are stamped with (default Date.now). */
   now?: (() => number) | undefined;
   allowedOrigins: readonly string[];
@@ -82,6 +84,11 @@ export function createApp(deps: AppDeps): express.Express {
   const sse = createSseHandlers(deps.newServer, deps.sessions, rejected, deps.now);
 
   const context = requestContext();
+  const { replicaId } = deps;
+  const named: RequestHandler = (_req, res, next) => {
+    if (replicaId !== undefined) res.setHeader('X-TB-Replica', replicaId);
+    next();
+  };
   // Requests being answered hold the shutdown drain; the long-lived GET streams do not.
   const holdDrain: RequestHandler = (req, res, next) => {
     if (req.method === 'GET' && (req.path === '/sse' || req.path === '/mcp')) {
@@ -96,9 +103,9 @@ export function createApp(deps: AppDeps): express.Express {
   // POST /mcp carries nearly every tool call. Its route comes first, with the same front
   // middlewares as every other request gets below, so it does not walk the other routes' layers.
   // Authentication before the body: an unauthenticated caller learns nothing from parse errors.
-  app.post('/mcp', context, holdDrain, guard, auth, json, streamable);
+  app.post('/mcp', context, named, holdDrain, guard, auth, json, streamable);
 
-  app.use(context, holdDrain);
+  app.use(context, named, holdDrain);
   addHealthRoutes(app, deps.health);
   app.use(guard);
 

@@ -148,9 +148,20 @@ export const Config = EnvSchema.transform((env) => ({
 export type Config = z.output<typeof Config> & {
   /** Things worth telling an operator at start-up that do not stop the process. */
   readonly warnings: readonly string[];
+  /** FLY_MACHINE_ID: this replica's name in X-TB-Replica; undefined off Fly. */
+  readonly flyMachineId: string | undefined;
 };
 
 export const CONFIG_VARIABLES: readonly string[] = Object.keys(EnvSchema.shape);
+
+/**
+ * FLY_MACHINE_ID is Fly's, not ours (hence no TOOLBRIDGE_ prefix): set on every machine, it names
+ * the replica in X-TB-Replica. Elsewhere each process makes up an id of its own.
+ */
+const FlyMachineId = z
+  .string()
+  .regex(/^[0-9A-Za-z_-]{1,64}$/, 'must be up to 64 letters, digits, - or _')
+  .optional();
 
 export interface ConfigSources {
   env: Readonly<Record<string, string | undefined>>;
@@ -194,13 +205,15 @@ function collect(sources: ConfigSources): { values: Record<string, string>; unkn
 export function loadConfig(sources: ConfigSources, mode: ConfigMode = 'http'): Readonly<Config> {
   const { values, unknown } = collect(sources);
   const parsed = Config.safeParse(values);
+  const machine = FlyMachineId.safeParse(nonEmpty(sources.env['FLY_MACHINE_ID']));
   const problems = [
     ...(parsed.success
       ? []
       : parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`)),
+    ...(machine.success ? [] : [`FLY_MACHINE_ID ${machine.error.issues[0]?.message ?? 'invalid'}`]),
     ...crossProblems(values, mode, sources.env['NODE_ENV'] === 'production'),
   ];
-  if (!parsed.success || problems.length > 0) {
+  if (!parsed.success || !machine.success || problems.length > 0) {
     const hints = unknown.length > 0 ? [`  (not recognised: ${unknown.join(', ')})`] : [];
     throw new AppError(
       'CONFIG_INVALID',
@@ -214,8 +227,12 @@ export function loadConfig(sources: ConfigSources, mode: ConfigMode = 'http'): R
   return Object.freeze({
     ...parsed.data,
     warnings: Object.freeze(warningsFor(parsed.data, unknown)),
+    flyMachineId: machine.data,
   });
 }
+
+/** An empty variable counts as unset, as for TOOLBRIDGE_* ones. */
+const nonEmpty = (value: string | undefined) => (value === '' ? undefined : value);
 
 /** Reads `.env` from `cwd` if there is one. */
 export function readDotenv(cwd: string): string | undefined {

@@ -1,15 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import type { Server as HttpServer } from 'node:http';
-import { readFileSync } from 'node:fs';
-import type { JWTVerifyGetKey } from 'jose';
-import type { Dispatcher } from 'undici';
 import { createApp } from './app.ts';
 import { createIdentityResolver } from './auth/identity.ts';
-import { createClientVerifier, type Principal, type VerifierOptions } from './auth/verifier.ts';
+import { createClientVerifier } from './auth/verifier.ts';
 import { createDrain } from './drain.ts';
 import type { Logger } from './log.ts';
 import { metricsListener } from './http/health.ts';
-import { createHttpServer, type HttpTimeouts } from './http/server.ts';
+import { createHttpServer } from './http/server.ts';
+import { VERSION, type GatewayDeps, type GatewaySettings } from './gateway-settings.ts';
 import { createMetrics } from './metrics.ts';
 import { SERVER_NAME, createServerFactory } from './mcp/server.ts';
 import { createPrincipalCarrier } from './mcp/principal.ts';
@@ -17,86 +16,40 @@ import { createToolCaller } from './mcp/tool-call.ts';
 import { reviveSession } from './mcp/session-routes.ts';
 import { createSessionRegistry, type SessionRegistry } from './mcp/sessions.ts';
 import { createUpstream } from './proxy/index.ts';
-import { createMemorySessionStore } from './store/memory-store.ts';
-import type { SessionStore } from './store/index.ts';
+import { createSessionBackplane } from './store/index.ts';
 import { createToolRuntime } from './tools/index.ts';
 
-/** Everything the gateway needs, resolved: main.ts fills it from the configuration. */
-export interface GatewaySettings {
-  goApiBaseUrl: string;
-  tenantHeaderSecret: string;
-  auth: Omit<VerifierOptions, 'now' | 'jwks' | 'pinnedTenant'>;
-  pinnedTenant?: string | undefined;
-  /** TOOLBRIDGE_JWT_TOKEN: every caller acts as this backend user. */
-  sharedToken?: string | undefined;
-  host: string;
-  port: number;
-  /** TOOLBRIDGE_METRICS_PORT: /metrics on a listener of its own, off the MCP port. */
-  metricsPort?: number | undefined;
-  /** TOOLBRIDGE_HTTP_*_TIMEOUT_SECONDS: how long a request may take to arrive, on both ports. */
-  httpTimeouts?: HttpTimeouts | undefined;
-  allowedOrigins: readonly string[];
-  /** TOOLBRIDGE_ALLOWED_HOSTS: names the Host check accepts besides the public URL's. */
-  allowedHosts?: readonly string[];
-  publicBaseUrl?: string | undefined;
-  toolTimeoutMs: number;
-  /** TOOLBRIDGE_UPSTREAM_MAX_RESPONSE_BYTES: larger API answers fail the call (default 32 MiB). */
-  upstreamMaxResponseBytes?: number;
-  sessionIdleSeconds: number;
-  maxSessions: number;
-  /** Sessions one principal may hold (default: maxSessions). */
-  maxSessionsPerPrincipal?: number;
-  /** Tool calls one principal may have running at once (default: no cap). */
-  maxInflightPerPrincipal?: number | undefined;
-  maxBodyBytes?: number;
-  /** Standing configuration warnings, repeated by /readyz. */
-  warnings?: readonly string[];
-}
-
-export const VERSION: string = (() => {
-  const pkg: unknown = JSON.parse(
-    readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
-  );
-  return typeof pkg === 'object' &&
-    pkg !== null &&
-    'version' in pkg &&
-    typeof pkg.version === 'string'
-    ? pkg.version
-    : '0.0.0';
-})();
+export { VERSION, type GatewayDeps, type GatewaySettings } from './gateway-settings.ts';
 
 /** How long a shutdown waits, after cutting the calls still running, for their answers. */
 const CUT_ANSWER_MS = 1_000;
-
-/**
- * What the gateway takes from outside besides its settings, so tests inject them instead of
- * re-wiring this file or sleeping on the real clock. Each has a production default.
- */
-export interface GatewayDeps {
-  /** Milliseconds since the epoch: token expiry, X-TB-Timestamp, session times. */
-  now?: () => number;
-  /** The upstream dispatcher (an undici MockAgent, a recording agent); its owner closes it. */
-  dispatcher?: Dispatcher;
-  /** Key lookup for asymmetric client tokens, in place of the JWKS URL's remote set. */
-  jwks?: JWTVerifyGetKey;
-  /** Where session records live (default: in memory, with the settings' idle time and caps). */
-  sessionStore?: SessionStore;
-  /** stdio has no HTTP edge: every call acts as this principal. */
-  fallbackPrincipal?: Principal;
-}
 
 /** The parts of a gateway, built once; `close()` releases sessions and the upstream pool. */
 export function createGateway(settings: GatewaySettings, logger: Logger, deps: GatewayDeps = {}) {
   const { now, dispatcher, jwks, fallbackPrincipal } = deps;
   const drain = createDrain();
-  const store =
-    deps.sessionStore ??
-    createMemorySessionStore({
-      idleMs: settings.sessionIdleSeconds * 1000,
-      max: settings.maxSessions,
-      maxPerOwner: settings.maxSessionsPerPrincipal ?? settings.maxSessions,
-      ...(now === undefined ? {} : { now }),
-    });
+  const replicaId = settings.replicaId ?? randomBytes(6).toString('hex');
+  const backplane =
+    deps.backplane ??
+    createSessionBackplane(
+      {
+        redisUrl: settings.redisUrl,
+        redisPassword: settings.redisPassword,
+        sessionIdleSeconds: settings.sessionIdleSeconds,
+        maxSessions: settings.maxSessions,
+        maxSessionsPerPrincipal: settings.maxSessionsPerPrincipal ?? settings.maxSessions,
+      },
+      {
+        ...(now === undefined ? {} : { now }),
+        observe: (operation, seconds, ok) => {
+          metrics.redisCommand(operation, seconds, ok);
+        },
+        onTrouble: (message) => {
+          logger.warn(message);
+        },
+      },
+    );
+  const { store } = backplane;
   const sessions = createSessionRegistry({
     store,
     revive: (record) => reviveSession(newServer, record),
@@ -122,6 +75,7 @@ export function createGateway(settings: GatewaySettings, logger: Logger, deps: G
   const metrics = createMetrics({
     sessions: () => ({ streamable: sessions.count('streamable'), sse: sessions.count('sse') }),
     pool: () => upstream.poolStats?.(),
+    storeSessions: () => backplane.sessions(),
   });
   const tools = createToolRuntime({
     upstream,
@@ -157,6 +111,7 @@ export function createGateway(settings: GatewaySettings, logger: Logger, deps: G
     direct: { caller, serverInfo: { name: SERVER_NAME, version: VERSION } },
     sessions,
     now,
+    replicaId,
     allowedOrigins: settings.allowedOrigins,
     allowedHosts: settings.allowedHosts ?? [],
     publicBaseUrl: settings.publicBaseUrl,
@@ -169,6 +124,7 @@ export function createGateway(settings: GatewaySettings, logger: Logger, deps: G
       drain,
       metrics,
       metricsRoute: settings.metricsPort === undefined,
+      storeReadiness: () => backplane.readiness(),
     },
   });
   return {
@@ -177,6 +133,7 @@ export function createGateway(settings: GatewaySettings, logger: Logger, deps: G
     newServer,
     sessions,
     drain,
+    replicaId,
     /**
      * Waits up to `timeoutMs` for running tool calls. Calls still waiting on the API then are cut:
      * each answers at once with an error that says the gateway is shutting down. Then ends the
@@ -193,8 +150,8 @@ export function createGateway(settings: GatewaySettings, logger: Logger, deps: G
       // Let responses queued by the last handlers reach their sockets before transports close.
       await new Promise((resolve) => setImmediate(resolve));
       await sessions.closeAll();
-      // An injected store is its owner's to close.
-      if (deps.sessionStore === undefined) await store.close();
+      // Last: closing SSE streams deletes their records. An injected backplane is its owner's.
+      if (deps.backplane === undefined) await backplane.close();
       await upstream.close();
       return finished;
     },
@@ -207,6 +164,8 @@ export interface RunningGateway {
   /** Where /metrics is served when TOOLBRIDGE_METRICS_PORT gave it a listener of its own. */
   readonly metricsUrl: string | undefined;
   readonly sessions: SessionRegistry;
+  /** This replica's name in X-TB-Replica. */
+  readonly replicaId: string;
   /**
    * Stops accepting connections, lets running tool calls finish within `timeoutMs` (0: at once),
    * then closes everything. Resolves whether every call finished in time.
@@ -254,6 +213,7 @@ export async function startGateway(
         ? undefined
         : `${urlOf(metricsAddress.port)}/metrics`,
     sessions: gateway.sessions,
+    replicaId: gateway.replicaId,
     async close(timeoutMs = 0) {
       metricsServer?.close();
       metricsServer?.closeAllConnections();

@@ -40,6 +40,9 @@ function settingsFrom(config: Config, dev: DevBackend | undefined): GatewaySetti
     sessionIdleSeconds: config.sessionIdleSeconds,
     maxSessions: config.maxSessions,
     maxSessionsPerPrincipal: config.maxSessionsPerPrincipal,
+    redisUrl: config.redisUrl,
+    redisPassword: config.redisPassword,
+    replicaId: config.flyMachineId,
     maxInflightPerPrincipal: config.maxInflightPerPrincipal,
     httpTimeouts: config.httpTimeouts,
     warnings: config.warnings,
@@ -70,7 +73,10 @@ async function tokenLines(dev: DevBackend, settings: GatewaySettings): Promise<s
 
 async function serveHttp(settings: GatewaySettings, dev: DevBackend | undefined, log: Logger) {
   const gateway = await startGateway(settings, log);
-  log.info({ url: `${gateway.url}/mcp`, metrics: gateway.metricsUrl }, 'MCP gateway listening');
+  log.info(
+    { url: `${gateway.url}/mcp`, metrics: gateway.metricsUrl, replica: gateway.replicaId },
+    'MCP gateway listening',
+  );
   if (dev !== undefined) {
     process.stdout.write(
       [
@@ -122,7 +128,8 @@ function serveOverStdio(config: Config, settings: GatewaySettings, log: Logger) 
   }
   const tenantId = stdioTenant(token, config.auth.tenantClaim, settings.pinnedTenant);
   const principal = { subject: subjectOf(token), tenantId, authorization: `Bearer ${token}` };
-  const gateway = createGateway({ ...settings, sharedToken: token }, log, {
+  // One client, no HTTP sessions: nothing to share through Redis, so no connection to it.
+  const gateway = createGateway({ ...settings, sharedToken: token, redisUrl: undefined }, log, {
     fallbackPrincipal: principal,
   });
   const handle = serveStdio(() => gateway.newServer(), {

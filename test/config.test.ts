@@ -545,3 +545,19 @@ describe('describeConfig', () => {
     for (const name of CONFIG_VARIABLES) expect(name).toMatch(/^TOOLBRIDGE_[A-Z_]+$/);
   });
 });
+
+describe('loadConfig: FLY_MACHINE_ID names the replica', () => {
+  it.each([
+    [{}, undefined],
+    [{ FLY_MACHINE_ID: '' }, undefined],
+    [{ FLY_MACHINE_ID: '1781e79c4e0489' }, '1781e79c4e0489'],
+  ])('%j gives %s', (env, expected) => {
+    expect(loadConfig({ env }).flyMachineId).toBe(expected);
+  });
+
+  it('refuses an id that could not be a header value', () => {
+    expect(configError({ FLY_MACHINE_ID: 'a\r\nX-Evil: 1' }).message).toContain(
+      'FLY_MACHINE_ID must be up to 64 letters, digits, - or _',
+    );
+  });
+});

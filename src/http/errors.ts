@@ -1,4 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
+import { AppError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { requestLogger } from './context.ts';
 import { rejectionLog } from './rejections.ts';
@@ -13,6 +14,12 @@ export function errorFunnel(logger: Logger) {
   // Express knows an error handler by its four parameters, so `next` stays though unused.
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
   return (error: unknown, _req: Request, res: Response, _next: NextFunction): void => {
+    if (error instanceof AppError && error.code === 'STORE_UNAVAILABLE') {
+      // Redis away: the client may retry (here or on another replica); the log says where.
+      rejected(res, 503, 'store.unavailable', error.message);
+      answer(res, 503, -32603, 'Session store unavailable; try again shortly');
+      return;
+    }
     const status = statusOf(error);
     if (status < 400 || status >= 500) {
       requestLogger(res, logger).error({ err: error }, 'request failed');

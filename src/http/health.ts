@@ -19,6 +19,8 @@ export interface HealthOptions {
   probeCacheMs?: number;
   /** False when /metrics has a listener of its own (TOOLBRIDGE_METRICS_PORT). */
   metricsRoute?: boolean;
+  /** The session store's verdict (Redis answers?): undefined when ready, else a public reason. */
+  storeReadiness?: (() => Promise<string | undefined>) | undefined;
 }
 
 /**
@@ -102,6 +104,7 @@ export function addHealthRoutes(
     probeTimeoutMs = 2000,
     probeCacheMs = 500,
     metricsRoute = true,
+    storeReadiness,
   }: HealthOptions,
 ): void {
   const probe = sharedProbe(backendUrl, probeTimeoutMs, probeCacheMs);
@@ -111,8 +114,8 @@ export function addHealthRoutes(
   app.get('/readyz', async (_req, res) => {
     const reasons = drain.draining ? ['shutting down'] : [];
     if (reasons.length === 0) {
-      const backend = await probe();
-      if (backend !== undefined) reasons.push(backend);
+      const [backend, store] = await Promise.all([probe(), storeReadiness?.()]);
+      for (const reason of [backend, store]) if (reason !== undefined) reasons.push(reason);
     }
     const body = { status: reasons.length === 0 ? 'ready' : 'not_ready', reasons, warnings };
     res.status(reasons.length === 0 ? 200 : 503).json(body);

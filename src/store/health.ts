@@ -1,9 +1,10 @@
-import type { RedisConnection } from './redis-connection.ts';
+import { AppError } from '../errors.ts';
+import { describeFailure, type RedisConnection } from './redis-connection.ts';
 
 /**
  * The session store's part of readiness: a replica whose Redis does not answer cannot serve
- * sessions, so /readyz should say 503 and why. Names TOOLBRIDGE_REDIS_URL's host and port,
- * never its password.
+ * sessions, so /readyz should say 503 and why. /readyz answers anyone, so the reason names the
+ * variable to look at, never Redis's host, port or password (the log has the host).
  */
 export async function redisReadiness(
   connection: RedisConnection,
@@ -15,6 +16,7 @@ export async function redisReadiness(
     );
     return undefined;
   } catch (error) {
-    return error instanceof Error ? error.message : 'session store unavailable';
+    const cause = error instanceof AppError ? error.cause : error;
+    return `session store unavailable: Redis (TOOLBRIDGE_REDIS_URL) ${describeFailure(cause, timeoutMs)}`;
   }
 }

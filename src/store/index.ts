@@ -14,7 +14,7 @@ export type { Relay } from './relay.ts';
 export interface SessionBackplane {
   readonly store: SessionStore;
   readonly relay: Relay;
-  /** For /readyz: undefined when ready, else the reason (names Redis's host:port only). */
+  /** For /readyz: undefined when ready, else the reason (no host, port or password). */
   readiness(): Promise<string | undefined>;
   /** For the `toolbridge_session_store_sessions` gauge. */
   sessions(): Promise<{ store: 'memory' | 'redis'; streamable: number; sse: number }>;

@@ -55,6 +55,9 @@ export async function startLoadBalancer(replicas: readonly string[]): Promise<st
     '  default_backend replicas',
     'backend replicas',
     '  balance roundrobin',
+    // A replica that refuses the connection (killed) is skipped for the next, as Fly's proxy does.
+    '  retries 2',
+    '  option redispatch 1',
     ...servers,
     '',
   ].join('\n');

@@ -1,0 +1,77 @@
+import { readFileSync } from 'node:fs';
+import type { JWTVerifyGetKey } from 'jose';
+import type { Dispatcher } from 'undici';
+import type { Principal, VerifierOptions } from './auth/verifier.ts';
+import type { HttpTimeouts } from './http/server.ts';
+import type { SessionBackplane } from './store/index.ts';
+
+/** What a gateway is built from: its settings, resolved from the configuration, and its deps. */
+
+/** Everything the gateway needs, resolved: main.ts fills it from the configuration. */
+export interface GatewaySettings {
+  goApiBaseUrl: string;
+  tenantHeaderSecret: string;
+  auth: Omit<VerifierOptions, 'now' | 'jwks' | 'pinnedTenant'>;
+  pinnedTenant?: string | undefined;
+  /** TOOLBRIDGE_JWT_TOKEN: every caller acts as this backend user. */
+  sharedToken?: string | undefined;
+  host: string;
+  port: number;
+  /** TOOLBRIDGE_METRICS_PORT: /metrics on a listener of its own, off the MCP port. */
+  metricsPort?: number | undefined;
+  /** TOOLBRIDGE_HTTP_*_TIMEOUT_SECONDS: how long a request may take to arrive, on both ports. */
+  httpTimeouts?: HttpTimeouts | undefined;
+  allowedOrigins: readonly string[];
+  /** TOOLBRIDGE_ALLOWED_HOSTS: names the Host check accepts besides the public URL's. */
+  allowedHosts?: readonly string[];
+  publicBaseUrl?: string | undefined;
+  toolTimeoutMs: number;
+  /** TOOLBRIDGE_UPSTREAM_MAX_RESPONSE_BYTES: larger API answers fail the call (default 32 MiB). */
+  upstreamMaxResponseBytes?: number;
+  sessionIdleSeconds: number;
+  maxSessions: number;
+  /** TOOLBRIDGE_REDIS_URL (may carry a password: never logged) and _PASSWORD: sessions shared. */
+  redisUrl?: string | undefined;
+  redisPassword?: string | undefined;
+  /** FLY_MACHINE_ID: this replica's name in X-TB-Replica (default: random, per process). */
+  replicaId?: string | undefined;
+  /** Sessions one principal may hold (default: maxSessions). */
+  maxSessionsPerPrincipal?: number;
+  /** Tool calls one principal may have running at once (default: no cap). */
+  maxInflightPerPrincipal?: number | undefined;
+  maxBodyBytes?: number;
+  /** Standing configuration warnings, repeated by /readyz. */
+  warnings?: readonly string[];
+}
+
+export const VERSION: string = (() => {
+  const pkg: unknown = JSON.parse(
+    readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
+  );
+  return typeof pkg === 'object' &&
+    pkg !== null &&
+    'version' in pkg &&
+    typeof pkg.version === 'string'
+    ? pkg.version
+    : '0.0.0';
+})();
+
+/**
+ * What the gateway takes from outside besides its settings, so tests inject them instead of
+ * re-wiring this file or sleeping on the real clock. Each has a production default.
+ */
+export interface GatewayDeps {
+  /** Milliseconds since the epoch: token expiry, X-TB-Timestamp, session times. */
+  now?: () => number;
+  /** The upstream dispatcher (an undici MockAgent, a recording agent); its owner closes it. */
+  dispatcher?: Dispatcher;
+  /** Key lookup for asymmetric client tokens, in place of the JWKS URL's remote set. */
+  jwks?: JWTVerifyGetKey;
+  /**
+   * Where session records live, owned by the caller (default: the backplane the settings ask for,
+   * memory or Redis, with their idle time and caps; the gateway closes that one).
+   */
+  backplane?: SessionBackplane;
+  /** stdio has no HTTP edge: every call acts as this principal. */
+  fallbackPrincipal?: Principal;
+}

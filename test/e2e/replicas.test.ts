@@ -1,0 +1,170 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { resolve } from 'node:path';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBackend } from '../../src/backend/index.ts';
+import { startLoadBalancer } from '../helpers/haproxy.ts';
+import { onCleanup } from '../helpers/loopback.ts';
+import { startRedis, type RedisServer } from '../helpers/redis.ts';
+import { STACK_JWT_SECRET, stackToken } from '../helpers/stack.ts';
+import { MCP_HEADERS, callTool, rawRequest, structuredOf } from './stack.ts';
+
+/**
+ * Issue 17, as Fly runs it: three gateway processes with one configuration and one Redis, behind
+ * a round-robin balancer that sends each request wherever it likes. A 2025-era session must not
+ * care which replica serves it.
+ */
+
+const MAIN = resolve(import.meta.dirname, '../../src/main.ts');
+const TENANT_SECRET = 'replicas-tenant-secret';
+const REDIS_PASSWORD = 'replicas-redis-SENTINEL-pw';
+
+interface Replica {
+  readonly child: ChildProcess;
+  readonly url: string;
+  readonly lines: string[];
+}
+
+async function startReplica(backendUrl: string, redisPort: number): Promise<Replica> {
+  const child = spawn(process.execPath, [MAIN], {
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      TOOLBRIDGE_GO_API_BASE_URL: backendUrl,
+      TOOLBRIDGE_TENANT_HEADER_SECRET: TENANT_SECRET,
+      TOOLBRIDGE_JWT_SECRET: STACK_JWT_SECRET,
+      TOOLBRIDGE_TENANT_ID: 'replicas-tenant',
+      TOOLBRIDGE_HOST: '127.0.0.1',
+      TOOLBRIDGE_PORT: '0',
+      TOOLBRIDGE_REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+      TOOLBRIDGE_REDIS_PASSWORD: REDIS_PASSWORD,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  onCleanup(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+    }
+  });
+  const lines: string[] = [];
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => lines.push(chunk));
+  child.stdout.setEncoding('utf8');
+  const url = await new Promise<string>((done, fail) => {
+    child.stdout.on('data', (chunk: string) => {
+      lines.push(...chunk.split('\n').filter((line) => line !== ''));
+      const listening = lines
+        .map((line) => /"url":"(http:[^"]+)\/mcp"/.exec(line)?.[1])
+        .find(Boolean);
+      if (listening !== undefined) done(listening);
+    });
+    child.once('exit', () => {
+      fail(new Error(`gateway exited early: ${lines.join('\n')}`));
+    });
+  });
+  return { child, url, lines };
+}
+
+let redis: RedisServer;
+beforeAll(async () => {
+  redis = await startRedis({ password: REDIS_PASSWORD });
+});
+afterAll(async () => {
+  await redis.close();
+});
+
+async function startReplicas() {
+  const backend = await startBackend({
+    port: 0,
+    jwtSecret: STACK_JWT_SECRET,
+    tenantHeaderSecret: TENANT_SECRET,
+  });
+  onCleanup(() => backend.close());
+  const replicas = await Promise.all([1, 2, 3].map(() => startReplica(backend.url, redis.port)));
+  const balancer = await startLoadBalancer(replicas.map(({ url }) => url));
+  return { replicas, balancer };
+}
+
+/** An SDK client through the balancer that notes which replica answered each request. */
+async function connectThrough(balancer: string, token: string) {
+  const servedBy: string[] = [];
+  let handshakes = 0;
+  const client = new Client(
+    { name: 'replicas', version: '1.0.0' },
+    { versionNegotiation: { mode: 'legacy' } },
+  );
+  const transport = new StreamableHTTPClientTransport(new URL(`${balancer}/mcp`), {
+    requestInit: { headers: { Authorization: `Bearer ${token}` } },
+    fetch: async (url, init) => {
+      const response = await fetch(url, init);
+      if (init?.method === 'POST') servedBy.push(response.headers.get('x-tb-replica') ?? '');
+      if (typeof init?.body === 'string' && init.body.includes('"initialize"')) handshakes += 1;
+      return response;
+    },
+  });
+  await client.connect(transport);
+  onCleanup(() => client.close().catch(() => undefined));
+  return { client, transport, servedBy, handshakes: () => handshakes };
+}
+
+/** A tools/list for `session`, sent to one replica directly, past the balancer. */
+async function listAt(url: string, token: string, session: string) {
+  return rawRequest(`${url}/mcp`, {
+    method: 'POST',
+    headers: {
+      ...MCP_HEADERS,
+      Authorization: `Bearer ${token}`,
+      'MCP-Protocol-Version': '2025-06-18',
+      'Mcp-Session-Id': session,
+    },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/list' }),
+  });
+}
+
+describe('three gateway processes sharing Redis behind a round-robin balancer', () => {
+  it('serve one session on any replica, end it everywhere, and keep it from anyone else', async () => {
+    const { replicas, balancer } = await startReplicas();
+    const alice = await stackToken({ sub: 'alice' });
+    const { client, transport, servedBy } = await connectThrough(balancer, alice);
+    const session = transport.sessionId ?? '';
+    expect(session).not.toBe('');
+    for (let i = 0; i < 6; i += 1) {
+      expect(structuredOf(await callTool(client, 'list_notes', {}))).toHaveProperty('items');
+    }
+    expect(servedBy.every((id) => /^[0-9a-f]{12}$/.test(id))).toBe(true);
+    expect(new Set(servedBy).size).toBeGreaterThanOrEqual(2);
+
+    // Another principal holding the id finds nothing, on every replica.
+    const mallory = await stackToken({ sub: 'mallory' });
+    for (const { url } of replicas) expect((await listAt(url, mallory, session)).status).toBe(404);
+
+    await transport.terminateSession();
+    for (const { url } of replicas) expect((await listAt(url, alice, session)).status).toBe(404);
+    for (const { lines } of replicas) expect(lines.join('\n')).not.toContain('SENTINEL');
+  });
+
+  it('a replica killed mid-session: the next request succeeds on another, no new handshake', async () => {
+    const { replicas, balancer } = await startReplicas();
+    const token = await stackToken({ sub: 'bob' });
+    const { client, transport, servedBy, handshakes } = await connectThrough(balancer, token);
+    const session = transport.sessionId;
+    await callTool(client, 'list_notes', {});
+    // The replica that served the last call, so it holds the session's live part.
+    const last = servedBy.at(-1) ?? '';
+    const victim = replicas.find(({ lines }) => lines.some((line) => line.includes(`"${last}"`)));
+    if (victim === undefined) throw new Error(`no replica logged the id ${last}`);
+    victim.child.kill('SIGKILL');
+    await once(victim.child, 'exit');
+    const before = servedBy.length;
+    for (let i = 0; i < 4; i += 1) {
+      expect(structuredOf(await callTool(client, 'list_notes', {}))).toHaveProperty('items');
+    }
+    const after = servedBy.slice(before);
+    expect(after.length).toBeGreaterThanOrEqual(4);
+    expect(after).not.toContain(last);
+    expect(after.every((id) => /^[0-9a-f]{12}$/.test(id))).toBe(true);
+    expect(transport.sessionId).toBe(session);
+    expect(handshakes()).toBe(1);
+  });
+});
