@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { resolve } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend } from '../../src/backend/index.ts';
+import { startGatewayProcess } from '../helpers/gateway-process.ts';
 import { startLoadBalancer } from '../helpers/haproxy.ts';
 import { onCleanup } from '../helpers/loopback.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
@@ -16,7 +16,6 @@ import { MCP_HEADERS, callTool, rawRequest, structuredOf } from './stack.ts';
  * care which replica serves it.
  */
 
-const MAIN = resolve(import.meta.dirname, '../../src/main.ts');
 const TENANT_SECRET = 'replicas-tenant-secret';
 const REDIS_PASSWORD = 'replicas-redis-SENTINEL-pw';
 
@@ -26,44 +25,17 @@ interface Replica {
   readonly lines: string[];
 }
 
-async function startReplica(backendUrl: string, redisPort: number): Promise<Replica> {
-  const child = spawn(process.execPath, [MAIN], {
-    env: {
-      PATH: process.env['PATH'] ?? '',
-      TOOLBRIDGE_GO_API_BASE_URL: backendUrl,
-      TOOLBRIDGE_TENANT_HEADER_SECRET: TENANT_SECRET,
-      TOOLBRIDGE_JWT_SECRET: STACK_JWT_SECRET,
-      TOOLBRIDGE_TENANT_ID: 'replicas-tenant',
-      TOOLBRIDGE_HOST: '127.0.0.1',
-      TOOLBRIDGE_PORT: '0',
-      TOOLBRIDGE_REDIS_URL: `redis://127.0.0.1:${redisPort}`,
-      TOOLBRIDGE_REDIS_PASSWORD: REDIS_PASSWORD,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+function startReplica(backendUrl: string, redisPort: number): Promise<Replica> {
+  return startGatewayProcess({
+    TOOLBRIDGE_GO_API_BASE_URL: backendUrl,
+    TOOLBRIDGE_TENANT_HEADER_SECRET: TENANT_SECRET,
+    TOOLBRIDGE_JWT_SECRET: STACK_JWT_SECRET,
+    TOOLBRIDGE_TENANT_ID: 'replicas-tenant',
+    TOOLBRIDGE_HOST: '127.0.0.1',
+    TOOLBRIDGE_PORT: '0',
+    TOOLBRIDGE_REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+    TOOLBRIDGE_REDIS_PASSWORD: REDIS_PASSWORD,
   });
-  onCleanup(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await once(child, 'exit');
-    }
-  });
-  const lines: string[] = [];
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (chunk: string) => lines.push(chunk));
-  child.stdout.setEncoding('utf8');
-  const url = await new Promise<string>((done, fail) => {
-    child.stdout.on('data', (chunk: string) => {
-      lines.push(...chunk.split('\n').filter((line) => line !== ''));
-      const listening = lines
-        .map((line) => /"url":"(http:[^"]+)\/mcp"/.exec(line)?.[1])
-        .find(Boolean);
-      if (listening !== undefined) done(listening);
-    });
-    child.once('exit', () => {
-      fail(new Error(`gateway exited early: ${lines.join('\n')}`));
-    });
-  });
-  return { child, url, lines };
 }
 
 let redis: RedisServer;

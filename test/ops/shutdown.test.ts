@@ -2,15 +2,14 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { connect as tcpConnect } from 'node:net';
 import { createServer } from 'node:http';
-import { resolve } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import { createBackendHandler } from '../../src/backend/index.ts';
+import { startGatewayProcess } from '../helpers/gateway-process.ts';
 import { listen, onCleanup } from '../helpers/loopback.ts';
 import { STACK_JWT_SECRET, stackToken } from '../helpers/stack.ts';
 
-const MAIN = resolve(import.meta.dirname, '../../src/main.ts');
 const TENANT_SECRET = 'shutdown-tenant-secret';
 const SLOW_MS = 1500;
 
@@ -41,43 +40,17 @@ async function slowBackend(): Promise<{ url: string; listingArrived: Promise<und
 
 const TextContent = z.object({ type: z.literal('text'), text: z.string() });
 
-/** Starts the gateway as a process, as Fly runs it, and collects its log lines. */
-async function startGateway(backendUrl: string, shutdownSeconds: string) {
-  const child = spawn(process.execPath, [MAIN], {
-    env: {
-      PATH: process.env['PATH'] ?? '',
-      TOOLBRIDGE_GO_API_BASE_URL: backendUrl,
-      TOOLBRIDGE_TENANT_HEADER_SECRET: TENANT_SECRET,
-      TOOLBRIDGE_JWT_SECRET: STACK_JWT_SECRET,
-      TOOLBRIDGE_TENANT_ID: 'shutdown-tenant',
-      TOOLBRIDGE_HOST: '127.0.0.1',
-      TOOLBRIDGE_PORT: '0',
-      TOOLBRIDGE_SHUTDOWN_TIMEOUT_SECONDS: shutdownSeconds,
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
+/** The gateway as a process in front of `backendUrl`, draining for `shutdownSeconds`. */
+const startGateway = (backendUrl: string, shutdownSeconds: string) =>
+  startGatewayProcess({
+    TOOLBRIDGE_GO_API_BASE_URL: backendUrl,
+    TOOLBRIDGE_TENANT_HEADER_SECRET: TENANT_SECRET,
+    TOOLBRIDGE_JWT_SECRET: STACK_JWT_SECRET,
+    TOOLBRIDGE_TENANT_ID: 'shutdown-tenant',
+    TOOLBRIDGE_HOST: '127.0.0.1',
+    TOOLBRIDGE_PORT: '0',
+    TOOLBRIDGE_SHUTDOWN_TIMEOUT_SECONDS: shutdownSeconds,
   });
-  onCleanup(async () => {
-    if (child.exitCode === null) {
-      child.kill('SIGKILL');
-      await once(child, 'exit');
-    }
-  });
-  const lines: string[] = [];
-  child.stdout.setEncoding('utf8');
-  const url = await new Promise<string>((done, fail) => {
-    child.stdout.on('data', (chunk: string) => {
-      lines.push(...chunk.split('\n').filter((line) => line !== ''));
-      const listening = lines
-        .map((line) => /"url":"(http:[^"]+)\/mcp"/.exec(line)?.[1])
-        .find(Boolean);
-      if (listening !== undefined) done(listening);
-    });
-    child.once('exit', () => {
-      fail(new Error(`gateway exited early: ${lines.join('\n')}`));
-    });
-  });
-  return { child, url, lines };
-}
 
 async function clients(url: string) {
   const headers = { authorization: `Bearer ${await stackToken({ sub: 'drain-user' })}` };
