@@ -56,6 +56,11 @@ export function createGateway(settings: GatewaySettings, logger: Logger, deps: G
     onEnd: (kind, reason) => {
       logger.info({ session: kind, reason }, 'MCP session closed');
     },
+    relay: backplane.relay,
+    replica: replicaId,
+    onRelay: (outcome) => {
+      metrics.sseRelayed(outcome);
+    },
   });
   const upstream = createUpstream({
     baseUrl: settings.goApiBaseUrl,

@@ -74,6 +74,12 @@ export function createMetrics(sources: MetricSources) {
     buckets: REDIS_BUCKETS,
     registers,
   });
+  const sseRelayed = new Counter({
+    name: 'toolbridge_sse_relayed_total',
+    help: 'Legacy SSE messages POSTed to one replica for a stream held by another, by outcome: sent (the holder took it), no_holder (answered 404), dropped (the stream closed meanwhile).',
+    labelNames: ['outcome'],
+    registers,
+  });
   const storeSessions = sources.storeSessions;
   if (storeSessions !== undefined) {
     new Gauge({
@@ -120,6 +126,9 @@ export function createMetrics(sources: MetricSources) {
     /** Shaped as the Redis connection's `observe` option. */
     redisCommand(operation: string, seconds: number, ok: boolean): void {
       redisSeconds.observe({ operation, outcome: ok ? 'ok' : 'error' }, seconds);
+    },
+    sseRelayed(outcome: string): void {
+      sseRelayed.inc({ outcome });
     },
   };
 }

@@ -180,7 +180,7 @@ export function createSessionRoutes(
     /** A request for an existing session, by method. */
     async serve(req: AuthedRequest, res: Response, owner: string, id: string): Promise<void> {
       const session = await sessions.use(id, owner);
-      if (session?.live.kind !== 'streamable') {
+      if (session?.live?.kind !== 'streamable') {
         writeRefusal(res, { status: 404, code: -32001, message: 'Session not found' });
         return;
       }

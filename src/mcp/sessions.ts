@@ -4,11 +4,26 @@
  * part of the ones it serves (a protocol instance and its transport). A 2025-era session with a
  * record but no live part here, because another process opened it or this one dropped it, is
  * rebuilt from the record on its next request. A legacy SSE session is its stream, so it lives
- * only where that stream is.
+ * only where that stream is (its record's `holder`): messages POSTed to another replica reach it
+ * through the relay.
  */
-import type { GoneReason, SessionKind, SessionRecord, SessionStore } from '../store/index.ts';
+import {
+  isJSONRPCNotification,
+  isJSONRPCRequest,
+  isJSONRPCResponse,
+  type JSONRPCMessage,
+} from '@modelcontextprotocol/server';
+import { z } from 'zod';
+import type {
+  GoneReason,
+  Relay,
+  SessionKind,
+  SessionRecord,
+  SessionStore,
+} from '../store/index.ts';
 import type { SessionTransport } from './session-transport.ts';
 import type { SseTransport } from './sse.ts';
+import { safeJson } from '../json.ts';
 
 export type LiveSession =
   | { readonly kind: 'streamable'; readonly transport: SessionTransport }
@@ -22,70 +37,156 @@ export interface SessionRegistryOptions {
    * Hears of every session with a live part here that ends other than by a request to this
    * process: idle, evicted, deleted through another replica, or shut down (logs).
    */
-  onEnd?: (kind: SessionKind, reason: GoneReason | 'shutdown') => void;
+  onEnd?: (kind: SessionKind, reason: EndReason) => void;
+  /** Carries SSE messages between replicas; without one, every stream is this process's. */
+  relay?: Relay | undefined;
+  /** This replica's name: the `holder` of the SSE streams it serves, and its relay address. */
+  replica?: string;
+  /** Counts each message handed to the relay or taken from it, by outcome (metrics). */
+  onRelay?: (outcome: RelayOutcome) => void;
 }
+
+/**
+ * `missed`: the session ended while this replica could not hear the news (its subscription to
+ * the store was down), found out when it came back.
+ */
+export type EndReason = GoneReason | 'shutdown' | 'missed';
+
+/**
+ * Sent: a replica holding the stream took it. `no_holder`: no replica listens for that stream's
+ * holder (it is gone), so the POST is answered 404. `dropped`: this replica got a message for a
+ * stream it no longer has (it closed while the message travelled).
+ */
+export type RelayOutcome = 'sent' | 'no_holder' | 'dropped';
 
 export interface Session {
   readonly record: SessionRecord;
-  readonly live: LiveSession;
+  /** Undefined for an SSE session whose stream another replica holds. */
+  readonly live: LiveSession | undefined;
 }
 
-export function createSessionRegistry({ store, revive, onEnd }: SessionRegistryOptions) {
-  const live = new Map<string, LiveSession>();
+export const isMessage = (value: unknown): value is JSONRPCMessage =>
+  isJSONRPCRequest(value) || isJSONRPCNotification(value) || isJSONRPCResponse(value);
+
+/** What one replica relays to another: a message for one of the SSE sessions it holds. */
+const Relayed = z.object({ id: z.string(), message: z.custom<JSONRPCMessage>(isMessage) });
+type Relayed = z.output<typeof Relayed>;
+
+export function createSessionRegistry(options: SessionRegistryOptions) {
+  const { store, revive, onEnd, relay, replica, onRelay } = options;
+  const live = new Map<string, { session: LiveSession; owner: string }>();
   /** Rebuilds under way, so two requests at once for one session build it once. */
   const reviving = new Map<string, Promise<SessionTransport>>();
+  /** Sessions tracked here whose record is still being created. */
+  const opening = new Set<string>();
 
   const drop = (id: string) => {
-    const session = live.get(id);
+    const entry = live.get(id);
     live.delete(id);
-    return session?.transport.close().catch(() => undefined) ?? Promise.resolve();
+    return entry?.session.transport.close().catch(() => undefined) ?? Promise.resolve();
+  };
+  const ended = (id: string, reason: EndReason) => {
+    const entry = live.get(id);
+    if (entry === undefined) return;
+    onEnd?.(entry.session.kind, reason);
+    void drop(id);
   };
   // Whichever replica ended it, the live part here goes too: a deleted session must not answer.
   const unwatch = store.onGone(({ id, reason }) => {
-    const session = live.get(id);
-    if (session === undefined) return;
-    onEnd?.(session.kind, reason);
-    void drop(id);
+    ended(id, reason);
+  });
+  // News sent while this replica could not hear is lost: ask the store about each live session.
+  const unmissed = store.onMissedNews(() => {
+    for (const [id, { owner }] of live) {
+      if (opening.has(id)) continue;
+      store.get(id, owner).then(
+        (record) => {
+          if (record === undefined) ended(id, 'missed');
+        },
+        // Unreachable again: the next reconnect asks again.
+        () => undefined,
+      );
+    }
   });
 
+  // SSE messages POSTed to other replicas for the streams held here.
+  const receive = (text: string) => {
+    // Only replicas publish here; anything else is not acted on.
+    const relayed = Relayed.safeParse(safeJson(text));
+    const entry = relayed.success ? live.get(relayed.data.id) : undefined;
+    if (!relayed.success || entry?.session.kind !== 'sse') {
+      onRelay?.('dropped');
+      return;
+    }
+    entry.session.transport.deliver(relayed.data.message);
+  };
+  const subscription =
+    relay === undefined || replica === undefined ? undefined : relay.subscribe(replica, receive);
+  // Awaited at close; a failure before then is the connection's to report and to retry.
+  subscription?.catch(() => undefined);
+
   /** Keeps a live part, until its transport closes. */
-  const track = (id: string, session: LiveSession) => {
-    live.set(id, session);
+  const track = (id: string, session: LiveSession, owner: string) => {
+    live.set(id, { session, owner });
     session.transport.onclose = chain(session.transport.onclose, () => {
-      if (live.get(id) === session) live.delete(id);
+      if (live.get(id)?.session === session) live.delete(id);
     });
   };
 
   async function liveFor(record: SessionRecord): Promise<LiveSession | undefined> {
-    const here = live.get(record.id);
+    const here = live.get(record.id)?.session;
     if (here !== undefined || record.kind === 'sse') return here;
     let building = reviving.get(record.id);
     if (building === undefined) {
       building = revive(record).finally(() => reviving.delete(record.id));
       reviving.set(record.id, building);
-      track(record.id, { kind: 'streamable', transport: await building });
+      track(record.id, { kind: 'streamable', transport: await building }, record.owner);
     } else await building;
-    return live.get(record.id);
+    return live.get(record.id)?.session;
   }
 
   return {
+    /** This replica's name, for the `holder` of the SSE sessions it opens. */
+    replica,
+
     /** A new session: its record in the store, its live part here. */
     async open(record: SessionRecord, session: LiveSession): Promise<void> {
-      track(record.id, session);
+      track(record.id, session, record.owner);
+      opening.add(record.id);
       try {
         await store.create(record);
       } catch (error) {
         await drop(record.id);
         throw error;
+      } finally {
+        opening.delete(record.id);
       }
     },
 
-    /** The session if it exists and belongs to `owner`; another principal's looks absent. */
+    /**
+     * The session if it exists and belongs to `owner`; another principal's looks absent. A
+     * 2025-era session always has a live part (rebuilt here if need be); an SSE session has one
+     * only on the replica holding its stream.
+     */
     async use(id: string, owner: string): Promise<Session | undefined> {
       const record = await store.touch(id, owner);
       if (record === undefined) return undefined;
       const session = await liveFor(record);
-      return session === undefined ? undefined : { record, live: session };
+      if (session === undefined && record.kind !== 'sse') return undefined;
+      return { record, live: session };
+    },
+
+    /**
+     * Hands a message for an SSE session held by another replica to that replica. True once a
+     * replica took it; false when none listens for the holder (it is gone) or it is this one.
+     */
+    async forward(record: SessionRecord, message: JSONRPCMessage): Promise<boolean> {
+      const { holder } = record;
+      if (relay === undefined || holder === undefined || holder === replica) return false;
+      const relayed: Relayed = { id: record.id, message };
+      const taken = (await relay.publish(holder, JSON.stringify(relayed))) > 0;
+      onRelay?.(taken ? 'sent' : 'no_holder');
+      return taken;
     },
 
     /** Marks a stream of the session open until the returned function is called. */
@@ -102,7 +203,7 @@ export function createSessionRegistry({ store, revive, onEnd }: SessionRegistryO
     count(kind?: LiveSession['kind']): number {
       if (kind === undefined) return live.size;
       let n = 0;
-      for (const session of live.values()) if (session.kind === kind) n += 1;
+      for (const { session } of live.values()) if (session.kind === kind) n += 1;
       return n;
     },
 
@@ -113,10 +214,14 @@ export function createSessionRegistry({ store, revive, onEnd }: SessionRegistryO
      */
     async closeAll(): Promise<void> {
       unwatch();
+      unmissed();
+      // Not awaited: with Redis down the subscription may never settle, and shutdown must not
+      // wait for it (closing the connection ends it anyway).
+      subscription?.then((unsubscribe) => unsubscribe()).catch(() => undefined);
       const ids = Array.from(live.keys());
       for (const id of ids) {
-        const session = live.get(id);
-        if (session !== undefined) onEnd?.(session.kind, 'shutdown');
+        const entry = live.get(id);
+        if (entry !== undefined) onEnd?.(entry.session.kind, 'shutdown');
       }
       await Promise.all(ids.map(drop));
     },

@@ -1,18 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import {
-  isJSONRPCNotification,
-  isJSONRPCRequest,
-  isJSONRPCResponse,
-  type AuthInfo,
-  type JSONRPCMessage,
-  type MessageExtraInfo,
-  type Transport,
+import type {
+  AuthInfo,
+  JSONRPCMessage,
+  MessageExtraInfo,
+  Transport,
 } from '@modelcontextprotocol/server';
 import type { Response } from 'express';
 import type { SessionRecord } from '../store/index.ts';
 import { ownerKey, type AuthedRequest } from './principal.ts';
 import type { NewServer } from './server.ts';
-import { chain, type SessionRegistry } from './sessions.ts';
+import { chain, isMessage, type SessionRegistry } from './sessions.ts';
 import { alreadyGone } from './web-bridge.ts';
 
 /**
@@ -27,11 +24,19 @@ const KEEPALIVE_MS = 15_000;
 const SESSION_ID = /^[0-9a-f]{32}$/;
 
 export interface SseTransport extends Transport {
-  /** Hands one POSTed message to the protocol instance, with the POST's own credentials. */
-  deliver(message: JSONRPCMessage, authInfo: AuthInfo | undefined): void;
+  /**
+   * Hands one POSTed message to the protocol instance, with the POST's own credentials; without
+   * them (a message relayed from another replica, which never carries a token through Redis),
+   * with those that opened the stream: the same principal, since the session is its owner's.
+   */
+  deliver(message: JSONRPCMessage, authInfo?: AuthInfo): void;
 }
 
-function createSseTransport(res: Response, sessionId: string): SseTransport {
+function createSseTransport(
+  res: Response,
+  sessionId: string,
+  opener: AuthInfo | undefined,
+): SseTransport {
   let closed = false;
   let keepalive: NodeJS.Timeout | undefined;
   const transport: SseTransport = {
@@ -62,7 +67,7 @@ function createSseTransport(res: Response, sessionId: string): SseTransport {
       transport.onclose?.();
       return Promise.resolve();
     },
-    deliver(message, authInfo) {
+    deliver(message, authInfo = opener) {
       const extra: MessageExtraInfo = authInfo === undefined ? {} : { authInfo };
       transport.onmessage?.(message, extra);
     },
@@ -72,10 +77,10 @@ function createSseTransport(res: Response, sessionId: string): SseTransport {
   return transport;
 }
 
-const isMessage = (value: unknown): value is JSONRPCMessage =>
-  isJSONRPCRequest(value) || isJSONRPCNotification(value) || isJSONRPCResponse(value);
-
 const ownerOf = (req: AuthedRequest) => ownerKey(req.principal);
+const accepted = (res: Response) => res.status(202).type('text/plain').send('Accepted');
+const notFound = (res: Response) =>
+  res.status(404).type('text/plain').send('Could not find session');
 
 /** Logs one refused request (http/rejections.ts); the default logs nothing. */
 type Rejected = (res: Response, status: number, code: string, reason: string) => void;
@@ -96,7 +101,7 @@ export function createSseHandlers(
       // Left while the request was authenticated: nothing to open, nobody to stream to.
       if (alreadyGone(res)) return;
       const id = randomBytes(16).toString('hex');
-      const transport = createSseTransport(res, id);
+      const transport = createSseTransport(res, id, req.auth);
       const time = now();
       const owner = ownerOf(req);
       const record: SessionRecord = {
@@ -105,16 +110,23 @@ export function createSseHandlers(
         kind: 'sse',
         createdAt: time,
         lastUsedAt: time,
+        ...(sessions.replica === undefined ? {} : { holder: sessions.replica }),
       };
       await sessions.open(record, { kind: 'sse', transport });
-      // The session is its stream: connected, it is in use however quiet (as in Python). The
-      // stream ends with the session, which then ends too, so the hold is never released.
-      sessions.hold(id, owner);
-      transport.onclose = chain(transport.onclose, () => void sessions.end(id));
+      // The session is its stream: connected, it is in use however quiet (as in Python).
+      const release = sessions.hold(id, owner);
+      transport.onclose = chain(transport.onclose, () => {
+        release();
+        // With the store unreachable the record stays until its idle time runs out.
+        sessions.end(id).catch(() => undefined);
+      });
       await newServer().connect(transport);
     },
 
-    /** POST /messages/?session_id=… — answers like the Python SDK's SseServerTransport. */
+    /**
+     * POST /messages/?session_id=… — answers like the Python SDK's SseServerTransport. The
+     * stream may be on another replica: the message is relayed there, and 202 means it arrived.
+     */
     post: async (req: AuthedRequest, res: Response): Promise<void> => {
       const id = req.query['session_id'];
       if (typeof id !== 'string' || id === '') {
@@ -126,8 +138,8 @@ export function createSseHandlers(
         return;
       }
       const session = await sessions.use(id, ownerOf(req));
-      if (session?.live.kind !== 'sse') {
-        res.status(404).type('text/plain').send('Could not find session');
+      if (session?.record.kind !== 'sse') {
+        notFound(res);
         return;
       }
       const body: unknown = req.body;
@@ -135,8 +147,12 @@ export function createSseHandlers(
         refuse(res, 'Could not parse message');
         return;
       }
-      res.status(202).type('text/plain').send('Accepted');
-      session.live.transport.deliver(body, req.auth);
+      if (session.live?.kind === 'sse') {
+        accepted(res);
+        session.live.transport.deliver(body, req.auth);
+      } else if (await sessions.forward(session.record, body)) accepted(res);
+      // Its holder is gone (or the stream closed a moment ago): the session with it.
+      else notFound(res);
     },
   };
 }

@@ -164,6 +164,8 @@ export function createMemorySessionStore(options: MemoryStoreOptions): SessionSt
       };
     },
 
+    onMissedNews: () => () => undefined,
+
     close() {
       clearInterval(timer);
       listeners.clear();

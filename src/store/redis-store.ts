@@ -12,6 +12,7 @@ import {
   type SessionStore,
   type StoreLimits,
 } from './session-store.ts';
+import { safeJson } from '../json.ts';
 
 /**
  * The session store shared by replicas through Redis (key layout in redis-scripts.ts). Every
@@ -100,6 +101,23 @@ export function createRedisSessionStore(options: RedisStoreOptions): RedisSessio
   const subscribed = connection.subscriber.subscribe(channel, hear);
   // Awaited by whoever cares; an early close must not become an unhandled rejection.
   subscribed.catch(() => undefined);
+  // The subscriber is ready again after a reconnect (the client renews the subscription): what
+  // was published in between never reached this replica.
+  const missed = new Set<() => void>();
+  let connectedBefore = connection.subscriber.isReady;
+  let closed = false;
+  const reconnected = async () => {
+    if (!connectedBefore) {
+      connectedBefore = true;
+      return;
+    }
+    // Listeners will ask about sessions: wait for the command connection, which comes back
+    // on its own schedule.
+    while (!closed && !(await connection.whenReady(5_000)));
+    if (!closed) for (const listener of missed) listener();
+  };
+  const onReady = () => void reconnected();
+  connection.subscriber.on('ready', onReady);
 
   return {
     kind: 'redis',
@@ -177,21 +195,23 @@ export function createRedisSessionStore(options: RedisStoreOptions): RedisSessio
       };
     },
 
+    onMissedNews(listener) {
+      missed.add(listener);
+      return () => {
+        missed.delete(listener);
+      };
+    },
+
     /** Leaves the connection open: it is the caller's, shared with the relay and health. */
     async close() {
       clearInterval(timer);
       for (const beating of holds) clearInterval(beating);
       holds.clear();
       listeners.clear();
+      missed.clear();
+      closed = true;
+      connection.subscriber.off('ready', onReady);
       await connection.subscriber.unsubscribe(channel, hear).catch(() => undefined);
     },
   };
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }

@@ -58,6 +58,12 @@ export interface SessionStore {
    * included); expiry is noticed by a periodic sweep. Returns the unsubscribe function.
    */
   onGone(listener: (gone: SessionGone) => void): () => void;
+  /**
+   * Hears when news from `onGone` may have been missed: the shared store's subscription was lost
+   * and is back, so sessions may have ended meanwhile unheard. The memory store never misses any.
+   * Returns the unsubscribe function.
+   */
+  onMissedNews(listener: () => void): () => void;
   close(): Promise<void>;
 }
 
