@@ -38,7 +38,7 @@ export async function startFlyProxy(machines: readonly FlyMachine[]) {
       landed.push(first.id);
       let answer = await send(first, req, body, {});
       const replay = /^(instance|prefer_instance)=([\w-]+)$/.exec(
-        answer.headers['fly-replay'] ?? '',
+        String(answer.headers['fly-replay']),
       );
       if (replay !== null) {
         answer.resume();
