@@ -9,6 +9,7 @@ import { addHealthRoutes, type HealthOptions } from './http/health.ts';
 import { originGuard } from './http/guards.ts';
 import { rejectionLog } from './http/rejections.ts';
 import type { Logger } from './log.ts';
+import type { FlyReplay } from './mcp/fly-replay.ts';
 import type { PrincipalCarrier } from './mcp/principal.ts';
 import type { SessionRegistry } from './mcp/sessions.ts';
 import { MESSAGES_PATH, createSseHandlers } from './mcp/sse.ts';
@@ -26,6 +27,8 @@ export interface AppDeps {
   sessions: SessionRegistry;
   /** Sent as X-TB-Replica on every answer, so a client behind a balancer sees who served it. */
   replicaId?: string | undefined;
+  /** On Fly without Redis: session ids name their machine; requests for others' are replayed. */
+  flyReplay?: FlyReplay | undefined;
   /** The clock session records are stamped with (default Date.now). */
   now?: (() => number) | undefined;
   allowedOrigins: readonly string[];
@@ -69,6 +72,7 @@ export function createApp(deps: AppDeps): express.Express {
     },
   );
   const rejected = rejectionLog(deps.logger);
+  const fly = deps.flyReplay;
   const streamable = createStreamableHandler({
     newServer: deps.newServer,
     sessions: deps.sessions,
@@ -80,8 +84,11 @@ export function createApp(deps: AppDeps): express.Express {
     maxBodyBytes: deps.maxBodyBytes,
     direct: deps.direct,
     now: deps.now,
+    ids: fly?.ids,
   });
-  const sse = createSseHandlers(deps.newServer, deps.sessions, rejected, deps.now);
+  const sse = createSseHandlers(deps.newServer, deps.sessions, rejected, deps.now, fly?.ids);
+  // Before authentication, a request for a session another machine holds goes there.
+  const replay = fly === undefined ? { mcp: [], sse: [] } : { mcp: [fly.mcp], sse: [fly.sse] };
 
   const context = requestContext();
   const { replicaId } = deps;
@@ -103,7 +110,7 @@ export function createApp(deps: AppDeps): express.Express {
   // POST /mcp carries nearly every tool call. Its route comes first, with the same front
   // middlewares as every other request gets below, so it does not walk the other routes' layers.
   // Authentication before the body: an unauthenticated caller learns nothing from parse errors.
-  app.post('/mcp', context, named, holdDrain, guard, auth, json, streamable);
+  app.post('/mcp', context, named, holdDrain, guard, replay.mcp, auth, json, streamable);
 
   app.use(context, named, holdDrain);
   addHealthRoutes(app, deps.health);
@@ -115,8 +122,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.get(METADATA_PATH, metadata);
   app.get(`${METADATA_PATH}/mcp`, metadata);
 
-  app.get('/mcp', auth, streamable);
-  app.delete('/mcp', auth, streamable);
+  app.get('/mcp', replay.mcp, auth, streamable);
+  app.delete('/mcp', replay.mcp, auth, streamable);
   app.all('/mcp', (_req, res) => {
     res.set('Allow', 'GET, POST, DELETE').status(405).json({ error: 'method_not_allowed' });
   });
@@ -130,7 +137,7 @@ export function createApp(deps: AppDeps): express.Express {
     const query = req.originalUrl.indexOf('?');
     res.redirect(307, `/sse${query === -1 ? '' : req.originalUrl.slice(query)}`);
   });
-  app.post(MESSAGES_PATH, auth, json, sse.post);
+  app.post(MESSAGES_PATH, replay.sse, auth, json, sse.post);
   app.post('/messages', (req, res) => {
     res.redirect(307, `${MESSAGES_PATH}${req.url.slice('/messages'.length)}`);
   });

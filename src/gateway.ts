@@ -7,10 +7,12 @@ import { createClientVerifier } from './auth/verifier.ts';
 import { createDrain } from './drain.ts';
 import type { Logger } from './log.ts';
 import { metricsListener } from './http/health.ts';
+import { requestLogger } from './http/context.ts';
 import { createHttpServer } from './http/server.ts';
 import { VERSION, type GatewayDeps, type GatewaySettings } from './gateway-settings.ts';
 import { createMetrics } from './metrics.ts';
 import { SERVER_NAME, createServerFactory } from './mcp/server.ts';
+import { createFlyReplay } from './mcp/fly-replay.ts';
 import { createPrincipalCarrier } from './mcp/principal.ts';
 import { createToolCaller } from './mcp/tool-call.ts';
 import { reviveSession } from './mcp/session-routes.ts';
@@ -50,6 +52,17 @@ export function createGateway(settings: GatewaySettings, logger: Logger, deps: G
       },
     );
   const { store } = backplane;
+  // On Fly without Redis a session lives in one machine only: its id names it (mcp/fly-replay.ts).
+  const flyReplay =
+    settings.replicaId === undefined || store.kind !== 'memory'
+      ? undefined
+      : createFlyReplay({
+          machineId: settings.replicaId,
+          onAnswer: (res, answer) => {
+            metrics.flyReplay(answer.transport, answer.outcome);
+            requestLogger(res, logger).debug(answer, 'session held by another machine');
+          },
+        });
   const sessions = createSessionRegistry({
     store,
     revive: (record) => reviveSession(newServer, record),
@@ -117,6 +130,7 @@ export function createGateway(settings: GatewaySettings, logger: Logger, deps: G
     sessions,
     now,
     replicaId,
+    flyReplay,
     allowedOrigins: settings.allowedOrigins,
     allowedHosts: settings.allowedHosts ?? [],
     publicBaseUrl: settings.publicBaseUrl,

@@ -80,6 +80,12 @@ export function createMetrics(sources: MetricSources) {
     labelNames: ['outcome'],
     registers,
   });
+  const flyReplays = new Counter({
+    name: 'toolbridge_fly_replays_total',
+    help: 'Requests for a session another Fly machine holds (no Redis) by transport and outcome: replayed (handed to Fly with fly-replay), holder_unavailable (a replay that did not reach the holder; answered 404).',
+    labelNames: ['transport', 'outcome'],
+    registers,
+  });
   const storeSessions = sources.storeSessions;
   if (storeSessions !== undefined) {
     new Gauge({
@@ -122,6 +128,12 @@ export function createMetrics(sources: MetricSources) {
     },
     authFailure(code: string): void {
       authFailures.inc({ code });
+    },
+    flyReplay(
+      transport: 'streamable_http' | 'sse',
+      outcome: 'replayed' | 'holder_unavailable',
+    ): void {
+      flyReplays.inc({ transport, outcome });
     },
     /** Shaped as the Redis connection's `observe` option. */
     redisCommand(operation: string, seconds: number, ok: boolean): void {

@@ -8,6 +8,7 @@ import type { JSONRPCRequest } from '@modelcontextprotocol/server';
 import type { Response } from 'express';
 import type { SessionRecord } from '../store/index.ts';
 import type { RequestLogging } from './entry-reports.ts';
+import { PLAIN_IDS, type SessionIds } from './fly-replay.ts';
 import type { NewServer } from './server.ts';
 import {
   ALREADY_INITIALIZED,
@@ -60,6 +61,7 @@ export function createSessionRoutes(
   sessions: SessionRegistry,
   logging: RequestLogging<Response>,
   now: (() => number) | undefined = Date.now,
+  ids: SessionIds = PLAIN_IDS,
 ) {
   const refuse = (res: Response, problem: Refusal) => {
     // Unknown sessions are routine (a client after a restart or an eviction), not a mistake.
@@ -85,7 +87,7 @@ export function createSessionRoutes(
       return;
     }
     // 122 random bits from the CSPRNG: session ids cannot be guessed.
-    const transport = new SessionTransport(randomUUID());
+    const transport = new SessionTransport(ids.mint(randomUUID()));
     await newServer().connect(transport);
     const answer = await transport.deliver(messages, req.auth, clientGone(res));
     const version = transport.protocolVersion;

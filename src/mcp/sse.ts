@@ -7,6 +7,7 @@ import type {
 } from '@modelcontextprotocol/server';
 import type { Response } from 'express';
 import type { SessionRecord } from '../store/index.ts';
+import { PLAIN_IDS, type SessionIds } from './fly-replay.ts';
 import { ownerKey, type AuthedRequest } from './principal.ts';
 import type { NewServer } from './server.ts';
 import { chain, isMessage, type SessionRegistry } from './sessions.ts';
@@ -90,6 +91,7 @@ export function createSseHandlers(
   sessions: SessionRegistry,
   rejected: Rejected = () => undefined,
   now: (() => number) | undefined = Date.now,
+  ids: SessionIds = PLAIN_IDS,
 ) {
   const refuse = (res: Response, text: string) => {
     rejected(res, 400, 'mcp.rejected', text);
@@ -100,7 +102,7 @@ export function createSseHandlers(
     open: async (req: AuthedRequest, res: Response): Promise<void> => {
       // Left while the request was authenticated: nothing to open, nobody to stream to.
       if (alreadyGone(res)) return;
-      const id = randomBytes(16).toString('hex');
+      const id = ids.mint(randomBytes(16).toString('hex'));
       const transport = createSseTransport(res, id, req.auth);
       const time = now();
       const owner = ownerOf(req);
@@ -133,7 +135,7 @@ export function createSseHandlers(
         refuse(res, 'session_id is required');
         return;
       }
-      if (!SESSION_ID.test(id)) {
+      if (!SESSION_ID.test(ids.randomPart(id))) {
         refuse(res, 'Invalid session ID');
         return;
       }

@@ -6,6 +6,7 @@ import {
 } from '@modelcontextprotocol/server';
 import type { Request, Response } from 'express';
 import { createEntryReports, type RequestLogging } from './entry-reports.ts';
+import type { SessionIds } from './fly-replay.ts';
 import { createDirectStatelessCalls, type ServerIdentity } from './direct-stateless.ts';
 import type { NewServer } from './server.ts';
 import type { ToolCaller } from './tool-call.ts';
@@ -31,6 +32,8 @@ export interface StreamableOptions {
   direct?: DirectOptions | undefined;
   /** The clock session records are stamped with. */
   now?: (() => number) | undefined;
+  /** How 2025-era session ids are minted (fly-replay.ts; default: a bare UUID). */
+  ids?: SessionIds | undefined;
 }
 
 /** What the direct path needs: the tool caller the SDK's handler uses, and the server's name. */
@@ -69,6 +72,7 @@ export function createStreamableHandler({
   maxBodyBytes,
   direct: directOptions,
   now,
+  ids,
 }: StreamableOptions) {
   // One `onerror` for the SDK's 2026-07-28 entry (each report judged by its request's answer)
   // and the direct path (which reports only bugs: a ToolCaller that threw).
@@ -83,7 +87,7 @@ export function createStreamableHandler({
     onerror,
     maxRequestBodySize: maxBodyBytes,
   });
-  const sessionRoutes = createSessionRoutes(newServer, sessions, logging, now);
+  const sessionRoutes = createSessionRoutes(newServer, sessions, logging, now, ids);
 
   /** Hands the request to the SDK's 2026-07-28 entry and writes its answer (web-bridge.ts). */
   async function bridge(req: AuthedRequest, res: Response): Promise<void> {
