@@ -12,10 +12,13 @@ const FlyApp = z.object({
   kill_signal: z.literal('SIGTERM'),
   kill_timeout: z.string().regex(/^\d+s$/),
   build: z.object({ dockerfile: z.string() }),
+  deploy: z.object({ strategy: z.string(), max_unavailable: z.number() }),
   env: z.record(z.string(), z.string()),
   http_service: z.object({
     internal_port: z.number(),
-    auto_stop_machines: z.string(),
+    auto_stop_machines: z.enum(['off', 'stop', 'suspend']),
+    auto_start_machines: z.boolean(),
+    min_machines_running: z.number().optional(),
     concurrency: z.object({ type: z.string(), soft_limit: z.number(), hard_limit: z.number() }),
     checks: z
       .array(z.object({ method: z.literal('GET'), path: z.string(), timeout: z.string() }))
@@ -24,8 +27,13 @@ const FlyApp = z.object({
   metrics: z.object({ port: z.number(), path: z.literal('/metrics') }),
 });
 
+/** Machines `fly deploy` creates on an app's first deploy, and the fewest docs/deploy.md runs. */
+const DEFAULT_MACHINES = 2;
+
 describe.each(['fly.staging.toml', 'fly.tenant.example.toml'])('%s', (file) => {
-  const fly = FlyApp.parse(parse(readFileSync(resolve(root, file), 'utf8')));
+  const text = readFileSync(resolve(root, file), 'utf8');
+  const fly = FlyApp.parse(parse(text));
+  const store = /^# Session store: (memory|redis)$/m.exec(text)?.[1];
 
   it('builds the image that exists and serves the port the image exposes', () => {
     expect(existsSync(resolve(root, fly.build.dockerfile))).toBe(true);
@@ -50,8 +58,29 @@ describe.each(['fly.staging.toml', 'fly.tenant.example.toml'])('%s', (file) => {
     for (const name of Object.keys(fly.env)) {
       expect(name).not.toMatch(/SECRET|TOKEN/);
     }
-    expect(fly.http_service.concurrency.hard_limit).toBeGreaterThan(
-      fly.http_service.concurrency.soft_limit,
-    );
+  });
+
+  // Fly's proxy stops machines it finds idle; a stopped machine's in-memory sessions are gone.
+  it('names its session store, and lets Fly stop machines only when sessions outlive them', () => {
+    expect(store).toBeDefined();
+    const { auto_stop_machines: autoStop, min_machines_running: minRunning } = fly.http_service;
+    if (store === 'memory') {
+      expect(autoStop === 'off' || (minRunning ?? 0) >= DEFAULT_MACHINES).toBe(true);
+    }
+    // A machine Fly stops must come back when traffic needs it.
+    if (autoStop !== 'off') expect(fly.http_service.auto_start_machines).toBe(true);
+  });
+
+  // Every open GET /mcp or GET /sse stream is a request in flight for Fly's proxy, for as long as
+  // the client stays connected: the limits must hold idle clients and leave room for their calls.
+  it('counts requests, with room for idle streams and the calls in flight beside them', () => {
+    const { type, soft_limit: soft, hard_limit: hard } = fly.http_service.concurrency;
+    expect(type).toBe('requests');
+    expect(soft).toBeGreaterThanOrEqual(200);
+    expect(hard - soft).toBeGreaterThanOrEqual(100);
+  });
+
+  it('deploys one machine at a time, so another keeps serving', () => {
+    expect(fly.deploy).toEqual({ strategy: 'rolling', max_unavailable: 1 });
   });
 });
