@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
@@ -82,5 +82,46 @@ describe.each(['fly.staging.toml', 'fly.tenant.example.toml'])('%s', (file) => {
 
   it('deploys one machine at a time, so another keeps serving', () => {
     expect(fly.deploy).toEqual({ strategy: 'rolling', max_unavailable: 1 });
+  });
+
+  it('has the limits docs/deploy.md derives', () => {
+    const { soft_limit: soft, hard_limit: hard } = fly.http_service.concurrency;
+    const doc = readFileSync(resolve(root, 'docs/deploy.md'), 'utf8');
+    expect(doc).toContain(`soft_limit = ${soft}`);
+    expect(doc).toContain(`hard_limit = ${hard}`);
+  });
+});
+
+const read = (path: string) => readFileSync(resolve(root, path), 'utf8');
+const filesIn = (dir: string) =>
+  existsSync(resolve(root, dir))
+    ? readdirSync(resolve(root, dir)).map((name) => `${dir}/${name}`)
+    : [];
+
+describe('deploy advice', () => {
+  // Everything a person deploying reads: the Fly files, the docs, and the scripts that could run flyctl.
+  const files = [
+    'README.md',
+    'Dockerfile.mcp-only',
+    'fly.staging.toml',
+    'fly.tenant.example.toml',
+    ...filesIn('docs').filter((path) => path.endsWith('.md')),
+    ...filesIn('scripts'),
+    ...filesIn('.ci'),
+  ];
+
+  // One machine per app was the advice while sessions could live on one machine only.
+  it.each(files)('%s does not tell anyone to run a single machine', (file) => {
+    const text = read(file);
+    expect(text).not.toMatch(/--ha[= ]+false/);
+    expect(text).not.toMatch(/scale count 1(?!\d)/);
+  });
+
+  it('leaves the README a newcomer page that points to docs/deploy.md', () => {
+    const readme = read('README.md');
+    expect(readme.split('\n').length).toBeLessThanOrEqual(320);
+    expect(readme).toContain('](docs/deploy.md)');
+    expect(readme).toMatch(/^npm start {3}# start the gateway$/m);
+    expect(readme).toMatch(/^npm test {4}# typecheck, lint, and every test$/m);
   });
 });
