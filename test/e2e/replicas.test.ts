@@ -1,14 +1,11 @@
-import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBackend } from '../../src/backend/index.ts';
-import { startGatewayProcess } from '../helpers/gateway-process.ts';
-import { startLoadBalancer } from '../helpers/haproxy.ts';
 import { onCleanup } from '../helpers/loopback.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
-import { STACK_JWT_SECRET, stackToken } from '../helpers/stack.ts';
-import { MCP_HEADERS, callTool, rawRequest, structuredOf } from './stack.ts';
+import { listAt, startReplicaSet } from '../helpers/replica-set.ts';
+import { stackToken } from '../helpers/stack.ts';
+import { callTool, structuredOf } from './stack.ts';
 
 /**
  * Issue 17, as Fly runs it: three gateway processes with one configuration and one Redis, behind
@@ -16,27 +13,7 @@ import { MCP_HEADERS, callTool, rawRequest, structuredOf } from './stack.ts';
  * care which replica serves it.
  */
 
-const TENANT_SECRET = 'replicas-tenant-secret';
 const REDIS_PASSWORD = 'replicas-redis-SENTINEL-pw';
-
-interface Replica {
-  readonly child: ChildProcess;
-  readonly url: string;
-  readonly lines: string[];
-}
-
-function startReplica(backendUrl: string, redisPort: number): Promise<Replica> {
-  return startGatewayProcess({
-    TOOLBRIDGE_GO_API_BASE_URL: backendUrl,
-    TOOLBRIDGE_TENANT_HEADER_SECRET: TENANT_SECRET,
-    TOOLBRIDGE_JWT_SECRET: STACK_JWT_SECRET,
-    TOOLBRIDGE_TENANT_ID: 'replicas-tenant',
-    TOOLBRIDGE_HOST: '127.0.0.1',
-    TOOLBRIDGE_PORT: '0',
-    TOOLBRIDGE_REDIS_URL: `redis://127.0.0.1:${redisPort}`,
-    TOOLBRIDGE_REDIS_PASSWORD: REDIS_PASSWORD,
-  });
-}
 
 let redis: RedisServer;
 beforeAll(async () => {
@@ -46,17 +23,8 @@ afterAll(async () => {
   await redis.close();
 });
 
-async function startReplicas() {
-  const backend = await startBackend({
-    port: 0,
-    jwtSecret: STACK_JWT_SECRET,
-    tenantHeaderSecret: TENANT_SECRET,
-  });
-  onCleanup(() => backend.close());
-  const replicas = await Promise.all([1, 2, 3].map(() => startReplica(backend.url, redis.port)));
-  const balancer = await startLoadBalancer(replicas.map(({ url }) => url));
-  return { replicas, balancer };
-}
+const startReplicas = () =>
+  startReplicaSet({ redis: { port: redis.port, password: REDIS_PASSWORD } });
 
 /** An SDK client through the balancer that notes which replica answered each request. */
 async function connectThrough(balancer: string, token: string) {
@@ -80,25 +48,11 @@ async function connectThrough(balancer: string, token: string) {
   return { client, transport, servedBy, handshakes: () => handshakes };
 }
 
-/** A tools/list for `session`, sent to one replica directly, past the balancer. */
-async function listAt(url: string, token: string, session: string) {
-  return rawRequest(`${url}/mcp`, {
-    method: 'POST',
-    headers: {
-      ...MCP_HEADERS,
-      Authorization: `Bearer ${token}`,
-      'MCP-Protocol-Version': '2025-06-18',
-      'Mcp-Session-Id': session,
-    },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/list' }),
-  });
-}
-
 describe('three gateway processes sharing Redis behind a round-robin balancer', () => {
   it('serve one session on any replica, end it everywhere, and keep it from anyone else', async () => {
     const { replicas, balancer } = await startReplicas();
     const alice = await stackToken({ sub: 'alice' });
-    const { client, transport, servedBy } = await connectThrough(balancer, alice);
+    const { client, transport, servedBy } = await connectThrough(balancer.url, alice);
     const session = transport.sessionId ?? '';
     expect(session).not.toBe('');
     for (let i = 0; i < 6; i += 1) {
@@ -119,7 +73,7 @@ describe('three gateway processes sharing Redis behind a round-robin balancer', 
   it('a replica killed mid-session: the next request succeeds on another, no new handshake', async () => {
     const { replicas, balancer } = await startReplicas();
     const token = await stackToken({ sub: 'bob' });
-    const { client, transport, servedBy, handshakes } = await connectThrough(balancer, token);
+    const { client, transport, servedBy, handshakes } = await connectThrough(balancer.url, token);
     const session = transport.sessionId;
     await callTool(client, 'list_notes', {});
     // The replica that served the last call, so it holds the session's live part.

@@ -1,7 +1,9 @@
 /**
  * A real round-robin load balancer on loopback for the multi-replica tests: Debian's HAProxy,
  * started by the test with a configuration of its own on a free port and stopped after it. Each
- * request is balanced on its own, keep-alive connections included, as Fly's proxy does.
+ * request is balanced on its own, keep-alive connections included, as Fly's proxy does. It logs
+ * every request it has finished (which replica, which MCP session), so a test can show where a
+ * client it cannot instrument was served.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -13,6 +15,58 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { onCleanup } from './loopback.ts';
 
 const HAPROXY = 'haproxy';
+
+/** One request HAProxy has finished, from its log. */
+export interface Served {
+  /** The replica it went to: `r0`, `r1`, … in the order the replicas were given. */
+  readonly server: string;
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+  /** Mcp-Session-Id the request carried or, for an initialize, the one its answer made. */
+  readonly session: string | undefined;
+  /** X-TB-Replica of the answer. */
+  readonly replica: string | undefined;
+}
+
+export interface Balancer {
+  /** `http://127.0.0.1:port` */
+  readonly url: string;
+  /** The requests logged so far, oldest first (it grows). */
+  readonly served: readonly Served[];
+  /**
+   * Resolves with what `check` returns once it is not undefined, checked on every log line; so a
+   * test waits for the line it needs rather than for time to pass.
+   */
+  until<T>(check: (served: readonly Served[]) => T | undefined, timeoutMs?: number): Promise<T>;
+}
+
+// Captures are numbered in the order declared: request 0, response 0 and 1.
+const CAPTURES = [
+  '  capture request header Mcp-Session-Id len 64',
+  '  capture response header Mcp-Session-Id len 64',
+  '  capture response header X-TB-Replica len 64',
+];
+const LOG_FORMAT =
+  '%s %HM %HP %ST %[capture.req.hdr(0)] %[capture.res.hdr(0)] %[capture.res.hdr(1)]';
+
+const LOG_LINE = /^(r\d+|<NOSRV>) (\S+) (\S+) (-?\d+) (\S+) (\S+) (\S+)$/;
+
+/** A log line as LOG_FORMAT writes it; HAProxy writes `-` for a header that was not there. */
+function parseServed(line: string): Served | undefined {
+  const match = LOG_LINE.exec(line);
+  if (match === null) return undefined;
+  const [, server = '', method = '', path = '', status, sent, answered, replica] = match;
+  const present = (value: string | undefined) => (value === '-' ? undefined : value);
+  return {
+    server,
+    method,
+    path,
+    status: Number(status),
+    session: present(sent) ?? present(answered),
+    replica: present(replica),
+  };
+}
 
 async function freePort(): Promise<number> {
   const server = createServer().listen(0, '127.0.0.1');
@@ -37,14 +91,25 @@ const accepts = (port: number) =>
 
 /** Origins (`http://127.0.0.1:port`) of the replicas behind it. Resolves with its own origin. */
 export async function startLoadBalancer(replicas: readonly string[]): Promise<string> {
+  return (await startBalancer(replicas)).url;
+}
+
+/** Like startLoadBalancer, with the log of the requests it served. */
+export async function startBalancer(replicas: readonly string[]): Promise<Balancer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'toolbridge-haproxy-'));
   const servers = replicas.map((origin, i) => `  server r${i} ${new URL(origin).host}`);
   const config = [
     'global',
     '  maxconn 2000',
+    // One thread logs requests in the order they finish.
+    '  nbthread 1',
+    '  log stderr format raw local0',
     'defaults',
     '  mode http',
+    '  log global',
+    // Not the readiness probe below, which connects and leaves.
+    '  option dontlognull',
     '  timeout connect 2s',
     // Streams (SSE, GET /mcp) stay open and quiet for longer than a request would.
     '  timeout client 5m',
@@ -52,6 +117,8 @@ export async function startLoadBalancer(replicas: readonly string[]): Promise<st
     '  timeout tunnel 1h',
     'frontend mcp',
     `  bind 127.0.0.1:${port}`,
+    ...CAPTURES,
+    `  log-format "${LOG_FORMAT}"`,
     '  default_backend replicas',
     'backend replicas',
     '  balance roundrobin',
@@ -66,8 +133,20 @@ export async function startLoadBalancer(replicas: readonly string[]): Promise<st
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
+  let partial = '';
+  const served: Served[] = [];
+  const listeners = new Set<() => void>();
   child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (chunk: string) => (stderr += chunk));
+  child.stderr.on('data', (chunk: string) => {
+    stderr += chunk;
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      const request = parseServed(line);
+      if (request !== undefined) served.push(request);
+    }
+    for (const listener of listeners) listener();
+  });
   const failed = new Promise<never>((_, reject) => {
     child.once('error', (error) => {
       reject(
@@ -88,8 +167,28 @@ export async function startLoadBalancer(replicas: readonly string[]): Promise<st
     }
     rmSync(dir, { recursive: true, force: true });
   });
+
+  const until = <T>(check: (log: readonly Served[]) => T | undefined, timeoutMs = 5_000) =>
+    new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        listeners.delete(listener);
+        reject(new Error(`the balancer's log never showed it; it has:\n${stderr}`));
+      }, timeoutMs);
+      function listener() {
+        const found = check(served);
+        if (found === undefined) return;
+        clearTimeout(timer);
+        listeners.delete(listener);
+        resolve(found);
+      }
+      listeners.add(listener);
+      listener();
+    });
+
   for (let i = 0; i < 100; i += 1) {
-    if (await Promise.race([accepts(port), failed])) return `http://127.0.0.1:${port}`;
+    if (await Promise.race([accepts(port), failed])) {
+      return { url: `http://127.0.0.1:${port}`, served, until };
+    }
     await sleep(50);
   }
   throw new Error(`haproxy did not listen on ${port}: ${stderr}`);

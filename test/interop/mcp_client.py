@@ -1,14 +1,15 @@
 """Drives the gateway with the official Python MCP SDK (PyPI `mcp`), as a third-party client would.
 
-Usage: python mcp_client.py TRANSPORT BASE_URL TOKEN TOOL ARGS_JSON
+Usage: python mcp_client.py TRANSPORT BASE_URL TOKEN TOOL ARGS_JSON [TOOL ARGS_JSON ...]
 
 TRANSPORT is one of
   streamable-http       Streamable HTTP at BASE_URL/mcp, 2025-era session (initialize)
   streamable-http-2026  Streamable HTTP at BASE_URL/mcp, 2026-07-28 era (server/discover; mcp >= 2)
   sse                   legacy HTTP+SSE at BASE_URL/sse
 
-Connects with `Authorization: Bearer TOKEN`, lists the tools, calls TOOL with ARGS_JSON and prints
-one JSON object on stdout. Works with mcp 1.x (`streamablehttp_client(url, headers=...)`) and 2.x
+Connects with `Authorization: Bearer TOKEN`, lists the tools, calls each TOOL with its ARGS_JSON in
+turn within the one session, and prints one JSON object on stdout: `call` is the first call's
+result, `calls` every call's. Works with mcp 1.x (`streamablehttp_client(url, headers=...)`) and 2.x
 (`streamable_http_client(url, http_client=...)`). Exits non-zero when the connection fails.
 """
 
@@ -53,7 +54,16 @@ def dump(model: Any) -> Any:
     return model.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
-async def run(transport: str, base_url: str, token: str, tool: str, args: dict[str, Any]) -> dict[str, Any]:
+def called(result: Any) -> dict[str, Any]:
+    out = dump(result)
+    return {
+        "is_error": bool(out.get("isError", False)),
+        "structured": out.get("structuredContent"),
+        "text": [c.get("text") for c in out.get("content", []) if c.get("type") == "text"],
+    }
+
+
+async def run(transport: str, base_url: str, token: str, calls: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {token}"}
     connect = legacy_sse(f"{base_url}/sse", headers) if transport == "sse" else streamable(f"{base_url}/mcp", headers)
     async with connect as (read, write):
@@ -65,8 +75,7 @@ async def run(transport: str, base_url: str, token: str, tool: str, args: dict[s
                 handshake = await session.initialize()
                 server = handshake.server_info if hasattr(handshake, "server_info") else handshake.serverInfo
             tools = await session.list_tools()
-            result = await session.call_tool(tool, args)
-            called = dump(result)
+            results = [called(await session.call_tool(tool, args)) for tool, args in calls]
             return {
                 "transport": transport,
                 "sdk": f"mcp {version('mcp')}",
@@ -75,20 +84,19 @@ async def run(transport: str, base_url: str, token: str, tool: str, args: dict[s
                 or getattr(handshake, "protocolVersion", None),
                 "server": None if server is None else dump(server),
                 "tools": [t.name for t in tools.tools],
-                "call": {
-                    "is_error": bool(called.get("isError", False)),
-                    "structured": called.get("structuredContent"),
-                    "text": [c.get("text") for c in called.get("content", []) if c.get("type") == "text"],
-                },
+                "call": results[0],
+                "calls": results,
             }
 
 
 def main() -> int:
-    if len(sys.argv) != 6 or sys.argv[1] not in ("streamable-http", "streamable-http-2026", "sse"):
+    pairs = sys.argv[4:]
+    if len(pairs) < 2 or len(pairs) % 2 != 0 or sys.argv[1] not in ("streamable-http", "streamable-http-2026", "sse"):
         sys.stderr.write(__doc__ or "")
         return 64
-    transport, base_url, token, tool, raw_args = sys.argv[1:]
-    out = asyncio.run(asyncio.wait_for(run(transport, base_url, token, tool, json.loads(raw_args)), TIMEOUT_SECONDS))
+    transport, base_url, token = sys.argv[1:4]
+    calls = [(pairs[i], json.loads(pairs[i + 1])) for i in range(0, len(pairs), 2)]
+    out = asyncio.run(asyncio.wait_for(run(transport, base_url, token, calls), TIMEOUT_SECONDS))
     sys.stdout.write(json.dumps(out) + "\n")
     return 0
 
