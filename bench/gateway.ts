@@ -25,11 +25,9 @@
  *      preloaded with --expose-gc, no inspector), and the RSS delta / N for reference.
  */
 import { randomBytes } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SignJWT } from 'jose';
 import {
-  probeGc,
   startBackendProcess,
   startCanaryProcess,
   startGatewayProcess,
@@ -39,13 +37,13 @@ import {
   type GatewayOptions,
 } from './lib/children.ts';
 import { watchGc } from './lib/gc.ts';
-import { closedLoop, openLoop, type ClosedLoopResult, type Send } from './lib/load.ts';
+import { closedLoop, type ClosedLoopResult, type Send } from './lib/load.ts';
 import { directSender } from './lib/direct-sender.ts';
 import { callInSession, callStateless, endpoint, openSession, type McpSession } from './lib/mcp.ts';
 import { options } from './lib/options.ts';
 import { idleSessionMemory } from './lib/memory-phase.ts';
 import { rssKiB, sampleRss, type Child } from './lib/processes.ts';
-import { interleaved, type Round } from './lib/rounds.ts';
+import { PRIME_SECONDS, interleaved, measureRound, type Round } from './lib/rounds.ts';
 import { int } from './lib/format.ts';
 import { printReport } from './lib/report.ts';
 import {
@@ -56,8 +54,6 @@ import {
 } from './lib/results.ts';
 
 const TENANT = 'bench';
-/** Calls run on a path right before each of its latency rounds, unmeasured. */
-const PRIME_SECONDS = 0.5;
 
 async function main(): Promise<void> {
   const { duration, rounds, connections, sessions, warmup, gatewayNodeFlags } = options();
@@ -145,7 +141,7 @@ async function main(): Promise<void> {
       const sampler = sampleRss(gateway.child.pid);
       peaks.set(
         name,
-        await withCpu(hopPid(name), backend.child.pid, () =>
+        await withCpu({ hop: hopPid(name), backend: backend.child.pid }, () =>
           closedLoop(sends[name], connections, duration),
         ),
       );
@@ -159,33 +155,19 @@ async function main(): Promise<void> {
     // The generator's own pauses delay the answers it times, on every path alike.
     const generatorGc = watchGc();
     const runRound = async (name: PathName, at: number): Promise<Round> => {
-      const measured = () => openLoop(sends[name], at, duration / rounds, connections);
-      // Unmeasured: the path sat idle while the others ran, long enough for keep-alive to close
-      // its connections; reopening them (and re-running code that went cold) is not latency.
-      await closedLoop(sends[name], connections, PRIME_SECONDS);
-      // The generator times every answer, so its own mark-compact in a round (25–38 ms seen)
-      // delays them all: its old generation is emptied before each round, on every path alike.
-      globalThis.gc?.();
-      await probeGc(gateway.child); // opens this round's GC window
-      await probeGc(canary);
-      generatorGc.take();
-      const sampler = sampleRss(gateway.child.pid);
-      const startedAt = performance.now();
-      const { result, cpu } = await withCpu(hopPid(name), backend.child.pid, measured);
-      const seconds = (performance.now() - startedAt) / 1000;
-      const rss = sampler.stop();
-      if (isGatewayPath(name)) rssLoadKiB = Math.max(rssLoadKiB, rss);
-      const { minor, major } = generatorGc.take();
-      const machine = (await probeGc(canary)).loop;
-      const inGateway = await probeGc(gateway.child);
-      return {
-        result,
-        cpu,
-        seconds,
-        generatorGcMax: Math.max(0, ...minor, ...major),
-        machine,
-        gateway: isGatewayPath(name) ? inGateway : undefined,
-      };
+      const { round, gatewayRssKiB } = await measureRound({
+        send: sends[name],
+        rate: at,
+        seconds: duration / rounds,
+        connections,
+        pids: { hop: hopPid(name), backend: backend.child.pid },
+        gateway: gateway.child,
+        gatewayOnPath: isGatewayPath(name),
+        canary,
+        generatorGc,
+      });
+      if (isGatewayPath(name)) rssLoadKiB = Math.max(rssLoadKiB, gatewayRssKiB);
+      return round;
     };
     const announce = (at: number) => (round: number, turn: readonly PathName[]) => {
       progress(
