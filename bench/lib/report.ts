@@ -7,18 +7,27 @@ import { int, kB, mib, ms, row } from './format.ts';
 import { added, floorAdded, gatewayGc, latency } from './report-latency.ts';
 import { ERA, GATEWAY_PATHS, PATHS, type PathName, type Results } from './results.ts';
 
-const TARGETS = { callsPerSecond: 2_500, addedP50Ms: 0.5, addedP99Ms: 2, sessionKB: 50 };
+/** Issue #4's targets; issue #17 lowered memory per idle session from 50 to 10 kB. */
+const TARGETS = { callsPerSecond: 2_500, addedP50Ms: 0.5, addedP99Ms: 2, sessionKB: 10 };
 
-function header(results: Results, out: (text: string) => void): void {
+/** The lines every run prints first: the command, the machine and Node. */
+export function intro(
+  args: readonly string[],
+  generatorGcForced: boolean,
+  out: (text: string) => void,
+): void {
   const cpu = cpus();
   out('\nToolBridge MCP gateway benchmark\n');
   out(
-    `  command   node ${results.generatorGcForced ? '--expose-gc ' : ''}bench/gateway.ts${results.args.length > 0 ? ` ${results.args.join(' ')}` : ''}\n`,
+    `  command   node ${generatorGcForced ? '--expose-gc ' : ''}bench/gateway.ts${args.length > 0 ? ` ${args.join(' ')}` : ''}\n`,
   );
   out(
     `  machine   ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${type()} ${release()}\n`,
   );
-  out(`  node      ${process.version} (gateway, relay, API and load generator)\n`);
+  out(`  node      ${process.version} (every child process and the load generator)\n`);
+}
+
+function header(results: Results, out: (text: string) => void): void {
   out(
     `  params    C=${results.connections} workers = connections per path, D=${results.duration} s per phase (+${results.warmup} s warm-up), K=${results.rounds} rounds, R=${int(results.rates['gateway-2025'])} / ${int(results.rates['gateway-2026'])} calls/s (2025 / 2026-07-28), N=${int(results.sessions)} sessions\n`,
   );

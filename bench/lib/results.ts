@@ -48,7 +48,6 @@ export interface LatencyPhase<N extends string = PathName> {
 }
 
 export interface Results {
-  readonly args: readonly string[];
   /** Whether the generator could (--expose-gc) empty its heap before each latency round. */
   readonly generatorGcForced: boolean;
   readonly connections: number;
