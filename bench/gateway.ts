@@ -28,8 +28,7 @@
  *      sessions: peak and latency in alternating rounds, gateway and redis-server CPU apart.
  *      `--only redis` runs this phase alone, `--no-redis` leaves it out.
  */
-import { randomBytes } from 'node:crypto';
-import { SignJWT } from 'jose';
+import { benchCredentials } from './lib/credentials.ts';
 import { startBackendProcess, startCanaryProcess, type GatewayOptions } from './lib/children.ts';
 import { watchGc } from './lib/gc.ts';
 import { options } from './lib/options.ts';
@@ -46,15 +45,7 @@ async function main(): Promise<void> {
     options();
   const progress = (text: string) => process.stderr.write(`… ${text}\n`);
 
-  const jwtSecret = randomBytes(32).toString('base64url');
-  const tenantSecret = randomBytes(32).toString('base64url');
-  const token = await new SignJWT({ tenant_id: TENANT })
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setSubject('bench-user')
-    .setIssuedAt()
-    .setExpirationTime('2h')
-    .sign(new TextEncoder().encode(jwtSecret));
-  const authorization = `Bearer ${token}`;
+  const { jwtSecret, tenantSecret, authorization } = await benchCredentials(TENANT);
 
   progress('starting the embedded API and an idle canary (child processes)');
   const backend = await startBackendProcess(jwtSecret, tenantSecret);
