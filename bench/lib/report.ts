@@ -4,6 +4,8 @@
  */
 import { cpus, release, totalmem, type } from 'node:os';
 import { int, kB, mib, ms, row } from './format.ts';
+import { MCP_REMOTE_CLIENT } from './mcp.ts';
+import { perSession } from './memory-phase.ts';
 import { added, floorAdded, gatewayGc, latency } from './report-latency.ts';
 import { ERA, GATEWAY_PATHS, PATHS, type PathName, type Results } from './results.ts';
 
@@ -79,24 +81,21 @@ function throughput(results: Results, out: (text: string) => void): void {
 
 function memory(results: Results, out: (text: string) => void): number {
   const m = results.memory;
-  const perSessionRss = ((m.afterRssKiB - m.beforeRssKiB) * 1024) / results.sessions;
-  const perSessionHeap = (m.heapAfter - m.heapBefore) / results.sessions;
-  const perSessionExternal = (m.externalAfter - m.externalBefore) / results.sessions;
-  const perSession = perSessionHeap + perSessionExternal;
+  const bytes = perSession(m, results.sessions);
   out('\nGateway memory\n');
   out(`  RSS idle after start          ${mib(m.rssIdleKiB)}\n`);
   out(`  RSS peak under load           ${mib(m.rssLoadKiB)}\n`);
   out(
-    `  per idle 2025-era session     ${kB(perSession)} retained after full GC (JS heap ${kB(perSessionHeap)} + external ${kB(perSessionExternal)}; heap used ${(m.heapBefore / 2 ** 20).toFixed(1)} -> ${(m.heapAfter / 2 ** 20).toFixed(1)} MiB, N=${int(results.sessions)})\n`,
+    `  per idle 2025-era session     ${kB(bytes.retained)} retained after full GC (JS heap ${kB(bytes.heap)} + external ${kB(bytes.external)}; heap used ${(m.heapBefore / 2 ** 20).toFixed(1)} -> ${(m.heapAfter / 2 ** 20).toFixed(1)} MiB, N=${int(results.sessions)}; ${MCP_REMOTE_CLIENT.clientInfo.name})\n`,
   );
   out(
-    `                                RSS delta ${kB(perSessionRss)} (VmRSS ${mib(m.beforeRssKiB)} -> ${mib(m.afterRssKiB)}; mostly V8 young-generation sizing, noisy at this scale)\n`,
+    `                                RSS delta ${kB(bytes.rss)} (VmRSS ${mib(m.beforeRssKiB)} -> ${mib(m.afterRssKiB)}; mostly V8 young-generation sizing, noisy at this scale)\n`,
   );
   const { problems } = results;
   out(
     `  gateway warn/error log lines  ${problems.length}${problems.length > 0 ? `; first: ${problems[0]?.slice(0, 300) ?? ''}` : ''}\n`,
   );
-  return perSession;
+  return bytes.retained;
 }
 
 function targets(results: Results, perSession: number, out: (text: string) => void): void {
