@@ -22,60 +22,36 @@
  *      where a gateway that did no work of its own would be measured;
  *   3. memory per idle session: N 2025-era sessions opened on a fresh, warmed-up gateway; the
  *      JS heap + external memory retained after a full GC, / N (through a SIGUSR2 probe
- *      preloaded with --expose-gc, no inspector), and the RSS delta / N for reference.
+ *      preloaded with --expose-gc, no inspector), and the RSS delta / N for reference;
+ *   4. the session store (lib/store-phase.ts): two more gateways, one with its sessions in
+ *      memory and one in a redis-server started on loopback, serving 2025-era calls on open
+ *      sessions: peak and latency in alternating rounds, gateway and redis-server CPU apart.
+ *      `--only redis` runs this phase alone, `--no-redis` leaves it out.
  */
-import { randomBytes } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { SignJWT } from 'jose';
-import {
-  probeGc,
-  startBackendProcess,
-  startCanaryProcess,
-  startGatewayProcess,
-  startRelayProcess,
-  withCpu,
-  type CpuUsed,
-  type GatewayOptions,
-} from './lib/children.ts';
+import { benchCredentials } from './lib/credentials.ts';
+import { startBackendProcess, startCanaryProcess, type GatewayOptions } from './lib/children.ts';
 import { watchGc } from './lib/gc.ts';
-import { closedLoop, openLoop, type ClosedLoopResult, type Send } from './lib/load.ts';
-import { directSender } from './lib/direct-sender.ts';
-import { callInSession, callStateless, endpoint, openSession, type McpSession } from './lib/mcp.ts';
 import { options } from './lib/options.ts';
-import { idleSessionMemory } from './lib/memory-phase.ts';
-import { rssKiB, sampleRss, type Child } from './lib/processes.ts';
-import { interleaved, type Round } from './lib/rounds.ts';
-import { int } from './lib/format.ts';
-import { printReport } from './lib/report.ts';
-import {
-  isGatewayPath,
-  type GatewayPath,
-  type LatencyPhase,
-  type PathName,
-} from './lib/results.ts';
+import { measurePaths } from './lib/paths-phase.ts';
+import type { Child } from './lib/processes.ts';
+import { intro, printReport } from './lib/report.ts';
+import { printStoreReport } from './lib/report-store.ts';
+import { compareStores } from './lib/store-phase.ts';
 
 const TENANT = 'bench';
-/** Calls run on a path right before each of its latency rounds, unmeasured. */
-const PRIME_SECONDS = 0.5;
 
 async function main(): Promise<void> {
-  const { duration, rounds, connections, sessions, warmup, gatewayNodeFlags } = options();
+  const { paths, redis, duration, rounds, connections, sessions, warmup, gatewayNodeFlags } =
+    options();
   const progress = (text: string) => process.stderr.write(`… ${text}\n`);
 
-  const jwtSecret = randomBytes(32).toString('base64url');
-  const tenantSecret = randomBytes(32).toString('base64url');
-  const token = await new SignJWT({ tenant_id: TENANT })
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setSubject('bench-user')
-    .setIssuedAt()
-    .setExpirationTime('2h')
-    .sign(new TextEncoder().encode(jwtSecret));
-  const authorization = `Bearer ${token}`;
+  const { jwtSecret, tenantSecret, authorization } = await benchCredentials(TENANT);
 
-  progress('starting the embedded API, the gateway and the relay (child processes)');
+  progress('starting the embedded API and an idle canary (child processes)');
   const backend = await startBackendProcess(jwtSecret, tenantSecret);
-  const gatewayOptions: GatewayOptions = {
+  const canary = await startCanaryProcess();
+  const children: Child[] = [canary, backend.child];
+  const gateway: GatewayOptions = {
     backendUrl: backend.url,
     jwtSecret,
     tenantSecret,
@@ -83,192 +59,37 @@ async function main(): Promise<void> {
     maxSessions: sessions,
     nodeFlags: gatewayNodeFlags,
   };
-  const gateway = await startGatewayProcess(gatewayOptions);
-  const relay = await startRelayProcess(backend.url);
-  const canary = await startCanaryProcess();
-  const children: Child[] = [canary, backend.child, relay.child, gateway.child];
+  // The generator's own pauses delay the answers it times, on every path alike.
+  const generatorGc = watchGc();
+  const common = {
+    gateway,
+    authorization,
+    canary,
+    generatorGc,
+    duration,
+    rounds,
+    connections,
+    warmup,
+    progress,
+  };
   try {
-    await sleep(500);
-    const rssIdleKiB = rssKiB(gateway.child.pid);
-
-    const gatewayPool = endpoint(gateway.url, connections);
-    const relayPool = endpoint(relay.url, connections);
-    const directPool = endpoint(backend.url, connections);
-
-    // The note every call reads, created through the gateway (so every path sees the same user).
-    const setupSession = await openSession(gatewayPool, authorization);
-    const created = await callInSession(gatewayPool, authorization, setupSession, 'create_note', {
-      title: 'bench',
-      content: 'the note every benchmark call reads',
-    });
-    const uid = /"uid":"([0-9a-f-]{36})"/.exec(created ?? '')?.[1];
-    if (uid === undefined) throw new Error(`create_note failed: ${created ?? '(error)'}`);
-
-    // 2025 era: one session per worker, as C separate clients would have.
-    const mcpSessions: McpSession[] = [];
-    for (let i = 0; i < connections; i += 1) {
-      mcpSessions.push(await openSession(gatewayPool, authorization));
-    }
-    const sends: Record<PathName, Send> = {
-      'gateway-2025': async (slot) =>
-        (await callInSession(
-          gatewayPool,
-          authorization,
-          mcpSessions[slot % connections] ?? setupSession,
-          'get_note',
-          { uid },
-        )) !== undefined,
-      'gateway-2026': async () =>
-        (await callStateless(gatewayPool, authorization, 'get_note', { uid })) !== undefined,
-      relay: await directSender(relayPool, authorization, TENANT, tenantSecret, uid),
-      direct: await directSender(directPool, authorization, TENANT, tenantSecret, uid),
-    };
-    for (const [name, sender] of Object.entries(sends)) {
-      if (!(await sender(0))) throw new Error(`a first ${name} call failed`);
-    }
-    const hopPid = (name: PathName) =>
-      name === 'direct' ? undefined : name === 'relay' ? relay.child.pid : gateway.child.pid;
-
-    // Every path once before any measurement: the first measured phase would otherwise also
-    // pay for compiling code that the processes share with the later phases.
-    const ALL = ['gateway-2025', 'gateway-2026', 'relay', 'direct'] as const;
-    for (const name of ALL) {
-      progress(`warm-up: ${name} (${warmup} s)`);
-      await closedLoop(sends[name], connections, warmup);
-    }
-
-    const peaks = new Map<PathName, { result: ClosedLoopResult; cpu: CpuUsed }>();
-    let rssLoadKiB = 0;
-    for (const name of ALL) {
-      progress(`peak throughput: ${name} (${warmup} s warm-up + ${duration} s)`);
-      await closedLoop(sends[name], connections, warmup);
-      const sampler = sampleRss(gateway.child.pid);
-      peaks.set(
-        name,
-        await withCpu(hopPid(name), backend.child.pid, () =>
-          closedLoop(sends[name], connections, duration),
-        ),
-      );
-      const rss = sampler.stop();
-      if (isGatewayPath(name)) rssLoadKiB = Math.max(rssLoadKiB, rss);
-    }
-
-    const rate = (name: GatewayPath) =>
-      Math.max(1, Math.floor((peaks.get(name)?.result.perSecond ?? 0) / 2));
-    const rates = { 'gateway-2025': rate('gateway-2025'), 'gateway-2026': rate('gateway-2026') };
-    // The generator's own pauses delay the answers it times, on every path alike.
-    const generatorGc = watchGc();
-    const runRound = async (name: PathName, at: number): Promise<Round> => {
-      const measured = () => openLoop(sends[name], at, duration / rounds, connections);
-      // Unmeasured: the path sat idle while the others ran, long enough for keep-alive to close
-      // its connections; reopening them (and re-running code that went cold) is not latency.
-      await closedLoop(sends[name], connections, PRIME_SECONDS);
-      // The generator times every answer, so its own mark-compact in a round (25–38 ms seen)
-      // delays them all: its old generation is emptied before each round, on every path alike.
-      globalThis.gc?.();
-      await probeGc(gateway.child); // opens this round's GC window
-      await probeGc(canary);
-      generatorGc.take();
-      const sampler = sampleRss(gateway.child.pid);
-      const startedAt = performance.now();
-      const { result, cpu } = await withCpu(hopPid(name), backend.child.pid, measured);
-      const seconds = (performance.now() - startedAt) / 1000;
-      const rss = sampler.stop();
-      if (isGatewayPath(name)) rssLoadKiB = Math.max(rssLoadKiB, rss);
-      const { minor, major } = generatorGc.take();
-      const machine = (await probeGc(canary)).loop;
-      const inGateway = await probeGc(gateway.child);
-      return {
-        result,
-        cpu,
-        seconds,
-        generatorGcMax: Math.max(0, ...minor, ...major),
-        machine,
-        gateway: isGatewayPath(name) ? inGateway : undefined,
-      };
-    };
-    const announce = (at: number) => (round: number, turn: readonly PathName[]) => {
-      progress(
-        `latency at ${int(at)} calls/s, round ${round + 1}/${rounds}: ${turn.join(', ')} (${duration / rounds} s each)`,
-      );
-    };
-    const latencyAt = (gatewayPath: GatewayPath): Promise<LatencyPhase[]> =>
-      interleaved(
-        ['direct', 'relay', gatewayPath],
-        rounds,
-        (name) => runRound(name, rates[gatewayPath]),
-        announce(rates[gatewayPath]),
-      );
-    // The machine's speed drifts within minutes, and R was fixed from the peak phase: the
-    // direct path's peak again, right after each gateway path's rounds, shows whether R was
-    // still about half of what the machine could do while they ran.
-    const speedCheck = async (): Promise<number> => {
-      progress(`machine check: direct peak again (${duration / 2} s)`);
-      await closedLoop(sends.direct, connections, PRIME_SECONDS);
-      return (await closedLoop(sends.direct, connections, duration / 2)).perSecond;
-    };
-    const latency2025 = await latencyAt('gateway-2025');
-    const check2025 = await speedCheck();
-    const latency2026 = await latencyAt('gateway-2026');
-    const check2026 = await speedCheck();
-    // The floor: the bare relay at half of its own peak, as a gateway that did no work of its
-    // own would be measured. What the targets ask of any Node process on the path, here.
-    const floorRate = Math.max(1, Math.floor((peaks.get('relay')?.result.perSecond ?? 0) / 2));
-    const floor = {
-      rate: floorRate,
-      phases: await interleaved(
-        ['direct', 'relay'],
-        rounds,
-        (name) => runRound(name, floorRate),
-        announce(floorRate),
-      ),
-    };
-    const latency = { 'gateway-2025': latency2025, 'gateway-2026': latency2026 };
-    const directAfter = { 'gateway-2025': check2025, 'gateway-2026': check2026 };
-    await gatewayPool.pool.close();
-    await relayPool.pool.close();
-    await directPool.pool.close();
-    const problems = gateway.child.lines.filter((line) =>
-      /"level":"(warn|error|fatal)"/.test(line),
-    );
-    await gateway.child.stop();
-
-    // Memory per idle session, on a fresh gateway so load-phase garbage does not blur it.
-    progress(`memory: opening ${int(sessions)} idle 2025-era sessions on a fresh gateway`);
-    const sessionMemory = await idleSessionMemory(
-      gatewayOptions,
-      authorization,
-      sessions,
-      warmup,
-      (child) => {
-        children.push(child);
-      },
-    );
-
-    printReport(
-      {
-        args: process.argv.slice(2),
-        generatorGcForced: globalThis.gc !== undefined,
-        connections,
-        duration,
-        warmup,
-        rounds,
-        sessions,
-        gatewayNodeFlags,
-        peaks,
-        rates,
-        latency,
-        directAfter,
-        floor,
-        memory: {
-          rssIdleKiB,
-          rssLoadKiB,
-          ...sessionMemory,
-        },
-        problems,
-      },
-      (text) => process.stdout.write(text),
-    );
+    const pathResults = paths
+      ? await measurePaths({
+          ...common,
+          backend: { url: backend.url, pid: backend.child.pid },
+          sessions,
+          started: (child) => {
+            children.push(child);
+          },
+        })
+      : undefined;
+    const storeResults = redis
+      ? await compareStores({ ...common, backendPid: backend.child.pid })
+      : undefined;
+    const out = (text: string) => process.stdout.write(text);
+    intro(process.argv.slice(2), globalThis.gc !== undefined, out);
+    if (pathResults !== undefined) printReport(pathResults, out);
+    if (storeResults !== undefined) printStoreReport(storeResults, out);
   } finally {
     for (const child of children.reverse()) await child.stop();
   }

@@ -44,6 +44,8 @@ export interface GatewayOptions {
   /** TOOLBRIDGE_MAX_INFLIGHT_PER_PRINCIPAL (default: no practical cap, see below). */
   readonly maxInflightPerPrincipal?: number;
   readonly toolTimeoutMs?: number;
+  /** TOOLBRIDGE_REDIS_URL: sessions in this Redis instead of in the gateway's memory. */
+  readonly redisUrl?: string;
 }
 
 /** `node src/main.ts` in front of the backend, with the memory probe preloaded. */
@@ -76,6 +78,7 @@ export async function startGatewayProcess(
       ...(options.toolTimeoutMs === undefined
         ? {}
         : { TOOLBRIDGE_TOOL_TIMEOUT_MS: String(options.toolTimeoutMs) }),
+      ...(options.redisUrl === undefined ? {} : { TOOLBRIDGE_REDIS_URL: options.redisUrl }),
       PROBE_LOOP_RESOLUTION_MS: '10',
     },
   );
@@ -139,26 +142,37 @@ export async function probeMemory(child: Child) {
 export interface CpuUsed {
   /** The process in the middle (gateway or relay); NaN for the direct path. */
   readonly hop: number;
+  /** The session store's server (redis-server); NaN when none was measured. */
+  readonly store: number;
   readonly backend: number;
   readonly generator: number;
 }
 
-/** CPU ms used by the hop (if any), the API and this process while `work` runs. */
+/** The processes whose CPU time a phase reads; hop and store are absent on some paths. */
+export interface CpuPids {
+  readonly hop?: number | undefined;
+  readonly store?: number | undefined;
+  readonly backend: number;
+}
+
+/** CPU ms used by the hop and the store (if any), the API and this process while `work` runs. */
 export async function withCpu<T>(
-  hopPid: number | undefined,
-  backendPid: number,
+  pids: CpuPids,
   work: () => Promise<T>,
 ): Promise<{ result: T; cpu: CpuUsed }> {
-  const hop = hopPid === undefined ? Number.NaN : cpuMs(hopPid);
-  const backend = cpuMs(backendPid);
+  const read = (pid: number | undefined) => (pid === undefined ? Number.NaN : cpuMs(pid));
+  const hop = read(pids.hop);
+  const store = read(pids.store);
+  const backend = cpuMs(pids.backend);
   const own = process.cpuUsage();
   const result = await work();
   const ownUsed = process.cpuUsage(own);
   return {
     result,
     cpu: {
-      hop: hopPid === undefined ? Number.NaN : cpuMs(hopPid) - hop,
-      backend: cpuMs(backendPid) - backend,
+      hop: read(pids.hop) - hop,
+      store: read(pids.store) - store,
+      backend: cpuMs(pids.backend) - backend,
       generator: (ownUsed.user + ownUsed.system) / 1000,
     },
   };

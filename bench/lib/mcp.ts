@@ -41,6 +41,31 @@ export const SESSION_PROTOCOL = '2025-11-25';
 export const STATELESS_PROTOCOL = '2026-07-28';
 const CLIENT_INFO = { name: 'toolbridge-bench', version: '1.0.0' };
 
+/** What a client says about itself at initialize: the params of that request. */
+export interface ClientHello {
+  readonly protocolVersion: string;
+  readonly clientInfo: { readonly name: string; readonly version: string };
+  readonly capabilities: Readonly<Record<string, unknown>>;
+}
+
+/** The load generator's own: as small as a session gets. */
+export const BENCH_CLIENT: ClientHello = {
+  protocolVersion: SESSION_PROTOCOL,
+  clientInfo: CLIENT_INFO,
+  capabilities: {},
+};
+
+/**
+ * Claude Desktop through mcp-remote, the main client in production: mcp-remote forwards the
+ * desktop's initialize and appends itself to the client's name. The capabilities are a full
+ * set, so a session's record is as large as a real one gets.
+ */
+export const MCP_REMOTE_CLIENT: ClientHello = {
+  protocolVersion: '2025-06-18',
+  clientInfo: { name: 'claude-ai (via mcp-remote 0.1.37)', version: '0.1.0' },
+  capabilities: { roots: { listChanged: true }, sampling: {}, elicitation: {} },
+};
+
 const baseHeaders = (authorization: string) => ({
   authorization,
   'content-type': 'application/json',
@@ -53,22 +78,21 @@ export interface McpSession {
 }
 
 /** Opens a 2025-era session: initialize, then notifications/initialized. */
-export async function openSession(to: Endpoint, authorization: string): Promise<McpSession> {
+export async function openSession(
+  to: Endpoint,
+  authorization: string,
+  client: ClientHello = BENCH_CLIENT,
+): Promise<McpSession> {
   const init = await post(
     to,
     baseHeaders(authorization),
-    JSON.stringify({
-      jsonrpc: '2.0',
-      id: 0,
-      method: 'initialize',
-      params: { protocolVersion: SESSION_PROTOCOL, capabilities: {}, clientInfo: CLIENT_INFO },
-    }),
+    JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: client }),
   );
   const id = init.headers['mcp-session-id'];
   if (init.status !== 200 || typeof id !== 'string') {
     throw new Error(`initialize answered ${init.status}: ${init.text.slice(0, 300)}`);
   }
-  const version = /"protocolVersion":"([^"]+)"/.exec(init.text)?.[1] ?? SESSION_PROTOCOL;
+  const version = /"protocolVersion":"([^"]+)"/.exec(init.text)?.[1] ?? client.protocolVersion;
   const ack = await post(
     to,
     { ...baseHeaders(authorization), 'mcp-session-id': id, 'mcp-protocol-version': version },

@@ -1,14 +1,16 @@
 /** The command line of bench/gateway.ts: its options, checked, or usage and exit code 64. */
 import { parseArgs } from 'node:util';
 
-const USAGE = `Usage: node --expose-gc bench/gateway.ts [-d seconds] [-r rounds] [-c connections] [-n sessions] [-w seconds]
+const USAGE = `Usage: node --expose-gc bench/gateway.ts [-d seconds] [-r rounds] [-c connections] [-n sessions] [-w seconds] [--only redis | --no-redis]
 
-  -d, --duration <s>           seconds per measured phase (default 8; thirteen phases)
+  -d, --duration <s>           seconds per measured phase (default 8; thirteen phases, four more for Redis)
   -r, --rounds <k>             latency rounds each phase is split into (default 4)
   -c, --connections <n>        closed-loop workers = pool connections per path (default 16)
   -n, --sessions <n>           idle 2025-era sessions for the memory figure (default 2000)
   -w, --warmup <s>             warm-up seconds per path before measuring (default 2)
   --gateway-node-flags=<f>     extra node flags for the gateway, e.g. --gateway-node-flags=--cpu-prof
+  --only redis                 only the session-store comparison: Redis mode against memory mode
+  --no-redis                   leave that comparison out (it needs redis-server on PATH)
 `;
 
 export function options() {
@@ -22,9 +24,12 @@ export function options() {
         sessions: { type: 'string', short: 'n', default: '2000' },
         warmup: { type: 'string', short: 'w', default: '2' },
         'gateway-node-flags': { type: 'string', default: '' },
+        only: { type: 'string' },
+        redis: { type: 'boolean', default: true },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
+      allowNegative: true,
     });
   } catch (error) {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
@@ -45,7 +50,19 @@ export function options() {
     }
     return value;
   };
+  if (values.only !== undefined && values.only !== 'redis') {
+    process.stderr.write(`--only expects redis\n${USAGE}`);
+    process.exit(64);
+  }
+  if (values.only === 'redis' && !values.redis) {
+    process.stderr.write(`--only redis and --no-redis leave nothing to run\n${USAGE}`);
+    process.exit(64);
+  }
   return {
+    /** The paths (gateway both eras, relay, direct), their latency, and memory per session. */
+    paths: values.only === undefined,
+    /** The session-store comparison. */
+    redis: values.redis,
     duration: positive('duration', values.duration, false),
     rounds: positive('rounds', values.rounds, true),
     connections: positive('connections', values.connections, true),

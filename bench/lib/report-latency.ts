@@ -29,71 +29,68 @@ function difference(phases: readonly LatencyPhase[], of: PathName, minus: PathNa
 export const added = (results: Results, path: GatewayPath) =>
   difference(results.latency[path], path, 'direct');
 
-const WIDTHS = [30, 7, 7, 7, 7, 13, 9, 6, 7, 7, 8, 8, 7, 5];
-
 /** CPU per call in the hop, and how busy the path kept the machine's cores, over the rounds. */
-function load(phase: LatencyPhase): { hop: string; busy: string } {
-  const { hop, backend, generator } = phase.cpu;
+function load<N extends string>(phase: LatencyPhase<N>): { hop: string; busy: string } {
+  const { hop, store, backend, generator } = phase.cpu;
   const calls = phase.ok + phase.failed;
-  const used = (Number.isFinite(hop) ? hop : 0) + backend + generator;
+  const counted = (ms: number) => (Number.isFinite(ms) ? ms : 0);
+  const used = counted(hop) + counted(store) + backend + generator;
   return {
     hop: Number.isFinite(hop) ? int((hop * 1000) / calls) : '-',
     busy: `${int((100 * used) / (phase.seconds * 1000 * cpus().length))}%`,
   };
 }
 
-function phaseRow(phase: LatencyPhase): string {
+/** A latency row's figures after its label, in the columns of `LATENCY_COLUMNS`. */
+export function phaseCells<N extends string>(phase: LatencyPhase<N>): string[] {
   const { hop, busy } = load(phase);
-  return row(
-    [
-      PATHS[phase.path],
-      ms(phase.latency.p50),
-      ms(phase.latency.p90),
-      ms(phase.latency.p99),
-      ms(phase.latency.max),
-      `${ms(Math.min(...phase.roundP99))}–${ms(Math.max(...phase.roundP99))}`,
-      int(phase.startedPerSecond),
-      int(phase.failed),
-      ms(phase.lag.p99),
-      ms(phase.generatorGcMax),
-      ms(phase.machine.p99),
-      ms(phase.machine.max),
-      hop,
-      busy,
-    ],
-    WIDTHS,
-  );
+  return [
+    ms(phase.latency.p50),
+    ms(phase.latency.p90),
+    ms(phase.latency.p99),
+    ms(phase.latency.max),
+    `${ms(Math.min(...phase.roundP99))}–${ms(Math.max(...phase.roundP99))}`,
+    int(phase.startedPerSecond),
+    int(phase.failed),
+    ms(phase.lag.p99),
+    ms(phase.generatorGcMax),
+    ms(phase.machine.p99),
+    ms(phase.machine.max),
+    hop,
+    busy,
+  ];
 }
+
+/** Column titles and widths of a latency row, label first. */
+export const LATENCY_COLUMNS = [
+  'path',
+  'p50',
+  'p90',
+  'p99',
+  'max',
+  'round p99s',
+  'started/s',
+  'failed',
+  'lag p99',
+  'gen GC',
+  'idle p99',
+  'idle max',
+  'hop µs',
+  'busy',
+] as const;
+export const LATENCY_WIDTHS = [30, 7, 7, 7, 7, 13, 9, 6, 7, 7, 8, 8, 7, 5] as const;
+
+const phaseRow = (phase: LatencyPhase): string =>
+  row([PATHS[phase.path], ...phaseCells(phase)], LATENCY_WIDTHS);
 
 /** The floor: the bare relay's added latency at half of its own peak. */
 export const floorAdded = (results: Results) => difference(results.floor.phases, 'relay', 'direct');
 
 export function latency(results: Results, out: (text: string) => void): void {
-  const widths = WIDTHS;
   out(
     `\nLatency at R = half of each gateway path's own peak (open loop; ${results.rounds} rounds of direct, relay and gateway for ${ms(results.duration / results.rounds)} s each, order rotated; percentiles over all rounds' calls; ms from send to full answer)\n`,
   );
-  out(
-    row(
-      [
-        'path',
-        'p50',
-        'p90',
-        'p99',
-        'max',
-        'round p99s',
-        'started/s',
-        'failed',
-        'lag p99',
-        'gen GC',
-        'idle p99',
-        'idle max',
-        'hop µs',
-        'busy',
-      ],
-      widths,
-    ),
-  );
+  out(row(LATENCY_COLUMNS, LATENCY_WIDTHS));
   for (const path of GATEWAY_PATHS) {
     out(`  at R = ${int(results.rates[path])} calls/s\n`);
     for (const phase of results.latency[path]) out(phaseRow(phase));

@@ -4,21 +4,32 @@
  */
 import { cpus, release, totalmem, type } from 'node:os';
 import { int, kB, mib, ms, row } from './format.ts';
+import { MCP_REMOTE_CLIENT } from './mcp.ts';
+import { perSession } from './memory-phase.ts';
 import { added, floorAdded, gatewayGc, latency } from './report-latency.ts';
 import { ERA, GATEWAY_PATHS, PATHS, type PathName, type Results } from './results.ts';
 
-const TARGETS = { callsPerSecond: 2_500, addedP50Ms: 0.5, addedP99Ms: 2, sessionKB: 50 };
+/** Issue #4's targets; issue #17 lowered memory per idle session from 50 to 10 kB. */
+const TARGETS = { callsPerSecond: 2_500, addedP50Ms: 0.5, addedP99Ms: 2, sessionKB: 10 };
 
-function header(results: Results, out: (text: string) => void): void {
+/** The lines every run prints first: the command, the machine and Node. */
+export function intro(
+  args: readonly string[],
+  generatorGcForced: boolean,
+  out: (text: string) => void,
+): void {
   const cpu = cpus();
   out('\nToolBridge MCP gateway benchmark\n');
   out(
-    `  command   node ${results.generatorGcForced ? '--expose-gc ' : ''}bench/gateway.ts${results.args.length > 0 ? ` ${results.args.join(' ')}` : ''}\n`,
+    `  command   node ${generatorGcForced ? '--expose-gc ' : ''}bench/gateway.ts${args.length > 0 ? ` ${args.join(' ')}` : ''}\n`,
   );
   out(
     `  machine   ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${type()} ${release()}\n`,
   );
-  out(`  node      ${process.version} (gateway, relay, API and load generator)\n`);
+  out(`  node      ${process.version} (every child process and the load generator)\n`);
+}
+
+function header(results: Results, out: (text: string) => void): void {
   out(
     `  params    C=${results.connections} workers = connections per path, D=${results.duration} s per phase (+${results.warmup} s warm-up), K=${results.rounds} rounds, R=${int(results.rates['gateway-2025'])} / ${int(results.rates['gateway-2026'])} calls/s (2025 / 2026-07-28), N=${int(results.sessions)} sessions\n`,
   );
@@ -70,24 +81,21 @@ function throughput(results: Results, out: (text: string) => void): void {
 
 function memory(results: Results, out: (text: string) => void): number {
   const m = results.memory;
-  const perSessionRss = ((m.afterRssKiB - m.beforeRssKiB) * 1024) / results.sessions;
-  const perSessionHeap = (m.heapAfter - m.heapBefore) / results.sessions;
-  const perSessionExternal = (m.externalAfter - m.externalBefore) / results.sessions;
-  const perSession = perSessionHeap + perSessionExternal;
+  const bytes = perSession(m, results.sessions);
   out('\nGateway memory\n');
   out(`  RSS idle after start          ${mib(m.rssIdleKiB)}\n`);
   out(`  RSS peak under load           ${mib(m.rssLoadKiB)}\n`);
   out(
-    `  per idle 2025-era session     ${kB(perSession)} retained after full GC (JS heap ${kB(perSessionHeap)} + external ${kB(perSessionExternal)}; heap used ${(m.heapBefore / 2 ** 20).toFixed(1)} -> ${(m.heapAfter / 2 ** 20).toFixed(1)} MiB, N=${int(results.sessions)})\n`,
+    `  per idle 2025-era session     ${kB(bytes.retained)} retained after full GC (JS heap ${kB(bytes.heap)} + external ${kB(bytes.external)}; heap used ${(m.heapBefore / 2 ** 20).toFixed(1)} -> ${(m.heapAfter / 2 ** 20).toFixed(1)} MiB, N=${int(results.sessions)}; ${MCP_REMOTE_CLIENT.clientInfo.name})\n`,
   );
   out(
-    `                                RSS delta ${kB(perSessionRss)} (VmRSS ${mib(m.beforeRssKiB)} -> ${mib(m.afterRssKiB)}; mostly V8 young-generation sizing, noisy at this scale)\n`,
+    `                                RSS delta ${kB(bytes.rss)} (VmRSS ${mib(m.beforeRssKiB)} -> ${mib(m.afterRssKiB)}; mostly V8 young-generation sizing, noisy at this scale)\n`,
   );
   const { problems } = results;
   out(
     `  gateway warn/error log lines  ${problems.length}${problems.length > 0 ? `; first: ${problems[0]?.slice(0, 300) ?? ''}` : ''}\n`,
   );
-  return perSession;
+  return bytes.retained;
 }
 
 function targets(results: Results, perSession: number, out: (text: string) => void): void {

@@ -23,8 +23,8 @@ export const ERA: Record<GatewayPath, string> = {
 };
 
 /** One path at one rate, its rounds pooled. */
-export interface LatencyPhase {
-  readonly path: PathName;
+export interface LatencyPhase<N extends string = PathName> {
+  readonly path: N;
   readonly ok: number;
   readonly failed: number;
   readonly startedPerSecond: number;
@@ -33,7 +33,10 @@ export interface LatencyPhase {
   readonly lag: Percentiles;
   /** p99 of each round on its own, in the order run. */
   readonly roundP99: readonly number[];
-  /** CPU ms used in all rounds together (hop NaN for the direct path), over `seconds` of rounds. */
+  /**
+   * CPU ms used in all rounds together (hop NaN for the direct path, store NaN without Redis),
+   * over `seconds` of rounds.
+   */
   readonly cpu: CpuUsed;
   readonly seconds: number;
   /** The load generator's longest GC pause (ms). */
@@ -45,7 +48,6 @@ export interface LatencyPhase {
 }
 
 export interface Results {
-  readonly args: readonly string[];
   /** Whether the generator could (--expose-gc) empty its heap before each latency round. */
   readonly generatorGcForced: boolean;
   readonly connections: number;

@@ -15,6 +15,8 @@ export interface RedisServer {
   readonly port: number;
   /** redis://127.0.0.1:<port> (with the password, when one was asked for). */
   readonly url: string;
+  /** The server's process id while it runs (benchmarks read its CPU time from /proc). */
+  readonly pid: number | undefined;
   stop(): Promise<void>;
   start(): Promise<void>;
   /** Freezes the process (SIGSTOP): connections stay open and nothing answers. */
@@ -106,6 +108,9 @@ export async function startRedis(options: { password?: string } = {}): Promise<R
   return {
     port,
     url: `redis://${auth}127.0.0.1:${port}`,
+    get pid() {
+      return child?.exitCode === null ? child.pid : undefined;
+    },
     start,
     stop,
     pause: () => child?.kill('SIGSTOP'),
