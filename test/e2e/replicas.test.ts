@@ -1,5 +1,9 @@
 import { once } from 'node:events';
-import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import {
+  Client,
+  SSEClientTransport,
+  StreamableHTTPClientTransport,
+} from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { onCleanup } from '../helpers/loopback.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
@@ -92,5 +96,48 @@ describe('three gateway processes sharing Redis behind a round-robin balancer', 
     expect(after.every((id) => /^[0-9a-f]{12}$/.test(id))).toBe(true);
     expect(transport.sessionId).toBe(session);
     expect(handshakes()).toBe(1);
+  });
+
+  it('a legacy SSE session: its stream stays on one replica, its POSTs land anywhere', async () => {
+    const { balancer } = await startReplicas();
+    const token = await stackToken({ sub: 'sse-user' });
+    const headers = { Authorization: `Bearer ${token}` };
+    let streamReplica = '';
+    const posts: string[] = [];
+    // eslint-disable-next-line @typescript-eslint/no-deprecated -- the legacy transport is the subject
+    const transport = new SSEClientTransport(new URL(`${balancer.url}/sse`), {
+      requestInit: { headers },
+      eventSourceInit: {
+        fetch: async (url, init) => {
+          const response = await fetch(url, { ...init, headers: { ...init.headers, ...headers } });
+          streamReplica = response.headers.get('x-tb-replica') ?? '';
+          return response;
+        },
+      },
+      fetch: async (url, init) => {
+        const response = await fetch(url, init);
+        posts.push(`${response.status} ${response.headers.get('x-tb-replica') ?? ''}`);
+        return response;
+      },
+    });
+    const client = new Client({ name: 'replicas-sse', version: '1.0.0' });
+    await client.connect(transport);
+    onCleanup(() => client.close().catch(() => undefined));
+
+    const note = structuredOf(
+      await callTool(client, 'create_note', { title: 'one stream', content: 'many replicas' }),
+    );
+    const uid = String(note['uid']);
+    for (let i = 0; i < 3; i += 1) {
+      expect(structuredOf(await callTool(client, 'get_note', { uid }))).toMatchObject({ uid });
+    }
+    // Every POST was accepted, and some by replicas that do not hold the stream: those were
+    // relayed, and their answers still came on the one stream.
+    expect(streamReplica).not.toBe('');
+    expect(posts.length).toBeGreaterThanOrEqual(6);
+    expect(posts.every((line) => line.startsWith('202 '))).toBe(true);
+    const postReplicas = new Set(posts.map((line) => line.slice(4)));
+    expect(postReplicas.size).toBeGreaterThanOrEqual(2);
+    expect([...postReplicas].some((replica) => replica !== streamReplica)).toBe(true);
   });
 });
