@@ -1,10 +1,4 @@
-import {
-  STATUS_CODES,
-  createServer,
-  type RequestListener,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
+import { STATUS_CODES, Server, type RequestListener, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../log.ts';
 
@@ -56,7 +50,7 @@ export function createHttpServer(
   const requestMs = headerMs + timeouts.bodySeconds * 1000;
   // Each connection's latest answer, for what node reports about the connection (clientError).
   const latest = new WeakMap<Duplex, ServerResponse>();
-  const server = createServer(
+  const server: ClosingServer = new ClosingServer(
     {
       headersTimeout: headerMs,
       requestTimeout: requestMs,
@@ -65,6 +59,7 @@ export function createHttpServer(
     (req, res) => {
       latest.set(req.socket, res);
       res.once('finish', cutUnreadBody);
+      server.lastOnItsConnection(res);
       handler(req, res);
     },
   );
@@ -72,6 +67,40 @@ export function createHttpServer(
     clientError(error, socket, latest.get(socket), logger);
   });
   return server;
+}
+
+/**
+ * A server that, once closed, ends each connection after the answer it is preparing. Node's
+ * close() stops accepting and drops idle keep-alive connections, but an answer still in the works
+ * goes out with `Connection: keep-alive`, and a balancer that pools connections (HAProxy, Fly's
+ * proxy) then sends its next request down that connection. Measured with k6 through HAProxy
+ * (test/e2e/replica-faults.test.ts): a SIGTERMed replica kept receiving requests through its
+ * drain, ran into the drain timeout and cut calls, or reset requests that had just arrived when it
+ * closed its last connections. Here every answer written after close() says `Connection: close`,
+ * so no connection carries another request; the balancer opens a new one, to a replica that
+ * listens.
+ */
+class ClosingServer extends Server {
+  /** Answers begun while listening whose headers may not have gone out yet. */
+  readonly #answering = new Set<ServerResponse>();
+
+  /** Called as each request arrives. */
+  lastOnItsConnection(res: ServerResponse): void {
+    if (!this.listening) {
+      res.setHeader('Connection', 'close');
+      return;
+    }
+    this.#answering.add(res);
+    res.once('close', () => this.#answering.delete(res));
+  }
+
+  override close(callback?: (error?: Error) => void): this {
+    for (const res of this.#answering) {
+      if (!res.headersSent) res.setHeader('Connection', 'close');
+    }
+    this.#answering.clear();
+    return super.close(callback);
+  }
 }
 
 /** Node's codes for a client that went away: nothing it sent was wrong. */

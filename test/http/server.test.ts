@@ -123,3 +123,26 @@ describe('createHttpServer: what the timeouts leave alone', () => {
     expect(conn.isClosed()).toBe(false);
   });
 });
+
+describe('createHttpServer: closing', () => {
+  it('an answer still being prepared at close() says Connection: close, and its connection ends', async () => {
+    const arrived = Promise.withResolvers<undefined>();
+    const release = Promise.withResolvers<undefined>();
+    const server = createHttpServer((_req, res) => {
+      arrived.resolve(undefined);
+      void release.promise.then(() => {
+        res.writeHead(200, { 'content-length': '2' }).end('ok');
+      });
+    }, SHORT);
+    const conn = await openRaw(await listen(server));
+    conn.write('POST /mcp HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n');
+    await arrived.promise;
+    // A balancer that pooled this connection would send its next request down it after a
+    // keep-alive answer, to a replica that no longer takes any.
+    server.close();
+    release.resolve(undefined);
+    await conn.waitFor(/ok$/);
+    expect(conn.received()).toMatch(/^HTTP\/1\.1 200 [^]*\r\nConnection: close\r\n/i);
+    await conn.closed;
+  });
+});
