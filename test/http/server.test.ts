@@ -145,4 +145,18 @@ describe('createHttpServer: closing', () => {
     expect(conn.received()).toMatch(/^HTTP\/1\.1 200 [^]*\r\nConnection: close\r\n/i);
     await conn.closed;
   });
+
+  it('a request already sent on an idle keep-alive connection at close() is answered, not reset', async () => {
+    const server = createHttpServer(handler, SHORT);
+    const conn = await openRaw(await listen(server));
+    conn.write('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    await conn.waitFor(/ok$/);
+    // Idle now. A balancer reusing it sends a request just as the replica is told to stop: the
+    // bytes are on the server's side of the socket, not yet read, when close() runs.
+    conn.write('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    server.close();
+    await conn.closed;
+    expect(count(conn.received(), 'HTTP/1.1 200 ')).toBe(2);
+    expect(conn.received()).toMatch(/ok\r?\n?HTTP\/1\.1 200 [^]*\r\nConnection: close\r\n[^]*ok$/i);
+  });
 });
