@@ -1,20 +1,33 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { z } from 'zod';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { onCleanup } from '../helpers/loopback.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
-import { running, startReplicaSet, type ReplicaSet } from '../helpers/replicas.ts';
-import { stackToken } from '../helpers/stack.ts';
+import { findOrBuildK6, startK6 } from '../helpers/k6.ts';
+import { REPLICA_TENANT, running, startReplicaSet, type ReplicaSet } from '../helpers/replicas.ts';
+import { STACK_JWT_SECRET, stackToken } from '../helpers/stack.ts';
 import { MCP_HEADERS, callTool, initializeBody, rawRequest, structuredOf } from './stack.ts';
 
 /**
  * Issue 17's faults, on the real parts: three `node src/main.ts` replicas on one redis-server
  * behind HAProxy, all on loopback. The SIGKILL of a replica mid-session is replicas.test.ts.
+ *
+ * - Redis crashes and comes back (§2 of the issue): readiness and session calls
+ *   fail fast and say why, nothing exits, everything recovers with no restart; with Redis's data
+ *   kept the session goes on, without it the client is told (404) and starts again.
+ * - A replica is stopped under k6 load as Fly's proxy stops a machine: taken out of rotation,
+ *   then sent SIGTERM at once, with calls under way. No call may be lost. Without the cordon
+ *   (the balancer still routing to the replica as it stops), HTTP/1.1 leaves a race the gateway
+ *   can narrow but not close: a request still on the wire when the listener or an idle
+ *   connection closes is reset (src/http/server.ts).
  */
 
 const REDIS_PASSWORD = 'faults-redis-SENTINEL-pw';
-/** "Prompt" for an answer given while Redis is away: a hang would be the store's command timeout many times over. */
+/**
+ * "Prompt" for an answer given while Redis is away: a hang would be the store's command timeout
+ * (1 s) many times over.
+ */
 const PROMPT_MS = 5_000;
 /** How long the replicas may take to see Redis again (their reconnect backs off up to 2 s). */
 const RECOVERY_MS = 20_000;
@@ -191,4 +204,84 @@ describe('Redis stopped and started again under three replicas behind a balancer
     }
     expect(s.handshakes()).toBe(1);
   });
+});
+
+/** Requests the replica has under way at the API right now, from its /metrics. */
+async function upstreamRunning(origin: string): Promise<number> {
+  const { text } = await rawRequest(`${origin}/metrics`, {});
+  const value = /^toolbridge_upstream_pool_connections\{state="running"\} (\d+)$/m.exec(text)?.[1];
+  return Number(value ?? 0);
+}
+
+/** The calls a replica finished after it logged that it was shutting down. */
+function callsFinishedDraining(lines: readonly string[]): number {
+  const log = lines.join('\n').split('\n');
+  const stop = log.findIndex((line) => line.includes('shutting down: draining'));
+  if (stop === -1) return 0;
+  return log.slice(stop).filter((line) => line.includes('"msg":"tool call"')).length;
+}
+
+describe('one replica stopped with SIGTERM during k6 load through the balancer', () => {
+  // Building k6 (when it is neither on PATH nor in Go's bin) takes minutes, once.
+  beforeAll(() => findOrBuildK6(() => undefined), 600_000);
+
+  it('loses no call: every call k6 sent completed, those under way on the stopped replica too', async () => {
+    const redis = await startRedis({ password: REDIS_PASSWORD });
+    onCleanup(() => redis.close());
+    // An API that takes its time, so calls overlap and the replica has some under way when told.
+    const set = await startReplicaSet({
+      redisPort: redis.port,
+      redisPassword: REDIS_PASSWORD,
+      apiDelayMs: 300,
+    });
+    const k6 = await startK6('steady.js', {
+      MCP_URL: `${set.balancer}/mcp`,
+      JWT_SECRET: STACK_JWT_SECRET,
+      TENANT_ID: REPLICA_TENANT,
+      RUN_ID: 'sigterm',
+      STEADY_RATE: '60',
+      STEADY_DURATION: '20s',
+    });
+    const [, victim, ...others] = set.replicas;
+    if (victim === undefined) throw new Error('no second replica');
+    // Mid-run, with more of it left than the 7 s drain timeout, and calls under way there.
+    await sleep(6_000);
+    await expect.poll(() => upstreamRunning(victim.url), { timeout: 10_000 }).toBeGreaterThan(1);
+    // As Fly's proxy stops a machine: out of rotation first, then the signal (here at once).
+    const exited = new Promise<number | null>((resolve) => victim.child.once('exit', resolve));
+    await set.cordon(1);
+    victim.child.kill('SIGTERM');
+    const code = await exited;
+    const { code: k6Code, output, summary } = await k6.finished;
+
+    expect(k6Code, output).toBe(0);
+    const { metrics, root_group } = summary;
+    const calls = root_group.checks['tools/call succeeded'];
+    const figures = {
+      sent: metrics.mcp_tool_calls.count,
+      completed: calls?.passes,
+      failed: calls?.fails,
+      failedChecks: metrics.checks.fails,
+      failedHttpRequests: metrics.http_req_failed.passes,
+      mcpErrors: metrics.mcp_errors.passes,
+    };
+    expect(figures, output).toEqual({
+      sent: figures.sent,
+      completed: figures.sent,
+      failed: 0,
+      failedChecks: 0,
+      failedHttpRequests: 0,
+      mcpErrors: 0,
+    });
+    // Twenty seconds at 60/s, less what a busy machine kept k6 from starting (no VU free).
+    expect(figures.sent).toBeGreaterThan(600);
+
+    // The replica finished what it had under way, then stopped cleanly within its drain timeout.
+    expect(code).toBe(0);
+    expect(callsFinishedDraining(victim.lines)).toBeGreaterThan(0);
+    const log = victim.lines.join('\n');
+    expect(log).toContain('"msg":"stopped"');
+    expect(log).not.toContain('shutdown timeout reached');
+    expect(others.every(running)).toBe(true);
+  }, 90_000);
 });

@@ -35,14 +35,42 @@ const accepts = (port: number) =>
     });
   });
 
+/** One command on HAProxy's runtime API; it answers nothing when the command succeeded. */
+async function runtimeCommand(socketPath: string, command: string): Promise<void> {
+  const socket = connect(socketPath);
+  socket.setEncoding('utf8');
+  let answer = '';
+  socket.on('data', (chunk: string) => (answer += chunk));
+  socket.end(`${command}\n`);
+  await once(socket, 'close');
+  if (answer.trim() !== '') throw new Error(`haproxy refused "${command}": ${answer.trim()}`);
+}
+
+export interface LoadBalancer {
+  /** http://127.0.0.1:<port> */
+  readonly origin: string;
+  /**
+   * Takes replica `index` out of rotation, as Fly's proxy soft-cordons a machine before it
+   * stops it: HAProxy's DRAIN state, where requests under way finish and no new one is sent.
+   */
+  readonly cordon: (index: number) => Promise<void>;
+}
+
 /** Origins (`http://127.0.0.1:port`) of the replicas behind it. Resolves with its own origin. */
 export async function startLoadBalancer(replicas: readonly string[]): Promise<string> {
+  return (await startBalancer(replicas)).origin;
+}
+
+/** startLoadBalancer, with a hand on its runtime API. */
+export async function startBalancer(replicas: readonly string[]): Promise<LoadBalancer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'toolbridge-haproxy-'));
+  const adminSocket = join(dir, 'admin.sock');
   const servers = replicas.map((origin, i) => `  server r${i} ${new URL(origin).host}`);
   const config = [
     'global',
     '  maxconn 2000',
+    `  stats socket ${adminSocket} mode 600 level admin`,
     'defaults',
     '  mode http',
     '  timeout connect 2s',
@@ -88,8 +116,12 @@ export async function startLoadBalancer(replicas: readonly string[]): Promise<st
     }
     rmSync(dir, { recursive: true, force: true });
   });
+  const cordon = (index: number) =>
+    runtimeCommand(adminSocket, `set server replicas/r${index} state drain`);
   for (let i = 0; i < 100; i += 1) {
-    if (await Promise.race([accepts(port), failed])) return `http://127.0.0.1:${port}`;
+    if (await Promise.race([accepts(port), failed])) {
+      return { origin: `http://127.0.0.1:${port}`, cordon };
+    }
     await sleep(50);
   }
   throw new Error(`haproxy did not listen on ${port}: ${stderr}`);
