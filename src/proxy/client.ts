@@ -227,7 +227,7 @@ export function createUpstream(options: UpstreamOptions): Upstream {
       const debug = debugging();
       let authorization = identity.issued === undefined ? identity.authorization : '';
       const ctx = failureContext(() => authorization, request.method, request.path);
-      let fixedHeaders: Headers = {};
+      let fixedHeaders: Headers | undefined;
       const attempt = async (
         retry: boolean,
       ): Promise<{ session: SyncSession; reply: RawReply }> => {
