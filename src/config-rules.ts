@@ -1,3 +1,5 @@
+import { backendAuthProblems } from './config-backend.ts';
+
 /**
  * The configuration's rules beyond single variables: problems that stop the process (judged on
  * the raw variables) and standing warnings (judged on the parsed configuration).
@@ -54,6 +56,7 @@ export function crossProblems(
       "TOOLBRIDGE_TENANT_HEADER_SECRET is required with TOOLBRIDGE_GO_API_BASE_URL: the HMAC secret shared with the Go API's TENANT_HEADER_SECRET",
     );
   }
+  problems.push(...backendAuthProblems(values, mode));
   if (mode === 'stdio') {
     // No client tokens on stdio: the backend identity is the shared token.
     if (!has('TOOLBRIDGE_JWT_TOKEN')) {

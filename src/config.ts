@@ -17,6 +17,8 @@ import {
   variable,
   wholeSeconds,
 } from './config-values.ts';
+import { BACKEND_AUTH_MODES } from './auth/identity.ts';
+import { backendAuthWarnings, defaultBackendAuth, describeBackendAuth } from './config-backend.ts';
 import { crossProblems, warningsFor, type ConfigMode } from './config-rules.ts';
 import { parseDotenv } from './dotenv.ts';
 import { AppError } from './errors.ts';
@@ -63,6 +65,14 @@ const EnvSchema = z.object({
   TOOLBRIDGE_JWT_ISSUER: variable('an issuer', anyText).optional(),
   TOOLBRIDGE_JWT_AUDIENCE: variable('an audience', anyText).optional(),
   TOOLBRIDGE_TENANT_CLAIM: variable('a claim name', claimName).default('tenant_id'),
+  // What the Go API is shown (docs/backend-auth.md).
+  TOOLBRIDGE_BACKEND_AUTH: variable(
+    'forward, mint, exchange or shared',
+    oneOf(BACKEND_AUTH_MODES),
+  ).optional(),
+  TOOLBRIDGE_BACKEND_JWT_SECRET: variable('an HS256 secret', anyText).optional(),
+  TOOLBRIDGE_BACKEND_JWT_ISSUER: variable('an issuer', anyText).optional(),
+  TOOLBRIDGE_BACKEND_JWT_AUDIENCE: variable('an audience', anyText).optional(),
   // HTTP edge and MCP sessions.
   TOOLBRIDGE_PUBLIC_BASE_URL: variable('the public base URL', baseUrl).optional(),
   TOOLBRIDGE_ALLOWED_ORIGINS: variable('origins', originList).default([]),
@@ -126,6 +136,19 @@ export const Config = EnvSchema.transform((env) => ({
     issuer: env.TOOLBRIDGE_JWT_ISSUER,
     audience: env.TOOLBRIDGE_JWT_AUDIENCE,
     tenantClaim: env.TOOLBRIDGE_TENANT_CLAIM,
+  },
+  backendAuth: {
+    mode:
+      env.TOOLBRIDGE_BACKEND_AUTH ??
+      defaultBackendAuth({
+        sharedToken: env.TOOLBRIDGE_JWT_TOKEN !== undefined,
+        jwks: env.TOOLBRIDGE_JWT_JWKS_URL !== undefined,
+        authOff: env.TOOLBRIDGE_AUTH === 'none',
+      }),
+    /** The Go API's JWT_HS256_SECRET for minted tokens; unset, TOOLBRIDGE_JWT_SECRET's is used. */
+    secret: env.TOOLBRIDGE_BACKEND_JWT_SECRET,
+    issuer: env.TOOLBRIDGE_BACKEND_JWT_ISSUER,
+    audience: env.TOOLBRIDGE_BACKEND_JWT_AUDIENCE,
   },
   publicBaseUrl: env.TOOLBRIDGE_PUBLIC_BASE_URL,
   allowedOrigins: env.TOOLBRIDGE_ALLOWED_ORIGINS,
@@ -226,7 +249,10 @@ export function loadConfig(sources: ConfigSources, mode: ConfigMode = 'http'): R
   }
   return Object.freeze({
     ...parsed.data,
-    warnings: Object.freeze(warningsFor(parsed.data, unknown)),
+    warnings: Object.freeze([
+      ...warningsFor(parsed.data, unknown),
+      ...backendAuthWarnings(parsed.data.backendAuth),
+    ]),
     flyMachineId: machine.data,
   });
 }
@@ -264,10 +290,7 @@ export function describeConfig(config: Config): Record<string, string | number> 
   return {
     goApiBaseUrl: config.goApiBaseUrl ?? '(embedded backend)',
     tenantId: config.tenantId ?? `(from the token's ${config.auth.tenantClaim} claim)`,
-    backendIdentity:
-      config.jwtToken === undefined
-        ? "the caller's Authorization header"
-        : 'the shared TOOLBRIDGE_JWT_TOKEN',
+    backendIdentity: describeBackendAuth(config.backendAuth.mode),
     clientAuth:
       config.auth.mode === 'none'
         ? 'none (TOOLBRIDGE_AUTH=none)'

@@ -21,6 +21,8 @@ export type ErrorCode =
   // The ToolBridge API (src/proxy)
   | 'UPSTREAM_HTTP_ERROR'
   | 'UPSTREAM_SESSION_FAILED'
+  /** The API's token exchange gave no backend token for the caller (TOOLBRIDGE_BACKEND_AUTH=exchange). */
+  | 'BACKEND_TOKEN_FAILED'
   | 'UPSTREAM_TIMEOUT'
   | 'UPSTREAM_UNREACHABLE'
   | 'UPSTREAM_BAD_RESPONSE'

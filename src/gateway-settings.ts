@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { JWTVerifyGetKey } from 'jose';
 import type { Dispatcher } from 'undici';
+import type { BackendAuthMode } from './auth/identity.ts';
 import type { Principal, VerifierOptions } from './auth/verifier.ts';
 import type { HttpTimeouts } from './http/server.ts';
 import type { SessionBackplane } from './store/index.ts';
@@ -15,6 +16,8 @@ export interface GatewaySettings {
   pinnedTenant?: string | undefined;
   /** TOOLBRIDGE_JWT_TOKEN: every caller acts as this backend user. */
   sharedToken?: string | undefined;
+  /** TOOLBRIDGE_BACKEND_AUTH and its token settings; unset: `shared` with a shared token, else `forward`. */
+  backendAuth?: BackendAuthSettings | undefined;
   host: string;
   port: number;
   /** TOOLBRIDGE_METRICS_PORT: /metrics on a listener of its own, off the MCP port. */
@@ -42,6 +45,21 @@ export interface GatewaySettings {
   maxBodyBytes?: number;
   /** Standing configuration warnings, repeated by /readyz. */
   warnings?: readonly string[];
+}
+
+/** What the Go API is shown (docs/backend-auth.md). */
+export interface BackendAuthSettings {
+  readonly mode: BackendAuthMode;
+  /** `mint`: the Go API's JWT_HS256_SECRET, required. */
+  readonly secret?: string | undefined;
+  /** `mint`: `iss` of minted tokens (default `toolbridge-mcp`). */
+  readonly issuer?: string | undefined;
+  /** `mint`: `aud` of minted tokens; `exchange`: the audience asked for (default the API's URL). */
+  readonly audience?: string | undefined;
+  /** `mint`: seconds a token lives, at most 300 (the default). */
+  readonly lifetimeSeconds?: number | undefined;
+  /** `exchange`: how long one exchange may take (default 10 s). */
+  readonly exchangeTimeoutMs?: number | undefined;
 }
 
 export const VERSION: string = (() => {

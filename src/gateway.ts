@@ -10,6 +10,7 @@ import { metricsListener } from './http/health.ts';
 import { requestLogger } from './http/context.ts';
 import { createHttpServer } from './http/server.ts';
 import { VERSION, type GatewayDeps, type GatewaySettings } from './gateway-settings.ts';
+import { AppError } from './errors.ts';
 import { createMetrics } from './metrics.ts';
 import { SERVER_NAME, createServerFactory } from './mcp/server.ts';
 import { createFlyReplay } from './mcp/fly-replay.ts';
@@ -17,11 +18,16 @@ import { createPrincipalCarrier } from './mcp/principal.ts';
 import { createToolCaller } from './mcp/tool-call.ts';
 import { reviveSession } from './mcp/session-routes.ts';
 import { createSessionRegistry, type SessionRegistry } from './mcp/sessions.ts';
-import { createUpstream } from './proxy/index.ts';
+import { createUpstream, type MintOptions, type TokenExchangeOptions } from './proxy/index.ts';
 import { createSessionBackplane } from './store/index.ts';
 import { createToolRuntime } from './tools/index.ts';
 
-export { VERSION, type GatewayDeps, type GatewaySettings } from './gateway-settings.ts';
+export {
+  VERSION,
+  type BackendAuthSettings,
+  type GatewayDeps,
+  type GatewaySettings,
+} from './gateway-settings.ts';
 
 /** How long a shutdown waits, after cutting the calls still running, for their answers. */
 const CUT_ANSWER_MS = 1_000;
@@ -75,7 +81,11 @@ export function createGateway(settings: GatewaySettings, logger: Logger, deps: G
       metrics.sseRelayed(outcome);
     },
   });
+  const backendAuth = settings.backendAuth ?? {
+    mode: settings.sharedToken === undefined ? 'forward' : 'shared',
+  };
   const upstream = createUpstream({
+    ...backendTokenOptions(settings, backendAuth),
     baseUrl: settings.goApiBaseUrl,
     tenantHeaderSecret: settings.tenantHeaderSecret,
     toolTimeoutMs: settings.toolTimeoutMs,
@@ -108,7 +118,7 @@ export function createGateway(settings: GatewaySettings, logger: Logger, deps: G
     ...(jwks === undefined ? {} : { jwks }),
     ...(now === undefined ? {} : { now }),
   });
-  const identityFor = createIdentityResolver(settings.sharedToken);
+  const identityFor = createIdentityResolver(settings.sharedToken, backendAuth.mode);
   const callerDeps = {
     tools,
     identityFor,
@@ -175,6 +185,36 @@ export function createGateway(settings: GatewaySettings, logger: Logger, deps: G
       return finished;
     },
   };
+}
+
+/** How the upstream client mints or exchanges backend tokens, for those two modes. */
+function backendTokenOptions(
+  settings: GatewaySettings,
+  backendAuth: NonNullable<GatewaySettings['backendAuth']>,
+): { mint?: MintOptions; tokenExchange?: TokenExchangeOptions } {
+  if (backendAuth.mode === 'mint') {
+    if (backendAuth.secret === undefined || backendAuth.secret === '') {
+      throw new AppError('CONFIG_INVALID', 'TOOLBRIDGE_BACKEND_AUTH=mint needs a backend secret');
+    }
+    return {
+      mint: {
+        secret: backendAuth.secret,
+        issuer: backendAuth.issuer,
+        audience: backendAuth.audience,
+        tenantClaim: settings.auth.tenantClaim,
+        lifetimeSeconds: backendAuth.lifetimeSeconds,
+      },
+    };
+  }
+  if (backendAuth.mode === 'exchange') {
+    return {
+      tokenExchange: {
+        audience: backendAuth.audience ?? settings.goApiBaseUrl,
+        timeoutMs: backendAuth.exchangeTimeoutMs,
+      },
+    };
+  }
+  return {};
 }
 
 export interface RunningGateway {

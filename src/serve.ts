@@ -29,6 +29,11 @@ function settingsFrom(config: Config, dev: DevBackend | undefined): GatewaySetti
     auth: { ...config.auth, jwtSecret },
     pinnedTenant: config.tenantId ?? (dev === undefined ? undefined : DEV_TENANT),
     sharedToken: config.jwtToken,
+    backendAuth: {
+      ...config.backendAuth,
+      // The Go API's JWT_HS256_SECRET: the embedded API's own, else as configured.
+      secret: dev?.jwtSecret ?? config.backendAuth.secret ?? config.auth.jwtSecret,
+    },
     host: config.host,
     port: config.port,
     metricsPort: config.metricsPort,
@@ -179,7 +184,7 @@ export async function serve(
 ): Promise<void> {
   const dev =
     config.goApiBaseUrl === undefined
-      ? await startDevBackend(config.auth.jwtSecret, options.stateDir)
+      ? await startDevBackend(config.backendAuth.secret ?? config.auth.jwtSecret, options.stateDir)
       : undefined;
   if (dev !== undefined) log.info({ url: dev.backend.url }, 'embedded ToolBridge API listening');
   const settings = settingsFrom(config, dev);

@@ -48,6 +48,7 @@ describe('loadConfig: defaults and meanings of the Python variables', () => {
         audience: undefined,
         tenantClaim: 'tenant_id',
       },
+      backendAuth: { mode: 'forward', secret: undefined, issuer: undefined, audience: undefined },
       publicBaseUrl: undefined,
       allowedOrigins: [],
       httpTimeouts: { headerSeconds: 10, bodySeconds: 30 },

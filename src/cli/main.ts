@@ -117,7 +117,12 @@ async function main(): Promise<number> {
 
   const log = createLogger({
     level: config.logLevel,
-    secrets: [config.tenantHeaderSecret, config.jwtToken, config.auth.jwtSecret],
+    secrets: [
+      config.tenantHeaderSecret,
+      config.jwtToken,
+      config.auth.jwtSecret,
+      config.backendAuth.secret,
+    ],
     // stdout carries the protocol in stdio mode, so logs go to stderr there.
     pretty: !values.stdio && process.stdout.isTTY,
     ...(values.stdio ? { destination: process.stderr } : {}),

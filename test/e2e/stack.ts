@@ -17,7 +17,7 @@ import { SSEClientTransport, StreamableHTTPClientTransport } from '@modelcontext
 import { Client } from '@modelcontextprotocol/client';
 import { SignJWT, type JWTPayload } from 'jose';
 import { z } from 'zod';
-import { createBackendHandler } from '../../src/backend/index.ts';
+import { createBackendHandler, type BackendOptions } from '../../src/backend/index.ts';
 import { startGateway, type GatewaySettings, type RunningGateway } from '../../src/gateway.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
 import type { HttpTimeouts } from '../../src/http/server.ts';
@@ -150,12 +150,15 @@ function sendJson(
 export interface FrontOptions {
   readonly jwtSecret: string;
   readonly tenantHeaderSecret: string;
+  /** The embedded API's issuer and audience rule (CONTRACT.md B.2, E.3). */
+  readonly backend?: Pick<BackendOptions, 'issuer' | 'audience' | 'backendTokens'>;
 }
 
 /** Starts the recording front (with its embedded backend) on loopback; closed after the test. */
 export async function startFront(options: FrontOptions): Promise<Front> {
   const newBackend = () =>
     createBackendHandler({
+      ...options.backend,
       jwtSecret: options.jwtSecret,
       tenantHeaderSecret: options.tenantHeaderSecret,
     });
