@@ -158,9 +158,11 @@ export interface RawRequest {
 }
 
 /**
- * Sends one raw request. The answer's headers are normalised: the session's own id reads `<own>`,
- * the app's origin `<origin>`; date and the random request id are dropped. No answer, on either path, ever carries the
- * caller's token or the signing secret: that is asserted here, for every answer.
+ * Sends one raw request. The answer is normalised: the session's own id reads `<own>`, the app's
+ * origin `<origin>` (in the headers and the body, where a 401 names the metadata URL); date, the
+ * random request id and the ETag (a hash of the body before that) are dropped. No answer, on
+ * either path, ever carries the caller's token or the signing secret: that is asserted here, for
+ * every answer.
  */
 export async function sendRaw(url: string, request: RawRequest): Promise<Seen> {
   const { token, body, method = 'POST', ownSession, signal } = request;
@@ -171,11 +173,11 @@ export async function sendRaw(url: string, request: RawRequest): Promise<Seen> {
     ...(method === 'POST' ? { body: JSON.stringify(body) } : {}),
     ...(signal === undefined ? {} : { signal }),
   });
-  const text = await response.text();
-  const headers: Record<string, string> = {};
   const origin = new URL(url).origin;
+  const text = (await response.text()).replaceAll(origin, '<origin>');
+  const headers: Record<string, string> = {};
   for (const [name, value] of response.headers) {
-    if (name === 'date' || name === 'x-request-id') continue;
+    if (name === 'date' || name === 'x-request-id' || name === 'etag') continue;
     if (name === 'mcp-session-id' && value === ownSession) headers[name] = '<own>';
     else headers[name] = value.replaceAll(origin, '<origin>');
   }
