@@ -7,7 +7,8 @@ import { createServer } from 'node:http';
 import { expect } from 'vitest';
 import { createApp } from '../../src/app.ts';
 import { createIdentityResolver } from '../../src/auth/identity.ts';
-import { createClientVerifier } from '../../src/auth/verifier.ts';
+import type { ScopePolicy } from '../../src/auth/scopes.ts';
+import { createClientVerifier, type ClientVerifier } from '../../src/auth/verifier.ts';
 import { createDrain } from '../../src/drain.ts';
 import { createLogger } from '../../src/log.ts';
 import { createMetrics } from '../../src/metrics.ts';
@@ -86,14 +87,26 @@ const counting = (base: ToolCaller, counts: Counts, path: keyof Counts): ToolCal
 
 const serverInfo = { name: SERVER_NAME, version: '0.0.0-test' };
 
+export interface AppOptions {
+  /** Client verification in place of the stack's HS256 verifier (e.g. principals with scopes). */
+  readonly verify?: ClientVerifier;
+  /** Read/write tool scopes; the fake tools have no readOnlyHint, so each counts as writing. */
+  readonly scopes?: ScopePolicy;
+}
+
 /** A gateway app on loopback: with `direct`, plain tools/calls skip the SDK. */
-export async function startApp(direct: boolean, sharedStore?: SessionStore) {
+export async function startApp(
+  direct: boolean,
+  sharedStore?: SessionStore,
+  options: AppOptions = {},
+) {
   const logger = createLogger({ level: 'silent' });
   const waiting: ((signal: AbortSignal) => void)[] = [];
   const deps = {
     tools: fakeTools(waiting),
     identityFor: createIdentityResolver(undefined),
     logger,
+    scopes: options.scopes,
   };
   const base = createToolCaller(deps);
   const counts: Counts = { direct: 0, sdk: 0 };
@@ -111,7 +124,7 @@ export async function startApp(direct: boolean, sharedStore?: SessionStore) {
   };
   const app = createApp({
     logger,
-    verify,
+    verify: options.verify ?? verify,
     newServer,
     principals,
     direct: direct ? { caller: counting(base, counts, 'direct'), serverInfo } : undefined,
