@@ -9,7 +9,13 @@ import {
   Client,
   ClientCredentialsProvider,
   StreamableHTTPClientTransport,
+  UnauthorizedError,
+  type OAuthClientMetadata,
+  type OAuthClientProvider,
+  type OAuthDiscoveryState,
+  type StoredOAuthTokens,
 } from '@modelcontextprotocol/client';
+import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { freePort } from '../../bench/lib/processes.ts';
@@ -36,6 +42,8 @@ const WRITE = 'toolbridge:write';
 const ALL = `${MCP} ${READ} ${WRITE}`;
 const OTHER_RESOURCE = 'https://other-service.example/mcp';
 const SCOPED: ScopeSettings = { required: [MCP], read: READ, write: WRITE };
+/** Where the provider sends the user agent back to a desktop client (RFC 8252 loopback). */
+const REDIRECT_URI = 'http://127.0.0.1:7/callback';
 
 interface OauthStack {
   readonly stack: Stack;
@@ -61,6 +69,7 @@ async function startOauthStack(scopes: ScopeSettings = SCOPED): Promise<OauthSta
       { id: 'agent', scopes: [MCP, READ, WRITE] },
       { id: 'reader', scopes: [MCP, READ] },
       { id: 'outsider', scopes: [READ, WRITE] },
+      { id: 'desktop', scopes: [MCP, READ, WRITE], redirectUri: REDIRECT_URI },
     ],
     claims: { tenant_id: TENANT },
   });
@@ -192,6 +201,100 @@ describe('an MCP client with OAuth, against a real OpenID provider', () => {
       expect(notes).toEqual([]);
     },
   );
+});
+
+/**
+ * What an interactive MCP client (a desktop app) keeps between sending its user to the
+ * authorization server and the callback: a pre-registered public client using PKCE.
+ */
+class DesktopClient implements OAuthClientProvider {
+  authorizationUrl: URL | undefined;
+  private saved: {
+    tokens?: StoredOAuthTokens;
+    verifier?: string;
+    discovery?: OAuthDiscoveryState;
+  } = {};
+
+  private readonly issuer: string;
+
+  constructor(issuer: string) {
+    this.issuer = issuer;
+  }
+
+  get redirectUrl(): string {
+    return REDIRECT_URI;
+  }
+  get clientMetadata(): OAuthClientMetadata {
+    return {
+      client_name: 'oauth-e2e desktop',
+      redirect_uris: [REDIRECT_URI],
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+    };
+  }
+  clientInformation() {
+    return { client_id: 'desktop', issuer: this.issuer };
+  }
+  tokens() {
+    return this.saved.tokens;
+  }
+  saveTokens(tokens: StoredOAuthTokens) {
+    this.saved.tokens = tokens;
+  }
+  redirectToAuthorization(authorizationUrl: URL) {
+    this.authorizationUrl = authorizationUrl;
+  }
+  saveCodeVerifier(verifier: string) {
+    this.saved.verifier = verifier;
+  }
+  codeVerifier() {
+    if (this.saved.verifier === undefined) throw new Error('no code verifier saved');
+    return this.saved.verifier;
+  }
+  saveDiscoveryState(discovery: OAuthDiscoveryState) {
+    this.saved.discovery = discovery;
+  }
+  discoveryState() {
+    return this.saved.discovery;
+  }
+}
+
+describe('a desktop MCP client, with the authorization-code grant and PKCE', () => {
+  it('sends its user to the provider, takes the code back, and calls tools as that user', async () => {
+    const setup = await startOauthStack();
+    const desktop = new DesktopClient(setup.oidc.issuer);
+    const newClient = () => {
+      const client = new Client({ name: 'oauth-e2e', version: '1.0.0' });
+      onCleanup(async () => {
+        await client.close().catch(() => undefined);
+      });
+      return client;
+    };
+    const transport = () =>
+      new StreamableHTTPClientTransport(new URL(setup.resource), { authProvider: desktop });
+
+    const first = transport();
+    await expect(newClient().connect(first)).rejects.toBeInstanceOf(UnauthorizedError);
+    const sent = desktop.authorizationUrl;
+    if (sent === undefined) throw new Error('the client sent its user nowhere');
+    expect(sent.origin).toBe(setup.oidc.issuer);
+    expect(sent.searchParams.get('resource')).toBe(setup.resource);
+    expect(sent.searchParams.get('code_challenge_method')).toBe('S256');
+
+    const callback = await setup.oidc.authorize(sent);
+    expect(`${callback.origin}${callback.pathname}`).toBe(REDIRECT_URI);
+    await first.finishAuth(callback.searchParams);
+    const claims = decodeJwt(desktop.tokens()?.access_token ?? '');
+    expect(claims).toMatchObject({ sub: 'user-1', aud: setup.resource, scope: ALL });
+
+    const client = newClient();
+    await client.connect(transport());
+    const created = structuredOf(
+      await call(client, 'create_note', { title: 'as a user', content: 'x' }),
+    );
+    expect(created['uid']).toEqual(expect.any(String));
+  });
 });
 
 /** The 2026-07-28 headers and envelope of a plain tools/call, which the direct path serves. */
