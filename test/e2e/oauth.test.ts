@@ -59,7 +59,10 @@ interface OauthStack {
  * The provider knows the gateway's resource and another service's. Its clients: `agent` may
  * have every scope, `reader` no write scope, `outsider` not the scope every request needs.
  */
-async function startOauthStack(scopes: ScopeSettings = SCOPED): Promise<OauthStack> {
+async function startOauthStack(
+  scopes: ScopeSettings = SCOPED,
+  authorizationServers?: readonly string[],
+): Promise<OauthStack> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const resource = `${base}/mcp`;
@@ -80,6 +83,7 @@ async function startOauthStack(scopes: ScopeSettings = SCOPED): Promise<OauthSta
     jwksUrl: oidc.jwksUrl,
     issuer: oidc.issuer,
     scopes,
+    ...(authorizationServers === undefined ? {} : { authorizationServers }),
     sharedToken: async (mint) => {
       sharedToken = await mint({ sub: 'service-user' });
       return sharedToken;
@@ -423,5 +427,19 @@ describe('the protected-resource metadata (RFC 9728)', () => {
         bearer_methods_supported: ['header'],
       });
     }
+  });
+
+  it('lists the configured authorization servers instead, and no scopes when none are set', async () => {
+    const servers = ['https://auth.example.com/', 'https://other-auth.example.com'];
+    const setup = await startOauthStack({}, servers);
+    const reply = await rawRequest(`${setup.base}/.well-known/oauth-protected-resource/mcp`, {
+      method: 'GET',
+    });
+    expect(reply.json).toEqual({
+      resource: setup.resource,
+      authorization_servers: servers,
+      bearer_methods_supported: ['header'],
+      resource_name: 'ToolBridge MCP gateway',
+    });
   });
 });

@@ -345,6 +345,8 @@ export interface StackOptions {
   readonly publicBaseUrl?: string;
   /** TOOLBRIDGE_REQUIRED_SCOPES, _READ_SCOPE and _WRITE_SCOPE. */
   readonly scopes?: ScopeSettings;
+  /** TOOLBRIDGE_AUTHORIZATION_SERVERS (default: the issuer, with a JWKS). */
+  readonly authorizationServers?: readonly string[];
   /** Where the gateway logs (default: nowhere). */
   readonly logger?: Logger;
   readonly httpTimeouts?: HttpTimeouts;
@@ -388,6 +390,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     port: options.port ?? 0,
     publicBaseUrl: options.publicBaseUrl,
     scopes: options.scopes,
+    authorizationServers: options.authorizationServers,
     allowedOrigins: [],
     ...(options.allowedHosts === undefined ? {} : { allowedHosts: options.allowedHosts }),
     toolTimeoutMs: options.toolTimeoutMs ?? 5_000,
