@@ -24,7 +24,10 @@ export interface VerifierOptions {
   /** A JWKS for asymmetric tokens (RS/PS/ES/EdDSA), fetched and cached by jose. */
   jwksUrl?: string | undefined;
   issuer?: string | undefined;
-  /** TOOLBRIDGE_JWT_AUDIENCE: checked on every token when set, as the Go API checks it (B.2). */
+  /**
+   * TOOLBRIDGE_JWT_AUDIENCE: an HS256 token must name it when it is set, as the Go API checks
+   * (B.2); a JWKS token may name it instead of `resource`.
+   */
   audience?: string | undefined;
   /**
    * The gateway's resource identifier, as its RFC 9728 metadata advertises it. A token from the
