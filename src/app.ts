@@ -1,5 +1,6 @@
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import { METADATA_PATH, resourceMetadata } from './auth/metadata.ts';
+import type { ScopePolicy } from './auth/scopes.ts';
 import type { ClientVerifier } from './auth/verifier.ts';
 import { authenticate } from './http/auth.ts';
 import { requestContext, requestLogger } from './http/context.ts';
@@ -35,7 +36,10 @@ export interface AppDeps {
   allowedHosts?: readonly string[];
   publicBaseUrl?: string | undefined;
   bindHost: string;
-  issuer?: string | undefined;
+  /** Listed in the RFC 9728 metadata: where clients get tokens (TOOLBRIDGE_AUTHORIZATION_SERVERS). */
+  authorizationServers?: readonly string[] | undefined;
+  /** TOOLBRIDGE_REQUIRED_SCOPES, checked here; all configured scopes, advertised (default: none). */
+  scopes?: ScopePolicy | undefined;
   maxBodyBytes: number;
   health: HealthOptions;
 }
@@ -57,20 +61,21 @@ export function createApp(deps: AppDeps): express.Express {
   const json = jsonBody(deps.maxBodyBytes);
   // One warning per 10 s at most: an outage of the key set fails every request that needs it.
   let lastUnavailableWarning = -Infinity;
-  const auth = authenticate(
-    deps.verify,
-    deps.principals,
+  const auth = authenticate({
+    verify: deps.verify,
+    principals: deps.principals,
     baseUrlOf,
-    (code) => {
+    scopes: deps.scopes,
+    onFailure: (code) => {
       deps.health.metrics.authFailure(code);
     },
-    (error) => {
+    onUnavailable: (error) => {
       const at = performance.now();
       if (at - lastUnavailableWarning < 10_000) return;
       lastUnavailableWarning = at;
       deps.logger.warn({ err: error.cause }, `client tokens cannot be verified: ${error.message}`);
     },
-  );
+  });
   const rejected = rejectionLog(deps.logger);
   const fly = deps.flyReplay;
   const streamable = createStreamableHandler({
@@ -117,7 +122,13 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(guard);
 
   const metadata = (req: Request, res: Response) => {
-    res.json(resourceMetadata({ baseUrl: baseUrlOf(req), issuer: deps.issuer }));
+    res.json(
+      resourceMetadata({
+        baseUrl: baseUrlOf(req),
+        authorizationServers: deps.authorizationServers,
+        scopesSupported: deps.scopes?.supported,
+      }),
+    );
   };
   app.get(METADATA_PATH, metadata);
   app.get(`${METADATA_PATH}/mcp`, metadata);

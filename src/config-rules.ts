@@ -16,7 +16,8 @@ interface WarnedAbout {
   readonly tenantHeaderSecret?: string | undefined;
   readonly tenantId?: string | undefined;
   readonly goApiBaseUrl?: string | undefined;
-  readonly auth: { readonly mode: string };
+  readonly publicBaseUrl?: string | undefined;
+  readonly auth: { readonly mode: string; readonly jwksUrl?: string | undefined };
 }
 
 /**
@@ -86,10 +87,50 @@ export function crossProblems(
       'TOOLBRIDGE_JWT_SECRET or TOOLBRIDGE_JWT_JWKS_URL is required to verify client tokens (TOOLBRIDGE_AUTH=none turns verification off on purpose)',
     );
   }
-  if (has('TOOLBRIDGE_JWT_JWKS_URL')) {
-    for (const name of ['TOOLBRIDGE_JWT_ISSUER', 'TOOLBRIDGE_JWT_AUDIENCE']) {
-      if (!has(name)) problems.push(`${name} is required with TOOLBRIDGE_JWT_JWKS_URL`);
+  const jwks = has('TOOLBRIDGE_JWT_JWKS_URL');
+  if (jwks) {
+    if (!has('TOOLBRIDGE_JWT_ISSUER')) {
+      problems.push('TOOLBRIDGE_JWT_ISSUER is required with TOOLBRIDGE_JWT_JWKS_URL');
     }
+    // RFC 8707 audience binding: a JWKS token must name this gateway, so the gateway must know
+    // its name at start, not from each request's Host.
+    if (!has('TOOLBRIDGE_PUBLIC_BASE_URL') && !has('TOOLBRIDGE_JWT_AUDIENCE')) {
+      problems.push(
+        'TOOLBRIDGE_PUBLIC_BASE_URL or TOOLBRIDGE_JWT_AUDIENCE is required with TOOLBRIDGE_JWT_JWKS_URL: tokens must name this gateway as their audience',
+      );
+    }
+  }
+  problems.push(...oauthProblems(has, jwks, authOff));
+  return problems;
+}
+
+const SCOPE_VARIABLES = [
+  'TOOLBRIDGE_REQUIRED_SCOPES',
+  'TOOLBRIDGE_READ_SCOPE',
+  'TOOLBRIDGE_WRITE_SCOPE',
+] as const;
+
+/** Settings of the OAuth resource server that would silently do nothing, or too little. */
+function oauthProblems(has: (name: string) => boolean, jwks: boolean, authOff: boolean): string[] {
+  const problems: string[] = [];
+  for (const name of SCOPE_VARIABLES.filter(has)) {
+    if (authOff) {
+      problems.push(`${name} is set with TOOLBRIDGE_AUTH=none: unverified tokens have no scopes`);
+    } else if (!jwks) {
+      problems.push(
+        `${name} is set without TOOLBRIDGE_JWT_JWKS_URL: scopes are checked on OAuth tokens from a JWKS only (the Go API's HS256 tokens carry none)`,
+      );
+    }
+  }
+  if (has('TOOLBRIDGE_READ_SCOPE') && !has('TOOLBRIDGE_WRITE_SCOPE')) {
+    problems.push(
+      'TOOLBRIDGE_READ_SCOPE is set without TOOLBRIDGE_WRITE_SCOPE: tools that write would need no scope while tools that read need one',
+    );
+  }
+  if (has('TOOLBRIDGE_AUTHORIZATION_SERVERS') && !jwks) {
+    problems.push(
+      "TOOLBRIDGE_AUTHORIZATION_SERVERS is set without TOOLBRIDGE_JWT_JWKS_URL: the gateway could not verify those servers' tokens",
+    );
   }
   return problems;
 }
@@ -115,6 +156,11 @@ export function warningsFor(config: WarnedAbout, unknown: readonly string[]): st
         'TOOLBRIDGE_AUTH=none without TOOLBRIDGE_TENANT_ID: the tenant comes from an unverified token claim, so callers choose the tenant the gateway signs for',
       );
     }
+  }
+  if (config.auth.jwksUrl !== undefined && config.publicBaseUrl === undefined) {
+    warnings.push(
+      "TOOLBRIDGE_JWT_JWKS_URL without TOOLBRIDGE_PUBLIC_BASE_URL: the metadata's resource follows each request's Host, so OAuth clients may ask for tokens of an audience other than TOOLBRIDGE_JWT_AUDIENCE",
+    );
   }
   return warnings;
 }

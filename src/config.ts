@@ -9,10 +9,13 @@ import {
   host,
   hostList,
   integerIn,
+  issuerList,
   logLevel,
   oneOf,
   originList,
   redisUrl,
+  scopeList,
+  scopeName,
   tenantId,
   variable,
   wholeSeconds,
@@ -73,6 +76,11 @@ const EnvSchema = z.object({
   TOOLBRIDGE_BACKEND_JWT_SECRET: variable('an HS256 secret', anyText).optional(),
   TOOLBRIDGE_BACKEND_JWT_ISSUER: variable('an issuer', anyText).optional(),
   TOOLBRIDGE_BACKEND_JWT_AUDIENCE: variable('an audience', anyText).optional(),
+  // The OAuth resource server (issue 18): RFC 9728 metadata and scopes of JWKS tokens.
+  TOOLBRIDGE_AUTHORIZATION_SERVERS: variable('issuer URLs', issuerList).optional(),
+  TOOLBRIDGE_REQUIRED_SCOPES: variable('OAuth scopes', scopeList).optional(),
+  TOOLBRIDGE_READ_SCOPE: variable('an OAuth scope', scopeName).optional(),
+  TOOLBRIDGE_WRITE_SCOPE: variable('an OAuth scope', scopeName).optional(),
   // HTTP edge and MCP sessions.
   TOOLBRIDGE_PUBLIC_BASE_URL: variable('the public base URL', baseUrl).optional(),
   TOOLBRIDGE_ALLOWED_ORIGINS: variable('origins', originList).default([]),
@@ -149,6 +157,13 @@ export const Config = EnvSchema.transform((env) => ({
     secret: env.TOOLBRIDGE_BACKEND_JWT_SECRET,
     issuer: env.TOOLBRIDGE_BACKEND_JWT_ISSUER,
     audience: env.TOOLBRIDGE_BACKEND_JWT_AUDIENCE,
+  },
+  /** Undefined: the issuer, when a JWKS verifies its tokens (gateway.ts). */
+  authorizationServers: env.TOOLBRIDGE_AUTHORIZATION_SERVERS,
+  scopes: {
+    required: env.TOOLBRIDGE_REQUIRED_SCOPES,
+    read: env.TOOLBRIDGE_READ_SCOPE,
+    write: env.TOOLBRIDGE_WRITE_SCOPE,
   },
   publicBaseUrl: env.TOOLBRIDGE_PUBLIC_BASE_URL,
   allowedOrigins: env.TOOLBRIDGE_ALLOWED_ORIGINS,
@@ -297,6 +312,7 @@ export function describeConfig(config: Config): Record<string, string | number> 
         : verifiers.length > 0
           ? verifiers.join(' + ')
           : 'the embedded backend dev secret',
+    scopeChecks: describeScopes(config.scopes),
     host: config.host,
     port: config.port,
     logLevel: config.logLevel,
@@ -306,4 +322,13 @@ export function describeConfig(config: Config): Record<string, string | number> 
         ? 'memory (this process)'
         : `Redis at ${redisTarget(config.redisUrl)}`,
   };
+}
+
+function describeScopes({ required = [], read, write }: Config['scopes']): string {
+  const parts = [
+    required.length === 0 ? undefined : `every request needs ${required.join(' ')}`,
+    read === undefined ? undefined : `reading tools need ${read} (or ${write ?? read})`,
+    write === undefined ? undefined : `writing tools need ${write}`,
+  ].filter((part) => part !== undefined);
+  return parts.length === 0 ? 'none' : parts.join('; ');
 }

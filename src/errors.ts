@@ -10,6 +10,8 @@ export type ErrorCode =
   | 'TOKEN_MISSING'
   | 'TOKEN_INVALID'
   | 'TOKEN_EXPIRED'
+  /** The token lacks a scope the request or the tool needs (TOOLBRIDGE_*_SCOPE settings). */
+  | 'SCOPE_INSUFFICIENT'
   | 'TENANT_FORBIDDEN'
   | 'TENANT_UNRESOLVED'
   /** The token could not be checked at all: the JWKS endpoint failed. Not the caller's fault. */

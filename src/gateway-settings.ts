@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { JWTVerifyGetKey } from 'jose';
 import type { Dispatcher } from 'undici';
 import type { BackendAuthMode } from './auth/identity.ts';
+import type { ScopeSettings } from './auth/scopes.ts';
 import type { Principal, VerifierOptions } from './auth/verifier.ts';
 import type { HttpTimeouts } from './http/server.ts';
 import type { SessionBackplane } from './store/index.ts';
@@ -12,7 +13,15 @@ import type { SessionBackplane } from './store/index.ts';
 export interface GatewaySettings {
   goApiBaseUrl: string;
   tenantHeaderSecret: string;
-  auth: Omit<VerifierOptions, 'now' | 'jwks' | 'pinnedTenant'>;
+  /** The resource a JWKS token must name is derived from publicBaseUrl. */
+  auth: Omit<VerifierOptions, 'now' | 'jwks' | 'pinnedTenant' | 'resource'>;
+  /**
+   * TOOLBRIDGE_AUTHORIZATION_SERVERS, for the RFC 9728 metadata (default: the issuer, when a
+   * JWKS verifies its tokens).
+   */
+  authorizationServers?: readonly string[] | undefined;
+  /** TOOLBRIDGE_REQUIRED_SCOPES, _READ_SCOPE and _WRITE_SCOPE (default: no scope checks). */
+  scopes?: ScopeSettings | undefined;
   pinnedTenant?: string | undefined;
   /** TOOLBRIDGE_JWT_TOKEN: every caller acts as this backend user. */
   sharedToken?: string | undefined;

@@ -3,6 +3,8 @@ import { once } from 'node:events';
 import type { Server as HttpServer } from 'node:http';
 import { createApp } from './app.ts';
 import { createIdentityResolver } from './auth/identity.ts';
+import { resourceOf } from './auth/metadata.ts';
+import { createScopePolicy } from './auth/scopes.ts';
 import { createClientVerifier } from './auth/verifier.ts';
 import { createDrain } from './drain.ts';
 import type { Logger } from './log.ts';
@@ -114,11 +116,13 @@ export function createGateway(settings: GatewaySettings, logger: Logger, deps: G
   });
   const verify = createClientVerifier({
     ...settings.auth,
+    resource: settings.publicBaseUrl === undefined ? undefined : resourceOf(settings.publicBaseUrl),
     pinnedTenant: settings.pinnedTenant,
     ...(jwks === undefined ? {} : { jwks }),
     ...(now === undefined ? {} : { now }),
   });
   const identityFor = createIdentityResolver(settings.sharedToken, backendAuth.mode);
+  const scopes = createScopePolicy(settings.scopes);
   const callerDeps = {
     tools,
     identityFor,
@@ -127,6 +131,7 @@ export function createGateway(settings: GatewaySettings, logger: Logger, deps: G
     drain,
     metrics,
     maxInflightPerPrincipal: settings.maxInflightPerPrincipal,
+    scopes,
   };
   const caller = createToolCaller(callerDeps);
   const principals = createPrincipalCarrier();
@@ -145,7 +150,8 @@ export function createGateway(settings: GatewaySettings, logger: Logger, deps: G
     allowedHosts: settings.allowedHosts ?? [],
     publicBaseUrl: settings.publicBaseUrl,
     bindHost: settings.host,
-    issuer: settings.auth.issuer,
+    authorizationServers: authorizationServersOf(settings),
+    scopes,
     maxBodyBytes: settings.maxBodyBytes ?? 1024 * 1024,
     health: {
       backendUrl: settings.goApiBaseUrl,
@@ -215,6 +221,15 @@ function backendTokenOptions(
     };
   }
   return {};
+}
+
+/**
+ * Where the metadata sends clients for tokens: as configured, or else the issuer of the tokens
+ * the JWKS verifies. An HS256 secret is the Go API's, not an authorization server clients can use.
+ */
+function authorizationServersOf({ authorizationServers, auth }: GatewaySettings) {
+  if (authorizationServers !== undefined) return authorizationServers;
+  return auth.jwksUrl !== undefined && auth.issuer !== undefined ? [auth.issuer] : [];
 }
 
 export interface RunningGateway {

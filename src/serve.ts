@@ -27,6 +27,8 @@ function settingsFrom(config: Config, dev: DevBackend | undefined): GatewaySetti
     goApiBaseUrl: dev?.backend.url ?? config.goApiBaseUrl ?? '',
     tenantHeaderSecret: dev?.tenantHeaderSecret ?? config.tenantHeaderSecret ?? '',
     auth: { ...config.auth, jwtSecret },
+    authorizationServers: config.authorizationServers,
+    scopes: config.scopes,
     pinnedTenant: config.tenantId ?? (dev === undefined ? undefined : DEV_TENANT),
     sharedToken: config.jwtToken,
     backendAuth: {

@@ -24,7 +24,7 @@ export function createPrincipalCarrier(): PrincipalCarrier {
       const authInfo: AuthInfo = {
         token,
         clientId: principal.subject,
-        scopes: [],
+        scopes: principal.scopes === undefined ? [] : [...principal.scopes],
         ...(principal.expiresAt === undefined ? {} : { expiresAt: principal.expiresAt }),
       };
       principals.set(authInfo, principal);

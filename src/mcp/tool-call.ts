@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { ScopePolicy } from '../auth/scopes.ts';
 import type { Principal } from '../auth/verifier.ts';
 import type { Drain } from '../drain.ts';
 import type { Logger } from '../log.ts';
@@ -24,6 +25,8 @@ export interface ToolCallerDeps {
    * whole pool and make everyone else's calls queue behind it. Unset: no cap.
    */
   maxInflightPerPrincipal?: number | undefined;
+  /** TOOLBRIDGE_READ_SCOPE and _WRITE_SCOPE, by each tool's readOnlyHint (unset: no check). */
+  scopes?: ScopePolicy | undefined;
 }
 
 /**
@@ -51,6 +54,8 @@ export function createToolCaller(deps: ToolCallerDeps): ToolCaller {
     else inflight.set(key, left);
   };
 
+  const scopeRefusal = scopeCheck(deps);
+
   return {
     has: (name) => deps.tools.has(name),
     async call(name, args, caller, signal) {
@@ -58,6 +63,11 @@ export function createToolCaller(deps: ToolCallerDeps): ToolCaller {
       if (principal === undefined) {
         // Only a caller that is not even anonymous (no HTTP edge, no stdio principal) lands here.
         return failedCall(name, new AppError('TOKEN_MISSING', MISSING_TOKEN));
+      }
+      const refused = scopeRefusal(name, principal);
+      if (refused !== undefined) {
+        record(name, principal, randomUUID(), refused, 0);
+        return refused;
       }
       const key = principalKey(principal);
       const running = inflight.get(key) ?? 0;
@@ -125,6 +135,31 @@ export function createToolCaller(deps: ToolCallerDeps): ToolCaller {
       deps.logger.warn({ ...fields, code, status, error }, 'tool call failed');
     }
   }
+}
+
+/**
+ * The read/write scope check, before anything else of a call: a tool is read when its
+ * readOnlyHint says so (tools/annotations.ts), so the two can never disagree. The refusal is an
+ * `isError` result naming the scope; an MCP result has no place for a 403 and its challenge.
+ */
+function scopeCheck({ tools, scopes }: ToolCallerDeps) {
+  const readOnly = new Map(
+    tools.definitions.map((tool) => [tool.name, tool.annotations?.readOnlyHint === true]),
+  );
+  return (name: string, principal: Principal): ToolResult | undefined => {
+    const isRead = readOnly.get(name);
+    // An unknown name fails as unknown, whatever the token's scopes.
+    if (isRead === undefined) return undefined;
+    const missing = scopes?.missingForTool(principal, isRead);
+    if (missing === undefined) return undefined;
+    return failedCall(
+      name,
+      new AppError(
+        'SCOPE_INSUFFICIENT',
+        `this tool needs the '${missing}' scope, which the token does not grant`,
+      ),
+    );
+  };
 }
 
 /**

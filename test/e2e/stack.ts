@@ -17,6 +17,7 @@ import { SSEClientTransport, StreamableHTTPClientTransport } from '@modelcontext
 import { Client } from '@modelcontextprotocol/client';
 import { SignJWT, type JWTPayload } from 'jose';
 import { z } from 'zod';
+import type { ScopeSettings } from '../../src/auth/scopes.ts';
 import { createBackendHandler, type BackendOptions } from '../../src/backend/index.ts';
 import { startGateway, type GatewaySettings, type RunningGateway } from '../../src/gateway.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
@@ -341,6 +342,14 @@ export interface StackOptions {
   readonly allowedHosts?: readonly string[];
   /** TOOLBRIDGE_JWT_JWKS_URL, beside the HS256 secret. */
   readonly jwksUrl?: string;
+  /** TOOLBRIDGE_PORT (default: any free port). */
+  readonly port?: number;
+  /** TOOLBRIDGE_PUBLIC_BASE_URL: the metadata's resource, and the audience JWKS tokens need. */
+  readonly publicBaseUrl?: string;
+  /** TOOLBRIDGE_REQUIRED_SCOPES, _READ_SCOPE and _WRITE_SCOPE. */
+  readonly scopes?: ScopeSettings;
+  /** TOOLBRIDGE_AUTHORIZATION_SERVERS (default: the issuer, with a JWKS). */
+  readonly authorizationServers?: readonly string[];
   /** Where the gateway logs (default: nowhere). */
   readonly logger?: Logger;
   readonly httpTimeouts?: HttpTimeouts;
@@ -381,7 +390,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     pinnedTenant: options.pinnedTenant,
     sharedToken,
     host: '127.0.0.1',
-    port: 0,
+    port: options.port ?? 0,
+    publicBaseUrl: options.publicBaseUrl,
+    scopes: options.scopes,
+    authorizationServers: options.authorizationServers,
     allowedOrigins: [],
     ...(options.allowedHosts === undefined ? {} : { allowedHosts: options.allowedHosts }),
     toolTimeoutMs: options.toolTimeoutMs ?? 5_000,
