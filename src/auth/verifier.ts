@@ -50,6 +50,8 @@ export interface Principal {
   readonly authorization: string;
   /** Seconds since the epoch, when the token says. */
   readonly expiresAt?: number | undefined;
+  /** The service key's id when a service calls with its key on this user's behalf. */
+  readonly serviceKeyId?: string | undefined;
 }
 
 /** After a failed JWKS fetch, how long tokens are refused as unavailable without fetching. */
