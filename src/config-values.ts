@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseRateLimits, type RateRule } from './limits/rules.ts';
 
 /**
  * The value checks behind the configuration schema: each turns a variable's raw text into a
@@ -156,3 +157,6 @@ export const oneOf =
 /** A JWT claim name: letters, digits, `_`, `-`, `.`, `:` or `/`. */
 export const claimName: Check<string> = (raw) =>
   /^[\w.:/-]+$/.test(raw) ? ok(raw) : bad('expects a claim name, e.g. tenant_id');
+
+/** TOOLBRIDGE_RATE_LIMITS: comma-separated token-bucket rules (grammar in limits/rules.ts). */
+export const rateLimits: Check<readonly RateRule[]> = parseRateLimits;

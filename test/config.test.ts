@@ -57,6 +57,7 @@ describe('loadConfig: defaults and meanings of the Python variables', () => {
       maxSessions: 10_000,
       maxSessionsPerPrincipal: 1_000,
       maxInflightPerPrincipal: 32,
+      rateLimits: [],
       allowedHosts: [],
       shutdownTimeoutSeconds: 7,
       redisUrl: undefined,
@@ -106,6 +107,7 @@ describe('loadConfig: defaults and meanings of the Python variables', () => {
         TOOLBRIDGE_SESSION_IDLE_SECONDS: '600',
         TOOLBRIDGE_MAX_SESSIONS: '500',
         TOOLBRIDGE_SHUTDOWN_TIMEOUT_SECONDS: '20',
+        TOOLBRIDGE_RATE_LIMITS: 'subject=20/s burst 40, write=5/s',
       },
     });
     expect(config).toMatchObject({
@@ -132,6 +134,10 @@ describe('loadConfig: defaults and meanings of the Python variables', () => {
       sessionIdleSeconds: 600,
       maxSessions: 500,
       shutdownTimeoutSeconds: 20,
+      rateLimits: [
+        { name: 'subject', perSecond: 20, burst: 40 },
+        { name: 'subject.write', perSecond: 5, burst: 5 },
+      ],
     });
   });
 
@@ -339,6 +345,8 @@ describe('loadConfig: one error naming every bad variable, never a value', () =>
     ['TOOLBRIDGE_REDIS_URL', 'redis://:SENTINEL@h.example/x', 'expects no path'],
     ['TOOLBRIDGE_REDIS_URL', 'redis://:SENTINEL@h.example?tls=1', 'must not carry a query'],
     ['TOOLBRIDGE_REDIS_URL', 'redis://:SENTINEL@', 'expects a redis:// or rediss:// URL'],
+    ['TOOLBRIDGE_RATE_LIMITS', 'subject=20/s, SENTINEL=5/s', 'rule 2: expects subject, tenant'],
+    ['TOOLBRIDGE_RATE_LIMITS', 'subject=SENTINEL', 'rule 1: expects target=rate/unit'],
   ];
 
   it.each(malformed)('%s = %j → "%s"', (name, value, expected) => {
