@@ -39,12 +39,20 @@ export interface MemoryBucketsOptions {
   maxBuckets?: number;
 }
 
+export interface MemoryBuckets extends TokenBuckets {
+  readonly kind: 'memory';
+  /** The same as `take`, without a promise (the Redis fallback's and tests' way in). */
+  takeNow(buckets: readonly Bucket[]): Taken;
+  /** Buckets remembered (a full one is as good as none, but is kept until pushed out). */
+  readonly size: number;
+}
+
 interface Level {
   tokens: number;
   at: number;
 }
 
-export function createMemoryBuckets(options: MemoryBucketsOptions = {}) {
+export function createMemoryBuckets(options: MemoryBucketsOptions = {}): MemoryBuckets {
   const now = options.now ?? (() => performance.now());
   const levels = createLru<Level>(options.maxBuckets ?? 100_000);
 
@@ -55,7 +63,6 @@ export function createMemoryBuckets(options: MemoryBucketsOptions = {}) {
     return Math.min(bucket.burst, last.tokens + refill);
   };
 
-  /** The synchronous core, for callers (the Redis fallback, tests) that want no promise. */
   function takeNow(buckets: readonly Bucket[]): Taken {
     const at = now();
     let worst = -1;
@@ -77,14 +84,11 @@ export function createMemoryBuckets(options: MemoryBucketsOptions = {}) {
   }
 
   return {
-    kind: 'memory' as const,
+    kind: 'memory',
     takeNow,
-    take: (buckets: readonly Bucket[]) => Promise.resolve(takeNow(buckets)),
-    /** Buckets remembered (a full one is as good as none, but is kept until pushed out). */
+    take: (buckets) => Promise.resolve(takeNow(buckets)),
     get size() {
       return levels.size;
     },
-  } satisfies TokenBuckets;
+  };
 }
-
-export type MemoryBuckets = ReturnType<typeof createMemoryBuckets>;
