@@ -5,6 +5,7 @@ import { createApp } from './app.ts';
 import { createIdentityResolver } from './auth/identity.ts';
 import { createClientVerifier } from './auth/verifier.ts';
 import { createDrain } from './drain.ts';
+import { createRateLimiter } from './limits/limiter.ts';
 import type { Logger } from './log.ts';
 import { metricsListener } from './http/health.ts';
 import { requestLogger } from './http/context.ts';
@@ -109,6 +110,9 @@ export function createGateway(settings: GatewaySettings, logger: Logger, deps: G
     ...(now === undefined ? {} : { now }),
   });
   const identityFor = createIdentityResolver(settings.sharedToken);
+  const limiter = createRateLimiter(settings.rateLimits ?? [], backplane.buckets, (rule) => {
+    metrics.rateLimited(rule.name);
+  });
   const callerDeps = {
     tools,
     identityFor,
@@ -117,6 +121,7 @@ export function createGateway(settings: GatewaySettings, logger: Logger, deps: G
     drain,
     metrics,
     maxInflightPerPrincipal: settings.maxInflightPerPrincipal,
+    limiter,
   };
   const caller = createToolCaller(callerDeps);
   const principals = createPrincipalCarrier();
@@ -126,7 +131,8 @@ export function createGateway(settings: GatewaySettings, logger: Logger, deps: G
     verify,
     newServer,
     principals,
-    direct: { caller, serverInfo: { name: SERVER_NAME, version: VERSION } },
+    direct: { caller, serverInfo: { name: SERVER_NAME, version: VERSION }, principals },
+    limitRequests: limiter?.request,
     sessions,
     now,
     replicaId,

@@ -114,7 +114,9 @@ export async function startApp(direct: boolean, sharedStore?: SessionStore) {
     verify,
     newServer,
     principals,
-    direct: direct ? { caller: counting(base, counts, 'direct'), serverInfo } : undefined,
+    direct: direct
+      ? { caller: counting(base, counts, 'direct'), serverInfo, principals }
+      : undefined,
     sessions,
     allowedOrigins: [],
     bindHost: '127.0.0.1',
