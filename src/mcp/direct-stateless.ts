@@ -101,7 +101,7 @@ export function createDirectStatelessCalls(
     try {
       const origin = {
         principal: req.principal,
-        session: 'stateless' as const,
+        sessionKind: 'stateless' as const,
         requestId: principals.requestIdOf(req.auth),
       };
       const result = await caller.call(call.name, call.args, origin, signal);

@@ -61,7 +61,7 @@ export function createServerFactory(
       const authInfo = ctx.http?.authInfo;
       const origin = {
         principal: principals.of(authInfo),
-        session,
+        sessionKind: session,
         requestId: principals.requestIdOf(authInfo),
       };
       const result = await caller.call(name, args, origin, ctx.mcpReq.signal);

@@ -36,7 +36,7 @@ export type CallSessionKind = 'streamable' | 'sse' | 'stateless' | 'stdio';
 export interface CallOrigin {
   /** The verified caller; undefined only without an HTTP edge (stdio uses its fallback). */
   readonly principal: Principal | undefined;
-  readonly session: CallSessionKind;
+  readonly sessionKind: CallSessionKind;
   /**
    * The id of the HTTP request that carried the call (X-Request-ID), when it came over HTTP to
    * this replica. It becomes the call's correlation id: in the audit line and, as
@@ -107,7 +107,7 @@ export function createToolCaller(deps: ToolCallerDeps): ToolCaller {
         }
       }
       const seconds = (performance.now() - started) / 1000;
-      audit(name, principal, origin.session, correlationId, result, seconds);
+      audit(name, principal, origin.sessionKind, correlationId, result, seconds);
       return result;
     },
   };

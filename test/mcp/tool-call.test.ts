@@ -63,7 +63,7 @@ function callerWith(rules: string) {
     caller.call(
       name,
       {},
-      { principal: alice, session: 'stateless', ...origin },
+      { principal: alice, sessionKind: 'stateless', ...origin },
       new AbortController().signal,
     );
   return { call, log, outcomes };
@@ -119,9 +119,9 @@ describe('tool caller: the audit line', () => {
   it('has tool, outcome, caller, service key, session kind, correlation id and duration; no token', async () => {
     const { call, log } = callerWith('key=1/min burst 1');
     const onBehalf: Principal = { ...alice, serviceKeyId: 'sk_live_1a2b' };
-    await call('read_tool', { principal: onBehalf, session: 'streamable', requestId: 'req-1' });
-    await call('write_tool', { principal: onBehalf, session: 'sse', requestId: 'req-2' });
-    await call('read_tool', { session: 'stdio' });
+    await call('read_tool', { principal: onBehalf, sessionKind: 'streamable', requestId: 'req-1' });
+    await call('write_tool', { principal: onBehalf, sessionKind: 'sse', requestId: 'req-2' });
+    await call('read_tool', { sessionKind: 'stdio' });
 
     const lines = log.records().map((record) => AuditLine.parse(record));
     expect(lines).toMatchObject([
