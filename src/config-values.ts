@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseRateLimits, type RateRule } from './limits/rules.ts';
 
 /**
  * The value checks behind the configuration schema: each turns a variable's raw text into a
@@ -198,3 +199,5 @@ export const issuerList: Check<string[]> = (raw) => {
   }
   return ok([...new Set(issuers)]);
 };
+/** TOOLBRIDGE_RATE_LIMITS: comma-separated token-bucket rules (grammar in limits/rules.ts). */
+export const rateLimits: Check<readonly RateRule[]> = parseRateLimits;

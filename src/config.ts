@@ -13,6 +13,7 @@ import {
   logLevel,
   oneOf,
   originList,
+  rateLimits,
   redisUrl,
   scopeList,
   scopeName,
@@ -115,6 +116,7 @@ const EnvSchema = z.object({
     'a call count',
     integerIn(1, 100_000, 'an integer from 1 to 100000'),
   ).default(32),
+  TOOLBRIDGE_RATE_LIMITS: variable('rate limit rules', rateLimits).default([]),
   // The session store shared by replicas (issue 17); unset, sessions live in this process.
   TOOLBRIDGE_REDIS_URL: variable('a Redis URL', redisUrl).optional(),
   TOOLBRIDGE_REDIS_PASSWORD: variable('a Redis password', anyText).optional(),
@@ -178,6 +180,8 @@ export const Config = EnvSchema.transform((env) => ({
   maxSessions: env.TOOLBRIDGE_MAX_SESSIONS,
   maxSessionsPerPrincipal: env.TOOLBRIDGE_MAX_SESSIONS_PER_PRINCIPAL,
   maxInflightPerPrincipal: env.TOOLBRIDGE_MAX_INFLIGHT_PER_PRINCIPAL,
+  /** Empty: no rate limits (docs/limits.md). */
+  rateLimits: env.TOOLBRIDGE_RATE_LIMITS,
   shutdownTimeoutSeconds: env.TOOLBRIDGE_SHUTDOWN_TIMEOUT_SECONDS,
   /** Undefined: the memory session store. May carry the password: show only `redisTarget`. */
   redisUrl: env.TOOLBRIDGE_REDIS_URL,
@@ -317,6 +321,10 @@ export function describeConfig(config: Config): Record<string, string | number> 
     port: config.port,
     logLevel: config.logLevel,
     toolTimeoutMs: config.toolTimeoutMs,
+    rateLimits:
+      config.rateLimits.length === 0
+        ? 'none'
+        : config.rateLimits.map((rule) => `${rule.name}=${rule.text}`).join(', '),
     sessionStore:
       config.redisUrl === undefined
         ? 'memory (this process)'

@@ -20,6 +20,8 @@ export type ErrorCode =
   | 'INVALID_ARGUMENTS'
   /** The caller already has TOOLBRIDGE_MAX_INFLIGHT_PER_PRINCIPAL tool calls running. */
   | 'INFLIGHT_LIMIT'
+  /** A TOOLBRIDGE_RATE_LIMITS bucket of the caller is empty; the message says when to retry. */
+  | 'RATE_LIMITED'
   // The ToolBridge API (src/proxy)
   | 'UPSTREAM_HTTP_ERROR'
   | 'UPSTREAM_SESSION_FAILED'

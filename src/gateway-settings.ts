@@ -5,6 +5,7 @@ import type { BackendAuthMode } from './auth/identity.ts';
 import type { ScopeSettings } from './auth/scopes.ts';
 import type { Principal, VerifierOptions } from './auth/verifier.ts';
 import type { HttpTimeouts } from './http/server.ts';
+import type { RateRule } from './limits/rules.ts';
 import type { SessionBackplane } from './store/index.ts';
 
 /** What a gateway is built from: its settings, resolved from the configuration, and its deps. */
@@ -51,6 +52,8 @@ export interface GatewaySettings {
   maxSessionsPerPrincipal?: number;
   /** Tool calls one principal may have running at once (default: no cap). */
   maxInflightPerPrincipal?: number | undefined;
+  /** TOOLBRIDGE_RATE_LIMITS (default: none). */
+  rateLimits?: readonly RateRule[] | undefined;
   maxBodyBytes?: number;
   /** Standing configuration warnings, repeated by /readyz. */
   warnings?: readonly string[];

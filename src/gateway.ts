@@ -7,6 +7,7 @@ import { resourceOf } from './auth/metadata.ts';
 import { createScopePolicy } from './auth/scopes.ts';
 import { createClientVerifier } from './auth/verifier.ts';
 import { createDrain } from './drain.ts';
+import { createRateLimiter } from './limits/limiter.ts';
 import type { Logger } from './log.ts';
 import { metricsListener } from './http/health.ts';
 import { requestLogger } from './http/context.ts';
@@ -123,6 +124,9 @@ export function createGateway(settings: GatewaySettings, logger: Logger, deps: G
   });
   const identityFor = createIdentityResolver(settings.sharedToken, backendAuth.mode);
   const scopes = createScopePolicy(settings.scopes);
+  const limiter = createRateLimiter(settings.rateLimits ?? [], backplane.buckets, (rule) => {
+    metrics.rateLimited(rule.name);
+  });
   const callerDeps = {
     tools,
     identityFor,
@@ -132,6 +136,7 @@ export function createGateway(settings: GatewaySettings, logger: Logger, deps: G
     metrics,
     maxInflightPerPrincipal: settings.maxInflightPerPrincipal,
     scopes,
+    limiter,
   };
   const caller = createToolCaller(callerDeps);
   const principals = createPrincipalCarrier();
@@ -141,7 +146,8 @@ export function createGateway(settings: GatewaySettings, logger: Logger, deps: G
     verify,
     newServer,
     principals,
-    direct: { caller, serverInfo: { name: SERVER_NAME, version: VERSION } },
+    direct: { caller, serverInfo: { name: SERVER_NAME, version: VERSION }, principals },
+    limitRequests: limiter?.request,
     sessions,
     now,
     replicaId,

@@ -51,6 +51,7 @@ function settingsFrom(config: Config, dev: DevBackend | undefined): GatewaySetti
     redisPassword: config.redisPassword,
     replicaId: config.flyMachineId,
     maxInflightPerPrincipal: config.maxInflightPerPrincipal,
+    rateLimits: config.rateLimits,
     httpTimeouts: config.httpTimeouts,
     warnings: config.warnings,
   };
@@ -139,7 +140,7 @@ function serveOverStdio(config: Config, settings: GatewaySettings, log: Logger) 
   const gateway = createGateway({ ...settings, sharedToken: token, redisUrl: undefined }, log, {
     fallbackPrincipal: principal,
   });
-  const handle = serveStdio(() => gateway.newServer(), {
+  const handle = serveStdio(() => gateway.newServer('stdio'), {
     onerror: (error) => {
       log.warn({ err: error }, 'stdio error');
     },

@@ -60,6 +60,7 @@ describe('loadConfig: defaults and meanings of the Python variables', () => {
       maxSessions: 10_000,
       maxSessionsPerPrincipal: 1_000,
       maxInflightPerPrincipal: 32,
+      rateLimits: [],
       allowedHosts: [],
       shutdownTimeoutSeconds: 7,
       redisUrl: undefined,
@@ -109,6 +110,7 @@ describe('loadConfig: defaults and meanings of the Python variables', () => {
         TOOLBRIDGE_SESSION_IDLE_SECONDS: '600',
         TOOLBRIDGE_MAX_SESSIONS: '500',
         TOOLBRIDGE_SHUTDOWN_TIMEOUT_SECONDS: '20',
+        TOOLBRIDGE_RATE_LIMITS: 'subject=20/s burst 40, write=5/s',
       },
     });
     expect(config).toMatchObject({
@@ -135,6 +137,10 @@ describe('loadConfig: defaults and meanings of the Python variables', () => {
       sessionIdleSeconds: 600,
       maxSessions: 500,
       shutdownTimeoutSeconds: 20,
+      rateLimits: [
+        { name: 'subject', perSecond: 20, burst: 40 },
+        { name: 'subject.write', perSecond: 5, burst: 5 },
+      ],
     });
   });
 
@@ -351,6 +357,8 @@ describe('loadConfig: one error naming every bad variable, never a value', () =>
     ['TOOLBRIDGE_REQUIRED_SCOPES', 'ok "SENTINEL"', 'expects OAuth scopes separated by'],
     ['TOOLBRIDGE_READ_SCOPE', 'SENTINEL read', 'expects one OAuth scope'],
     ['TOOLBRIDGE_WRITE_SCOPE', 'SENTINEL\\write', 'expects one OAuth scope'],
+    ['TOOLBRIDGE_RATE_LIMITS', 'subject=20/s, SENTINEL=5/s', 'rule 2: expects subject, tenant'],
+    ['TOOLBRIDGE_RATE_LIMITS', 'subject=SENTINEL', 'rule 1: expects target=rate/unit'],
   ];
 
   it.each(malformed)('%s = %j → "%s"', (name, value, expected) => {

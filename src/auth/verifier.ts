@@ -66,6 +66,8 @@ export interface Principal {
    * credentials that scope settings do not apply to (the Go API's HS256 tokens, TOOLBRIDGE_AUTH=none).
    */
   readonly scopes?: readonly string[] | undefined;
+  /** The service key's id when a service calls with its key on this user's behalf. */
+  readonly serviceKeyId?: string | undefined;
 }
 
 /** After a failed JWKS fetch, how long tokens are refused as unavailable without fetching. */

@@ -22,6 +22,7 @@ import { createBackendHandler, type BackendOptions } from '../../src/backend/ind
 import { startGateway, type GatewaySettings, type RunningGateway } from '../../src/gateway.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
 import type { HttpTimeouts } from '../../src/http/server.ts';
+import { parseRateLimits } from '../../src/limits/rules.ts';
 import { freePort } from '../../bench/lib/processes.ts';
 import { onCleanup } from '../helpers/loopback.ts';
 
@@ -355,6 +356,15 @@ export interface StackOptions {
   readonly httpTimeouts?: HttpTimeouts;
   /** The gateway's clock (tokens, sessions, tenant headers); the real one by default. */
   readonly now?: () => number;
+  /** TOOLBRIDGE_RATE_LIMITS, as the variable reads. */
+  readonly rateLimits?: string;
+}
+
+/** TOOLBRIDGE_RATE_LIMITS text as the gateway's settings take it; a typo fails the test. */
+export function rateRules(text: string) {
+  const parsed = parseRateLimits(text);
+  if (!parsed.ok) throw new Error(parsed.problem);
+  return parsed.value;
 }
 
 export interface Stack {
@@ -405,6 +415,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
     maxInflightPerPrincipal: options.maxInflightPerPrincipal,
     httpTimeouts: options.httpTimeouts,
+    ...(options.rateLimits === undefined ? {} : { rateLimits: rateRules(options.rateLimits) }),
   };
   const gateway = await startGateway(
     settings,

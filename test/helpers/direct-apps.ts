@@ -127,7 +127,9 @@ export async function startApp(
     verify: options.verify ?? verify,
     newServer,
     principals,
-    direct: direct ? { caller: counting(base, counts, 'direct'), serverInfo } : undefined,
+    direct: direct
+      ? { caller: counting(base, counts, 'direct'), serverInfo, principals }
+      : undefined,
     sessions,
     allowedOrigins: [],
     bindHost: '127.0.0.1',
