@@ -16,6 +16,7 @@ const JWKS = {
   TOOLBRIDGE_JWT_JWKS_URL: 'https://idp.example.com/oauth2/jwks',
   TOOLBRIDGE_JWT_ISSUER: 'https://idp.example.com',
   TOOLBRIDGE_JWT_AUDIENCE: 'https://mcp.example.com/mcp',
+  TOOLBRIDGE_PUBLIC_BASE_URL: 'https://mcp.example.com',
 };
 const SHARED = { TOOLBRIDGE_JWT_TOKEN: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJTRU5USU5FTCJ9.SENTINEL' };
 const BACKEND_SECRET = { TOOLBRIDGE_BACKEND_JWT_SECRET: 'backend-SENTINEL-secret' };
