@@ -5,7 +5,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { onCleanup } from '../helpers/loopback.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { findOrBuildK6, startK6 } from '../helpers/k6.ts';
-import { REPLICA_TENANT, running, startReplicaSet, type ReplicaSet } from '../helpers/replicas.ts';
+import {
+  REPLICA_TENANT,
+  running,
+  startReplicaSet,
+  type ReplicaSet,
+} from '../helpers/replica-set.ts';
 import { STACK_JWT_SECRET, stackToken } from '../helpers/stack.ts';
 import { MCP_HEADERS, callTool, initializeBody, rawRequest, structuredOf } from './stack.ts';
 
@@ -37,7 +42,7 @@ const LONG_OUTAGE_MS = 4_000;
 async function startRedisWithReplicas(persist: boolean) {
   const redis = await startRedis({ password: REDIS_PASSWORD, persist });
   onCleanup(() => redis.close());
-  const set = await startReplicaSet({ redisPort: redis.port, redisPassword: REDIS_PASSWORD });
+  const set = await startReplicaSet({ redis: { port: redis.port, password: REDIS_PASSWORD } });
   return { redis, ...set };
 }
 
@@ -106,7 +111,7 @@ async function expectOutageAnswers(set: ReplicaSet, redis: RedisServer, token: s
     }),
   );
   // The session's calls, at each replica and through the balancer: a prompt JSON-RPC error.
-  const origins = [...set.replicas.map(({ url }) => url), set.balancer, set.balancer];
+  const origins = [...set.replicas.map(({ url }) => url), set.balancer.url, set.balancer.url];
   const calls = await Promise.all(origins.map((origin) => rawCall(origin, token, s)));
   for (const call of calls) {
     expect(call.status).toBe(503);
@@ -115,7 +120,7 @@ async function expectOutageAnswers(set: ReplicaSet, redis: RedisServer, token: s
     for (const secret of secrets) expect(call.text).not.toContain(secret);
   }
   // A new session cannot be opened without its store either.
-  const opened = await rawRequest(`${set.balancer}/mcp`, {
+  const opened = await rawRequest(`${set.balancer.url}/mcp`, {
     method: 'POST',
     headers: { ...MCP_HEADERS, Authorization: `Bearer ${token}` },
     body: initializeBody(),
@@ -140,7 +145,7 @@ describe('Redis stopped and started again under three replicas behind a balancer
   it('with its data kept: 503 and a prompt JSON-RPC error while away, then the same session goes on', async () => {
     const { redis, ...set } = await startRedisWithReplicas(true);
     const token = await stackToken({ sub: 'outage-kept' });
-    const s = await connectThrough(set.balancer, token);
+    const s = await connectThrough(set.balancer.url, token);
     expect(structuredOf(await callTool(s.client, 'list_notes', {}))).toHaveProperty('items');
 
     await redis.stop();
@@ -159,7 +164,7 @@ describe('Redis stopped and started again under three replicas behind a balancer
   it('with its data lost: the same while away, then the old session is a clean 404 and a new one works', async () => {
     const { redis, ...set } = await startRedisWithReplicas(false);
     const token = await stackToken({ sub: 'outage-lost' });
-    const s = await connectThrough(set.balancer, token);
+    const s = await connectThrough(set.balancer.url, token);
     expect(structuredOf(await callTool(s.client, 'list_notes', {}))).toHaveProperty('items');
 
     await redis.stop();
@@ -172,12 +177,12 @@ describe('Redis stopped and started again under three replicas behind a balancer
 
     // The record went with Redis: every replica says so the same way, 404 with a JSON-RPC error,
     // the answer after which an MCP client opens a new session.
-    for (const origin of [...set.replicas.map(({ url }) => url), set.balancer]) {
+    for (const origin of [...set.replicas.map(({ url }) => url), set.balancer.url]) {
       const call = await rawCall(origin, token, s);
       expect(call.status).toBe(404);
       JsonRpcError.parse(call.json);
     }
-    const fresh = await connectThrough(set.balancer, token);
+    const fresh = await connectThrough(set.balancer.url, token);
     expect(fresh.session).not.toBe(s.session);
     for (let i = 0; i < set.replicas.length + 1; i += 1) {
       expect(structuredOf(await callTool(fresh.client, 'list_notes', {}))).toHaveProperty('items');
@@ -188,7 +193,7 @@ describe('Redis stopped and started again under three replicas behind a balancer
   it('frozen (connections open, no answers): requests still end promptly, and it all resumes', async () => {
     const { redis, ...set } = await startRedisWithReplicas(false);
     const token = await stackToken({ sub: 'outage-frozen' });
-    const s = await connectThrough(set.balancer, token);
+    const s = await connectThrough(set.balancer.url, token);
     expect(structuredOf(await callTool(s.client, 'list_notes', {}))).toHaveProperty('items');
 
     // No FIN, no RST: only the replicas' own command timeout ends what they asked Redis.
@@ -230,12 +235,11 @@ describe('one replica stopped with SIGTERM during k6 load through the balancer',
     onCleanup(() => redis.close());
     // An API that takes its time, so calls overlap and the replica has some under way when told.
     const set = await startReplicaSet({
-      redisPort: redis.port,
-      redisPassword: REDIS_PASSWORD,
+      redis: { port: redis.port, password: REDIS_PASSWORD },
       apiDelayMs: 300,
     });
     const k6 = await startK6('steady.js', {
-      MCP_URL: `${set.balancer}/mcp`,
+      MCP_URL: `${set.balancer.url}/mcp`,
       JWT_SECRET: STACK_JWT_SECRET,
       TENANT_ID: REPLICA_TENANT,
       RUN_ID: 'sigterm',
@@ -249,7 +253,7 @@ describe('one replica stopped with SIGTERM during k6 load through the balancer',
     await expect.poll(() => upstreamRunning(victim.url), { timeout: 10_000 }).toBeGreaterThan(1);
     // As Fly's proxy stops a machine: out of rotation first, then the signal (here at once).
     const exited = new Promise<number | null>((resolve) => victim.child.once('exit', resolve));
-    await set.cordon(1);
+    await set.balancer.cordon(1);
     victim.child.kill('SIGTERM');
     const code = await exited;
     const { code: k6Code, output, summary } = await k6.finished;
