@@ -15,6 +15,7 @@ interface WarnedAbout {
   readonly tenantId?: string | undefined;
   readonly goApiBaseUrl?: string | undefined;
   readonly auth: { readonly mode: string };
+  readonly backChannel?: { readonly identitySecret?: string | undefined };
 }
 
 /**
@@ -83,6 +84,18 @@ export function crossProblems(
       'TOOLBRIDGE_JWT_SECRET or TOOLBRIDGE_JWT_JWKS_URL is required to verify client tokens (TOOLBRIDGE_AUTH=none turns verification off on purpose)',
     );
   }
+  // Every service-key call carries an identity token; without a way to check one, every such
+  // call would be refused (or, worse, an integration would be tempted to skip the check).
+  if (
+    verifies &&
+    has('TOOLBRIDGE_SERVICE_KEYS') &&
+    !has('TOOLBRIDGE_IDENTITY_SECRET') &&
+    !has('TOOLBRIDGE_JWT_JWKS_URL')
+  ) {
+    problems.push(
+      'TOOLBRIDGE_SERVICE_KEYS needs TOOLBRIDGE_IDENTITY_SECRET or TOOLBRIDGE_JWT_JWKS_URL to verify the identity tokens that service-key calls carry',
+    );
+  }
   if (has('TOOLBRIDGE_JWT_JWKS_URL')) {
     for (const name of ['TOOLBRIDGE_JWT_ISSUER', 'TOOLBRIDGE_JWT_AUDIENCE']) {
       if (!has(name)) problems.push(`${name} is required with TOOLBRIDGE_JWT_JWKS_URL`);
@@ -101,6 +114,11 @@ export function warningsFor(config: WarnedAbout, unknown: readonly string[]): st
   }
   if (secret !== undefined && secret.length < 16) {
     warnings.push('TOOLBRIDGE_TENANT_HEADER_SECRET is shorter than 16 characters');
+  }
+  const identitySecret = config.backChannel?.identitySecret;
+  if (identitySecret !== undefined && identitySecret.length < 32) {
+    // RFC 7518 §3.2: an HS256 key at least as long as the hash; identities are worth that.
+    warnings.push('TOOLBRIDGE_IDENTITY_SECRET is shorter than 32 characters');
   }
   if (config.auth.mode === 'none') {
     warnings.push(

@@ -21,7 +21,7 @@ const T = Math.floor(NOW / 1000);
 const HEADER = 'x-toolbridge-user';
 
 /** A fresh five-minute identity for alice at acme, with changes. */
-const claims = (changes: JWTPayload = {}): JWTPayload => ({
+const claims = (changes: Record<string, unknown> = {}): Record<string, unknown> => ({
   sub: 'alice',
   tenant_id: 'acme',
   iat: T - 10,
@@ -29,8 +29,11 @@ const claims = (changes: JWTPayload = {}): JWTPayload => ({
   ...changes,
 });
 
-const hs256 = (payload: JWTPayload, secret = SECRET, alg = 'HS256') =>
-  new SignJWT(payload)
+/** Claims left undefined are left out, as JSON leaves them. */
+const hs256 = (payload: Record<string, unknown>, secret = SECRET, alg = 'HS256') =>
+  new SignJWT(
+    Object.fromEntries(Object.entries(payload).filter(([, value]) => value !== undefined)),
+  )
     .setProtectedHeader({ alg, typ: 'JWT' })
     .sign(new TextEncoder().encode(secret));
 
