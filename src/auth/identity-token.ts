@@ -236,9 +236,9 @@ function toIdentityError(error: unknown, header: string, source: IdentityKeySour
   if (error instanceof errors.JWTClaimValidationFailed) {
     const text =
       error.reason === 'missing'
-        ? `has no '${error.claim}' claim`
-        : `'${error.claim}' claim is not accepted`;
-    return identityError('IDENTITY_INVALID', `${about} ${text}`, { claim: error.claim }, error);
+        ? `${about} has no '${error.claim}' claim`
+        : `${about}'s '${error.claim}' claim is not accepted`;
+    return identityError('IDENTITY_INVALID', text, { claim: error.claim }, error);
   }
   if (error instanceof errors.JOSEAlgNotAllowed) {
     return identityError('IDENTITY_INVALID', `${about}'s algorithm is not accepted`, {}, error);

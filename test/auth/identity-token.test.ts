@@ -142,6 +142,7 @@ describe('identity tokens signed with TOOLBRIDGE_IDENTITY_SECRET', () => {
         hs256(claims({ exp: T - 60 })),
         hs256(claims({ iat: T, exp: T + 86_400 })),
         hs256(claims({ exp: undefined })),
+        hs256(claims({ nbf: T + 120 })),
       ].map(async (made) => (await refusal(verify, await made)).message),
     );
     expect(messages).toEqual([
@@ -150,6 +151,7 @@ describe('identity tokens signed with TOOLBRIDGE_IDENTITY_SECRET', () => {
       'the x-toolbridge-user token has expired',
       'the x-toolbridge-user token lives 86400 s, more than the 300 s TOOLBRIDGE_IDENTITY_MAX_TTL_SECONDS allows',
       "the x-toolbridge-user token has no 'exp' claim",
+      "the x-toolbridge-user token's 'nbf' claim is not accepted",
     ]);
   });
 
