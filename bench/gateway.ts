@@ -41,8 +41,17 @@ import { compareStores } from './lib/store-phase.ts';
 const TENANT = 'bench';
 
 async function main(): Promise<void> {
-  const { paths, redis, duration, rounds, connections, sessions, warmup, gatewayNodeFlags } =
-    options();
+  const {
+    paths,
+    redis,
+    duration,
+    rounds,
+    connections,
+    sessions,
+    warmup,
+    gatewayNodeFlags,
+    backendAuth,
+  } = options();
   const progress = (text: string) => process.stderr.write(`… ${text}\n`);
 
   const { jwtSecret, tenantSecret, authorization } = await benchCredentials(TENANT);
@@ -58,6 +67,7 @@ async function main(): Promise<void> {
     tenant: TENANT,
     maxSessions: sessions,
     nodeFlags: gatewayNodeFlags,
+    backendAuth,
   };
   // The generator's own pauses delay the answers it times, on every path alike.
   const generatorGc = watchGc();

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `node load/run.ts smoke|ramp [k6 run options…]`: a k6 load run against a gateway of this
+ * `node load/run.ts smoke|ramp|steady [k6 run options…]`: a k6 load run against a gateway of this
  * checkout. Finds k6 (PATH, then `go env GOBIN`/`GOPATH`/bin; else builds it with
  * `go install go.k6.io/k6@v1.8.1`), starts the embedded ToolBridge API (load/backend.ts) and the
  * gateway (src/main.ts) as child processes on free loopback ports with secrets made for this run,
@@ -11,16 +11,16 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { freePort } from '../bench/lib/processes.ts';
+import { K6Unavailable, findOrBuildK6 } from './k6-binary.ts';
 
-const K6_MODULE = 'go.k6.io/k6@v1.8.1';
-const PROFILES = ['smoke', 'ramp'] as const;
+const PROFILES = ['smoke', 'ramp', 'steady'] as const;
 type Profile = (typeof PROFILES)[number];
 const TENANT_ID = 'load';
 const EX_USAGE = 64;
@@ -36,6 +36,7 @@ const USAGE = `Usage: node load/run.ts <${PROFILES.join('|')}> [k6 run options�
 
   smoke   ~15 s, 4 VUs: every data tool, then the mix; for CI
   ramp    ramping-arrival-rate up to RAMP_PEAK tool calls/s (default 500); a benchmark
+  steady  constant-arrival-rate, STEADY_RATE tool calls/s (default 40) for 20 s; fault tests
 
 Options after the profile go to \`k6 run\`, e.g. -e RAMP_PEAK=300 -e RAMP_HOLD=2m.
 `;
@@ -67,59 +68,6 @@ class RunError extends Error {
     super(message);
     this.exitCode = exitCode;
   }
-}
-
-// --- k6 ----------------------------------------------------------------------------------
-
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function onPath(command: string): string | undefined {
-  for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
-    if (dir !== '' && isExecutable(join(dir, command))) return join(dir, command);
-  }
-  return undefined;
-}
-
-/** Where `go install` puts binaries: GOBIN, else the first GOPATH entry's bin. */
-function goBinDir(go: string): string | undefined {
-  const result = spawnSync(go, ['env', 'GOBIN', 'GOPATH'], { encoding: 'utf8' });
-  if (result.status !== 0) return undefined;
-  const [gobin = '', gopath = ''] = result.stdout.split('\n');
-  if (gobin.trim() !== '') return gobin.trim();
-  const first = gopath.trim().split(delimiter)[0];
-  return first === undefined || first === '' ? undefined : join(first, 'bin');
-}
-
-async function findOrBuildK6(): Promise<string> {
-  const found = onPath('k6');
-  if (found !== undefined) return found;
-  const go = onPath('go');
-  const binDir = go === undefined ? undefined : goBinDir(go);
-  if (binDir !== undefined && isExecutable(join(binDir, 'k6'))) return join(binDir, 'k6');
-  if (go === undefined || binDir === undefined) {
-    throw new RunError(
-      'k6 is not on PATH and Go is not installed to build it (go install go.k6.io/k6@v1.8.1)',
-      EX_UNAVAILABLE,
-    );
-  }
-  say(`k6 not found: building it with \`go install ${K6_MODULE}\` (about 2 min the first time)…`);
-  const started = Date.now();
-  const build = spawn(go, ['install', K6_MODULE], { stdio: ['ignore', 'inherit', 'inherit'] });
-  const code = await new Promise<number | null>((resolve) => {
-    build.once('exit', resolve);
-  });
-  if (code !== 0 || !isExecutable(join(binDir, 'k6'))) {
-    throw new RunError(`go install ${K6_MODULE} failed (exit ${String(code)})`, EX_UNAVAILABLE);
-  }
-  say(`built ${join(binDir, 'k6')} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  return join(binDir, 'k6');
 }
 
 // --- child processes -------------------------------------------------------------------------
@@ -296,7 +244,9 @@ async function main(): Promise<number> {
     return EX_USAGE;
   }
 
-  const k6 = await findOrBuildK6();
+  const k6 = await findOrBuildK6(say).catch((error: unknown) => {
+    throw error instanceof K6Unavailable ? new RunError(error.message, EX_UNAVAILABLE) : error;
+  });
   const version = spawnSync(k6, ['version'], { encoding: 'utf8' }).stdout.trim();
   say(`using ${k6} (${version})`);
 

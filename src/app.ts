@@ -1,16 +1,19 @@
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import { METADATA_PATH, resourceMetadata } from './auth/metadata.ts';
+import type { ScopePolicy } from './auth/scopes.ts';
 import type { ClientVerifier } from './auth/verifier.ts';
 import { authenticate } from './http/auth.ts';
-import { requestContext, requestLogger } from './http/context.ts';
+import { requestContext, requestIdOf, requestLogger } from './http/context.ts';
 import { jsonBody } from './http/json-body.ts';
 import { errorFunnel } from './http/errors.ts';
 import { addHealthRoutes, type HealthOptions } from './http/health.ts';
 import { originGuard } from './http/guards.ts';
+import { edgeRateLimit } from './http/rate-limit.ts';
 import { rejectionLog } from './http/rejections.ts';
+import type { Turn } from './limits/limiter.ts';
 import type { Logger } from './log.ts';
 import type { FlyReplay } from './mcp/fly-replay.ts';
-import type { PrincipalCarrier } from './mcp/principal.ts';
+import type { AuthedRequest, PrincipalCarrier } from './mcp/principal.ts';
 import type { SessionRegistry } from './mcp/sessions.ts';
 import { MESSAGES_PATH, createSseHandlers } from './mcp/sse.ts';
 import type { NewServer } from './mcp/server.ts';
@@ -24,6 +27,8 @@ export interface AppDeps {
   principals: PrincipalCarrier;
   /** Given, plain 2026-07-28 tools/calls skip the per-request protocol instance (mcp/direct-stateless.ts). */
   direct?: DirectOptions | undefined;
+  /** The `request` rules of TOOLBRIDGE_RATE_LIMITS, checked at the edge (http/rate-limit.ts). */
+  limitRequests?: Turn | undefined;
   sessions: SessionRegistry;
   /** Sent as X-TB-Replica on every answer, so a client behind a balancer sees who served it. */
   replicaId?: string | undefined;
@@ -35,7 +40,10 @@ export interface AppDeps {
   allowedHosts?: readonly string[];
   publicBaseUrl?: string | undefined;
   bindHost: string;
-  issuer?: string | undefined;
+  /** Listed in the RFC 9728 metadata: where clients get tokens (TOOLBRIDGE_AUTHORIZATION_SERVERS). */
+  authorizationServers?: readonly string[] | undefined;
+  /** TOOLBRIDGE_REQUIRED_SCOPES, checked here; all configured scopes, advertised (default: none). */
+  scopes?: ScopePolicy | undefined;
   maxBodyBytes: number;
   health: HealthOptions;
 }
@@ -57,20 +65,31 @@ export function createApp(deps: AppDeps): express.Express {
   const json = jsonBody(deps.maxBodyBytes);
   // One warning per 10 s at most: an outage of the key set fails every request that needs it.
   let lastUnavailableWarning = -Infinity;
-  const auth = authenticate(
-    deps.verify,
-    deps.principals,
+  const verified = authenticate({
+    verify: deps.verify,
+    principals: deps.principals,
     baseUrlOf,
-    (code) => {
+    scopes: deps.scopes,
+    onFailure: (code) => {
       deps.health.metrics.authFailure(code);
     },
-    (error) => {
+    onUnavailable: (error) => {
       const at = performance.now();
       if (at - lastUnavailableWarning < 10_000) return;
       lastUnavailableWarning = at;
       deps.logger.warn({ err: error.cause }, `client tokens cannot be verified: ${error.message}`);
     },
-  );
+  });
+  // Tool handlers get the request's AuthInfo, not the request: the request's id goes with it, to
+  // become the correlation id of the calls it carries.
+  const stamp = (req: AuthedRequest, res: Response, next: () => void) => {
+    const id = requestIdOf(res);
+    if (req.auth !== undefined && id !== undefined) deps.principals.stamp(req.auth, id);
+    next();
+  };
+  // Limits count verified callers only, so they come after authentication, before the body.
+  const limit = deps.limitRequests;
+  const auth = [verified, stamp, ...(limit === undefined ? [] : [edgeRateLimit(limit)])];
   const rejected = rejectionLog(deps.logger);
   const fly = deps.flyReplay;
   const streamable = createStreamableHandler({
@@ -117,7 +136,13 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(guard);
 
   const metadata = (req: Request, res: Response) => {
-    res.json(resourceMetadata({ baseUrl: baseUrlOf(req), issuer: deps.issuer }));
+    res.json(
+      resourceMetadata({
+        baseUrl: baseUrlOf(req),
+        authorizationServers: deps.authorizationServers,
+        scopesSupported: deps.scopes?.supported,
+      }),
+    );
   };
   app.get(METADATA_PATH, metadata);
   app.get(`${METADATA_PATH}/mcp`, metadata);

@@ -1,3 +1,5 @@
+import { backendAuthProblems } from './config-backend.ts';
+
 /**
  * The configuration's rules beyond single variables: problems that stop the process (judged on
  * the raw variables) and standing warnings (judged on the parsed configuration).
@@ -14,7 +16,8 @@ interface WarnedAbout {
   readonly tenantHeaderSecret?: string | undefined;
   readonly tenantId?: string | undefined;
   readonly goApiBaseUrl?: string | undefined;
-  readonly auth: { readonly mode: string };
+  readonly publicBaseUrl?: string | undefined;
+  readonly auth: { readonly mode: string; readonly jwksUrl?: string | undefined };
   readonly backChannel?: { readonly identitySecret?: string | undefined };
 }
 
@@ -55,6 +58,7 @@ export function crossProblems(
       "TOOLBRIDGE_TENANT_HEADER_SECRET is required with TOOLBRIDGE_GO_API_BASE_URL: the HMAC secret shared with the Go API's TENANT_HEADER_SECRET",
     );
   }
+  problems.push(...backendAuthProblems(values, mode));
   if (mode === 'stdio') {
     // No client tokens on stdio: the backend identity is the shared token.
     if (!has('TOOLBRIDGE_JWT_TOKEN')) {
@@ -96,10 +100,50 @@ export function crossProblems(
       'TOOLBRIDGE_SERVICE_KEYS needs TOOLBRIDGE_IDENTITY_SECRET or TOOLBRIDGE_JWT_JWKS_URL to verify the identity tokens that service-key calls carry',
     );
   }
-  if (has('TOOLBRIDGE_JWT_JWKS_URL')) {
-    for (const name of ['TOOLBRIDGE_JWT_ISSUER', 'TOOLBRIDGE_JWT_AUDIENCE']) {
-      if (!has(name)) problems.push(`${name} is required with TOOLBRIDGE_JWT_JWKS_URL`);
+  const jwks = has('TOOLBRIDGE_JWT_JWKS_URL');
+  if (jwks) {
+    if (!has('TOOLBRIDGE_JWT_ISSUER')) {
+      problems.push('TOOLBRIDGE_JWT_ISSUER is required with TOOLBRIDGE_JWT_JWKS_URL');
     }
+    // RFC 8707 audience binding: a JWKS token must name this gateway, so the gateway must know
+    // its name at start, not from each request's Host.
+    if (!has('TOOLBRIDGE_PUBLIC_BASE_URL') && !has('TOOLBRIDGE_JWT_AUDIENCE')) {
+      problems.push(
+        'TOOLBRIDGE_PUBLIC_BASE_URL or TOOLBRIDGE_JWT_AUDIENCE is required with TOOLBRIDGE_JWT_JWKS_URL: tokens must name this gateway as their audience',
+      );
+    }
+  }
+  problems.push(...oauthProblems(has, jwks, authOff));
+  return problems;
+}
+
+const SCOPE_VARIABLES = [
+  'TOOLBRIDGE_REQUIRED_SCOPES',
+  'TOOLBRIDGE_READ_SCOPE',
+  'TOOLBRIDGE_WRITE_SCOPE',
+] as const;
+
+/** Settings of the OAuth resource server that would silently do nothing, or too little. */
+function oauthProblems(has: (name: string) => boolean, jwks: boolean, authOff: boolean): string[] {
+  const problems: string[] = [];
+  for (const name of SCOPE_VARIABLES.filter(has)) {
+    if (authOff) {
+      problems.push(`${name} is set with TOOLBRIDGE_AUTH=none: unverified tokens have no scopes`);
+    } else if (!jwks) {
+      problems.push(
+        `${name} is set without TOOLBRIDGE_JWT_JWKS_URL: scopes are checked on OAuth tokens from a JWKS only (the Go API's HS256 tokens carry none)`,
+      );
+    }
+  }
+  if (has('TOOLBRIDGE_READ_SCOPE') && !has('TOOLBRIDGE_WRITE_SCOPE')) {
+    problems.push(
+      'TOOLBRIDGE_READ_SCOPE is set without TOOLBRIDGE_WRITE_SCOPE: tools that write would need no scope while tools that read need one',
+    );
+  }
+  if (has('TOOLBRIDGE_AUTHORIZATION_SERVERS') && !jwks) {
+    problems.push(
+      "TOOLBRIDGE_AUTHORIZATION_SERVERS is set without TOOLBRIDGE_JWT_JWKS_URL: the gateway could not verify those servers' tokens",
+    );
   }
   return problems;
 }
@@ -130,6 +174,11 @@ export function warningsFor(config: WarnedAbout, unknown: readonly string[]): st
         'TOOLBRIDGE_AUTH=none without TOOLBRIDGE_TENANT_ID: the tenant comes from an unverified token claim, so callers choose the tenant the gateway signs for',
       );
     }
+  }
+  if (config.auth.jwksUrl !== undefined && config.publicBaseUrl === undefined) {
+    warnings.push(
+      "TOOLBRIDGE_JWT_JWKS_URL without TOOLBRIDGE_PUBLIC_BASE_URL: the metadata's resource follows each request's Host, so OAuth clients may ask for tokens of an audience other than TOOLBRIDGE_JWT_AUDIENCE",
+    );
   }
   return warnings;
 }

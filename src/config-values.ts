@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseRateLimits, type RateRule } from './limits/rules.ts';
 
 /**
  * The value checks behind the configuration schema: each turns a variable's raw text into a
@@ -181,3 +182,47 @@ export const headerName: Check<string> = (raw) => {
   }
   return ok(name);
 };
+
+/** RFC 6749 §3.3 scope-token: printable ASCII but the space, `"` and `\`. */
+const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
+
+/** One OAuth scope, e.g. `toolbridge:write`. */
+export const scopeName: Check<string> = (raw) => {
+  const scope = raw.trim();
+  return SCOPE_TOKEN.test(scope)
+    ? ok(scope)
+    : bad('expects one OAuth scope, e.g. toolbridge:write (no spaces, quotes or backslashes)');
+};
+
+/** OAuth scopes separated by spaces or commas, e.g. `toolbridge mcp:use`. */
+export const scopeList: Check<string[]> = (raw) => {
+  const scopes = raw.split(/[\s,]+/).filter((item) => item !== '');
+  if (scopes.length === 0 || !scopes.every((scope) => SCOPE_TOKEN.test(scope))) {
+    return bad('expects OAuth scopes separated by spaces or commas, e.g. toolbridge mcp:use');
+  }
+  return ok([...new Set(scopes)]);
+};
+
+/**
+ * Issuer identifiers, comma-separated, each kept exactly as written: a client compares the
+ * issuer in the authorization server's metadata with it character for character (RFC 8414 §3.3),
+ * so a trailing slash is significant (Auth0's issuers end with one).
+ */
+export const issuerList: Check<string[]> = (raw) => {
+  const issuers = raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+  const expected = 'expects comma-separated issuer URLs like https://auth.example.com';
+  if (issuers.length === 0) return bad(expected);
+  for (const issuer of issuers) {
+    if (!URL.canParse(issuer)) return bad(expected);
+    const url = new URL(issuer);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return bad(expected);
+    if (url.search !== '' || url.hash !== '') return bad('must not carry a query or a fragment');
+    if (url.username !== '' || url.password !== '') return bad('must not embed credentials');
+  }
+  return ok([...new Set(issuers)]);
+};
+/** TOOLBRIDGE_RATE_LIMITS: comma-separated token-bucket rules (grammar in limits/rules.ts). */
+export const rateLimits: Check<readonly RateRule[]> = parseRateLimits;

@@ -10,15 +10,21 @@ import {
   host,
   hostList,
   integerIn,
+  issuerList,
   logLevel,
   oneOf,
   originList,
+  rateLimits,
   redisUrl,
+  scopeList,
+  scopeName,
   tenantId,
   variable,
   wholeSeconds,
 } from './config-values.ts';
 import { parseServiceKeys } from './auth/service-keys.ts';
+import { BACKEND_AUTH_MODES } from './auth/identity.ts';
+import { backendAuthWarnings, defaultBackendAuth, describeBackendAuth } from './config-backend.ts';
 import { crossProblems, warningsFor, type ConfigMode } from './config-rules.ts';
 import { parseDotenv } from './dotenv.ts';
 import { AppError } from './errors.ts';
@@ -73,6 +79,19 @@ const EnvSchema = z.object({
   TOOLBRIDGE_IDENTITY_HEADER: variable('a header name', headerName).default('x-toolbridge-user'),
   TOOLBRIDGE_IDENTITY_SECRET: variable('an HS256 secret', anyText).optional(),
   TOOLBRIDGE_IDENTITY_MAX_TTL_SECONDS: variable('seconds', wholeSeconds(10, 3600)).default(300),
+  // What the Go API is shown (docs/backend-auth.md).
+  TOOLBRIDGE_BACKEND_AUTH: variable(
+    'forward, mint, exchange or shared',
+    oneOf(BACKEND_AUTH_MODES),
+  ).optional(),
+  TOOLBRIDGE_BACKEND_JWT_SECRET: variable('an HS256 secret', anyText).optional(),
+  TOOLBRIDGE_BACKEND_JWT_ISSUER: variable('an issuer', anyText).optional(),
+  TOOLBRIDGE_BACKEND_JWT_AUDIENCE: variable('an audience', anyText).optional(),
+  // The OAuth resource server (issue 18): RFC 9728 metadata and scopes of JWKS tokens.
+  TOOLBRIDGE_AUTHORIZATION_SERVERS: variable('issuer URLs', issuerList).optional(),
+  TOOLBRIDGE_REQUIRED_SCOPES: variable('OAuth scopes', scopeList).optional(),
+  TOOLBRIDGE_READ_SCOPE: variable('an OAuth scope', scopeName).optional(),
+  TOOLBRIDGE_WRITE_SCOPE: variable('an OAuth scope', scopeName).optional(),
   // HTTP edge and MCP sessions.
   TOOLBRIDGE_PUBLIC_BASE_URL: variable('the public base URL', baseUrl).optional(),
   TOOLBRIDGE_ALLOWED_ORIGINS: variable('origins', originList).default([]),
@@ -107,6 +126,7 @@ const EnvSchema = z.object({
     'a call count',
     integerIn(1, 100_000, 'an integer from 1 to 100000'),
   ).default(32),
+  TOOLBRIDGE_RATE_LIMITS: variable('rate limit rules', rateLimits).default([]),
   // The session store shared by replicas (issue 17); unset, sessions live in this process.
   TOOLBRIDGE_REDIS_URL: variable('a Redis URL', redisUrl).optional(),
   TOOLBRIDGE_REDIS_PASSWORD: variable('a Redis password', anyText).optional(),
@@ -144,6 +164,26 @@ export const Config = EnvSchema.transform((env) => ({
     identitySecret: env.TOOLBRIDGE_IDENTITY_SECRET,
     identityMaxTtlSeconds: env.TOOLBRIDGE_IDENTITY_MAX_TTL_SECONDS,
   },
+  backendAuth: {
+    mode:
+      env.TOOLBRIDGE_BACKEND_AUTH ??
+      defaultBackendAuth({
+        sharedToken: env.TOOLBRIDGE_JWT_TOKEN !== undefined,
+        jwks: env.TOOLBRIDGE_JWT_JWKS_URL !== undefined,
+        authOff: env.TOOLBRIDGE_AUTH === 'none',
+      }),
+    /** The Go API's JWT_HS256_SECRET for minted tokens; unset, TOOLBRIDGE_JWT_SECRET's is used. */
+    secret: env.TOOLBRIDGE_BACKEND_JWT_SECRET,
+    issuer: env.TOOLBRIDGE_BACKEND_JWT_ISSUER,
+    audience: env.TOOLBRIDGE_BACKEND_JWT_AUDIENCE,
+  },
+  /** Undefined: the issuer, when a JWKS verifies its tokens (gateway.ts). */
+  authorizationServers: env.TOOLBRIDGE_AUTHORIZATION_SERVERS,
+  scopes: {
+    required: env.TOOLBRIDGE_REQUIRED_SCOPES,
+    read: env.TOOLBRIDGE_READ_SCOPE,
+    write: env.TOOLBRIDGE_WRITE_SCOPE,
+  },
   publicBaseUrl: env.TOOLBRIDGE_PUBLIC_BASE_URL,
   allowedOrigins: env.TOOLBRIDGE_ALLOWED_ORIGINS,
   allowedHosts: env.TOOLBRIDGE_ALLOWED_HOSTS,
@@ -157,6 +197,8 @@ export const Config = EnvSchema.transform((env) => ({
   maxSessions: env.TOOLBRIDGE_MAX_SESSIONS,
   maxSessionsPerPrincipal: env.TOOLBRIDGE_MAX_SESSIONS_PER_PRINCIPAL,
   maxInflightPerPrincipal: env.TOOLBRIDGE_MAX_INFLIGHT_PER_PRINCIPAL,
+  /** Empty: no rate limits (docs/limits.md). */
+  rateLimits: env.TOOLBRIDGE_RATE_LIMITS,
   shutdownTimeoutSeconds: env.TOOLBRIDGE_SHUTDOWN_TIMEOUT_SECONDS,
   /** Undefined: the memory session store. May carry the password: show only `redisTarget`. */
   redisUrl: env.TOOLBRIDGE_REDIS_URL,
@@ -243,7 +285,10 @@ export function loadConfig(sources: ConfigSources, mode: ConfigMode = 'http'): R
   }
   return Object.freeze({
     ...parsed.data,
-    warnings: Object.freeze(warningsFor(parsed.data, unknown)),
+    warnings: Object.freeze([
+      ...warningsFor(parsed.data, unknown),
+      ...backendAuthWarnings(parsed.data.backendAuth),
+    ]),
     flyMachineId: machine.data,
   });
 }
@@ -281,10 +326,7 @@ export function describeConfig(config: Config): Record<string, string | number> 
   return {
     goApiBaseUrl: config.goApiBaseUrl ?? '(embedded backend)',
     tenantId: config.tenantId ?? `(from the token's ${config.auth.tenantClaim} claim)`,
-    backendIdentity:
-      config.jwtToken === undefined
-        ? "the caller's Authorization header"
-        : 'the shared TOOLBRIDGE_JWT_TOKEN',
+    backendIdentity: describeBackendAuth(config.backendAuth.mode),
     clientAuth:
       config.auth.mode === 'none'
         ? 'none (TOOLBRIDGE_AUTH=none)'
@@ -292,10 +334,15 @@ export function describeConfig(config: Config): Record<string, string | number> 
           ? verifiers.join(' + ')
           : 'the embedded backend dev secret',
     agentRuntimes: describeBackChannel(config),
+    scopeChecks: describeScopes(config.scopes),
     host: config.host,
     port: config.port,
     logLevel: config.logLevel,
     toolTimeoutMs: config.toolTimeoutMs,
+    rateLimits:
+      config.rateLimits.length === 0
+        ? 'none'
+        : config.rateLimits.map((rule) => `${rule.name}=${rule.text}`).join(', '),
     sessionStore:
       config.redisUrl === undefined
         ? 'memory (this process)'
@@ -313,4 +360,13 @@ function describeBackChannel(config: Config): string {
   ].filter((part) => part !== undefined);
   const ids = serviceKeys.map((key) => key.id).join(', ');
   return `${serviceKeys.length} service key${serviceKeys.length === 1 ? '' : 's'} (${ids}); identities in ${identityHeader} via ${verifiers.join(' + ')}, at most ${identityMaxTtlSeconds} s`;
+}
+
+function describeScopes({ required = [], read, write }: Config['scopes']): string {
+  const parts = [
+    required.length === 0 ? undefined : `every request needs ${required.join(' ')}`,
+    read === undefined ? undefined : `reading tools need ${read} (or ${write ?? read})`,
+    write === undefined ? undefined : `writing tools need ${write}`,
+  ].filter((part) => part !== undefined);
+  return parts.length === 0 ? 'none' : parts.join('; ');
 }

@@ -38,9 +38,17 @@ export function createDrain() {
       }
     },
 
-    /** Marks the drain (readiness turns 503) and resolves true once nothing runs, false on timeout. */
+    /**
+     * Marks the drain (readiness turns 503) and resolves true once nothing runs, false on timeout.
+     * Nothing running is judged only after the event loop has read what already arrived: a request
+     * sent just before the stop, on a connection the server then drops (http/server.ts), is read
+     * and begun there, and counts.
+     */
     async settle(timeoutMs: number): Promise<boolean> {
       draining = true;
+      await new Promise<void>((resolve) => {
+        afterNextPoll(resolve);
+      });
       if (inFlight === 0) return true;
       return new Promise<boolean>((resolve) => {
         const done = (idle: boolean) => {
@@ -61,3 +69,14 @@ export function createDrain() {
 }
 
 export type Drain = ReturnType<typeof createDrain>;
+
+/**
+ * Runs `task` once the event loop has polled for I/O again, so that data already on a socket has
+ * been read: an immediate queued from an immediate runs in the next loop iteration's check phase,
+ * which follows its poll phase.
+ */
+export function afterNextPoll(task: () => void): void {
+  setImmediate(() => {
+    setImmediate(task);
+  });
+}

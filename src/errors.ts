@@ -10,6 +10,8 @@ export type ErrorCode =
   | 'TOKEN_MISSING'
   | 'TOKEN_INVALID'
   | 'TOKEN_EXPIRED'
+  /** The token lacks a scope the request or the tool needs (TOOLBRIDGE_*_SCOPE settings). */
+  | 'SCOPE_INSUFFICIENT'
   | 'TENANT_FORBIDDEN'
   | 'TENANT_UNRESOLVED'
   /** The token could not be checked at all: the JWKS endpoint failed. Not the caller's fault. */
@@ -29,9 +31,13 @@ export type ErrorCode =
   | 'INVALID_ARGUMENTS'
   /** The caller already has TOOLBRIDGE_MAX_INFLIGHT_PER_PRINCIPAL tool calls running. */
   | 'INFLIGHT_LIMIT'
+  /** A TOOLBRIDGE_RATE_LIMITS bucket of the caller is empty; the message says when to retry. */
+  | 'RATE_LIMITED'
   // The ToolBridge API (src/proxy)
   | 'UPSTREAM_HTTP_ERROR'
   | 'UPSTREAM_SESSION_FAILED'
+  /** The API's token exchange gave no backend token for the caller (TOOLBRIDGE_BACKEND_AUTH=exchange). */
+  | 'BACKEND_TOKEN_FAILED'
   | 'UPSTREAM_TIMEOUT'
   | 'UPSTREAM_UNREACHABLE'
   | 'UPSTREAM_BAD_RESPONSE'

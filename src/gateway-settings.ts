@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
 import type { JWTVerifyGetKey } from 'jose';
 import type { Dispatcher } from 'undici';
+import type { BackendAuthMode } from './auth/identity.ts';
+import type { ScopeSettings } from './auth/scopes.ts';
 import type { Principal, VerifierOptions } from './auth/verifier.ts';
 import type { HttpTimeouts } from './http/server.ts';
+import type { RateRule } from './limits/rules.ts';
 import type { SessionBackplane } from './store/index.ts';
 
 /** What a gateway is built from: its settings, resolved from the configuration, and its deps. */
@@ -11,10 +14,20 @@ import type { SessionBackplane } from './store/index.ts';
 export interface GatewaySettings {
   goApiBaseUrl: string;
   tenantHeaderSecret: string;
-  auth: Omit<VerifierOptions, 'now' | 'jwks' | 'pinnedTenant'>;
+  /** The resource a JWKS token must name is derived from publicBaseUrl. */
+  auth: Omit<VerifierOptions, 'now' | 'jwks' | 'pinnedTenant' | 'resource'>;
+  /**
+   * TOOLBRIDGE_AUTHORIZATION_SERVERS, for the RFC 9728 metadata (default: the issuer, when a
+   * JWKS verifies its tokens).
+   */
+  authorizationServers?: readonly string[] | undefined;
+  /** TOOLBRIDGE_REQUIRED_SCOPES, _READ_SCOPE and _WRITE_SCOPE (default: no scope checks). */
+  scopes?: ScopeSettings | undefined;
   pinnedTenant?: string | undefined;
   /** TOOLBRIDGE_JWT_TOKEN: every caller acts as this backend user. */
   sharedToken?: string | undefined;
+  /** TOOLBRIDGE_BACKEND_AUTH and its token settings; unset: `shared` with a shared token, else `forward`. */
+  backendAuth?: BackendAuthSettings | undefined;
   host: string;
   port: number;
   /** TOOLBRIDGE_METRICS_PORT: /metrics on a listener of its own, off the MCP port. */
@@ -39,9 +52,26 @@ export interface GatewaySettings {
   maxSessionsPerPrincipal?: number;
   /** Tool calls one principal may have running at once (default: no cap). */
   maxInflightPerPrincipal?: number | undefined;
+  /** TOOLBRIDGE_RATE_LIMITS (default: none). */
+  rateLimits?: readonly RateRule[] | undefined;
   maxBodyBytes?: number;
   /** Standing configuration warnings, repeated by /readyz. */
   warnings?: readonly string[];
+}
+
+/** What the Go API is shown (docs/backend-auth.md). */
+export interface BackendAuthSettings {
+  readonly mode: BackendAuthMode;
+  /** `mint`: the Go API's JWT_HS256_SECRET, required. */
+  readonly secret?: string | undefined;
+  /** `mint`: `iss` of minted tokens (default `toolbridge-mcp`). */
+  readonly issuer?: string | undefined;
+  /** `mint`: `aud` of minted tokens; `exchange`: the audience asked for (default the API's URL). */
+  readonly audience?: string | undefined;
+  /** `mint`: seconds a token lives, at most 300 (the default). */
+  readonly lifetimeSeconds?: number | undefined;
+  /** `exchange`: how long one exchange may take (default 10 s). */
+  readonly exchangeTimeoutMs?: number | undefined;
 }
 
 export const VERSION: string = (() => {

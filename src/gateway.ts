@@ -3,13 +3,17 @@ import { once } from 'node:events';
 import type { Server as HttpServer } from 'node:http';
 import { createApp } from './app.ts';
 import { createIdentityResolver } from './auth/identity.ts';
+import { resourceOf } from './auth/metadata.ts';
+import { createScopePolicy } from './auth/scopes.ts';
 import { createClientVerifier } from './auth/verifier.ts';
 import { createDrain } from './drain.ts';
+import { createRateLimiter } from './limits/limiter.ts';
 import type { Logger } from './log.ts';
 import { metricsListener } from './http/health.ts';
 import { requestLogger } from './http/context.ts';
 import { createHttpServer } from './http/server.ts';
 import { VERSION, type GatewayDeps, type GatewaySettings } from './gateway-settings.ts';
+import { AppError } from './errors.ts';
 import { createMetrics } from './metrics.ts';
 import { SERVER_NAME, createServerFactory } from './mcp/server.ts';
 import { createFlyReplay } from './mcp/fly-replay.ts';
@@ -17,11 +21,16 @@ import { createPrincipalCarrier } from './mcp/principal.ts';
 import { createToolCaller } from './mcp/tool-call.ts';
 import { reviveSession } from './mcp/session-routes.ts';
 import { createSessionRegistry, type SessionRegistry } from './mcp/sessions.ts';
-import { createUpstream } from './proxy/index.ts';
+import { createUpstream, type MintOptions, type TokenExchangeOptions } from './proxy/index.ts';
 import { createSessionBackplane } from './store/index.ts';
 import { createToolRuntime } from './tools/index.ts';
 
-export { VERSION, type GatewayDeps, type GatewaySettings } from './gateway-settings.ts';
+export {
+  VERSION,
+  type BackendAuthSettings,
+  type GatewayDeps,
+  type GatewaySettings,
+} from './gateway-settings.ts';
 
 /** How long a shutdown waits, after cutting the calls still running, for their answers. */
 const CUT_ANSWER_MS = 1_000;
@@ -75,7 +84,11 @@ export function createGateway(settings: GatewaySettings, logger: Logger, deps: G
       metrics.sseRelayed(outcome);
     },
   });
+  const backendAuth = settings.backendAuth ?? {
+    mode: settings.sharedToken === undefined ? 'forward' : 'shared',
+  };
   const upstream = createUpstream({
+    ...backendTokenOptions(settings, backendAuth),
     baseUrl: settings.goApiBaseUrl,
     tenantHeaderSecret: settings.tenantHeaderSecret,
     toolTimeoutMs: settings.toolTimeoutMs,
@@ -104,11 +117,16 @@ export function createGateway(settings: GatewaySettings, logger: Logger, deps: G
   });
   const verify = createClientVerifier({
     ...settings.auth,
+    resource: settings.publicBaseUrl === undefined ? undefined : resourceOf(settings.publicBaseUrl),
     pinnedTenant: settings.pinnedTenant,
     ...(jwks === undefined ? {} : { jwks }),
     ...(now === undefined ? {} : { now }),
   });
-  const identityFor = createIdentityResolver(settings.sharedToken);
+  const identityFor = createIdentityResolver(settings.sharedToken, backendAuth.mode);
+  const scopes = createScopePolicy(settings.scopes);
+  const limiter = createRateLimiter(settings.rateLimits ?? [], backplane.buckets, (rule) => {
+    metrics.rateLimited(rule.name);
+  });
   const callerDeps = {
     tools,
     identityFor,
@@ -117,6 +135,8 @@ export function createGateway(settings: GatewaySettings, logger: Logger, deps: G
     drain,
     metrics,
     maxInflightPerPrincipal: settings.maxInflightPerPrincipal,
+    scopes,
+    limiter,
   };
   const caller = createToolCaller(callerDeps);
   const principals = createPrincipalCarrier();
@@ -126,7 +146,8 @@ export function createGateway(settings: GatewaySettings, logger: Logger, deps: G
     verify,
     newServer,
     principals,
-    direct: { caller, serverInfo: { name: SERVER_NAME, version: VERSION } },
+    direct: { caller, serverInfo: { name: SERVER_NAME, version: VERSION }, principals },
+    limitRequests: limiter?.request,
     sessions,
     now,
     replicaId,
@@ -135,7 +156,8 @@ export function createGateway(settings: GatewaySettings, logger: Logger, deps: G
     allowedHosts: settings.allowedHosts ?? [],
     publicBaseUrl: settings.publicBaseUrl,
     bindHost: settings.host,
-    issuer: settings.auth.issuer,
+    authorizationServers: authorizationServersOf(settings),
+    scopes,
     maxBodyBytes: settings.maxBodyBytes ?? 1024 * 1024,
     health: {
       backendUrl: settings.goApiBaseUrl,
@@ -175,6 +197,45 @@ export function createGateway(settings: GatewaySettings, logger: Logger, deps: G
       return finished;
     },
   };
+}
+
+/** How the upstream client mints or exchanges backend tokens, for those two modes. */
+function backendTokenOptions(
+  settings: GatewaySettings,
+  backendAuth: NonNullable<GatewaySettings['backendAuth']>,
+): { mint?: MintOptions; tokenExchange?: TokenExchangeOptions } {
+  if (backendAuth.mode === 'mint') {
+    if (backendAuth.secret === undefined || backendAuth.secret === '') {
+      throw new AppError('CONFIG_INVALID', 'TOOLBRIDGE_BACKEND_AUTH=mint needs a backend secret');
+    }
+    return {
+      mint: {
+        secret: backendAuth.secret,
+        issuer: backendAuth.issuer,
+        audience: backendAuth.audience,
+        tenantClaim: settings.auth.tenantClaim,
+        lifetimeSeconds: backendAuth.lifetimeSeconds,
+      },
+    };
+  }
+  if (backendAuth.mode === 'exchange') {
+    return {
+      tokenExchange: {
+        audience: backendAuth.audience ?? settings.goApiBaseUrl,
+        timeoutMs: backendAuth.exchangeTimeoutMs,
+      },
+    };
+  }
+  return {};
+}
+
+/**
+ * Where the metadata sends clients for tokens: as configured, or else the issuer of the tokens
+ * the JWKS verifies. An HS256 secret is the Go API's, not an authorization server clients can use.
+ */
+function authorizationServersOf({ authorizationServers, auth }: GatewaySettings) {
+  if (authorizationServers !== undefined) return authorizationServers;
+  return auth.jwksUrl !== undefined && auth.issuer !== undefined ? [auth.issuer] : [];
 }
 
 export interface RunningGateway {

@@ -92,6 +92,12 @@ export function createMetrics(sources: MetricSources) {
     labelNames: ['transport', 'outcome'],
     registers,
   });
+  const rateLimited = new Counter({
+    name: 'toolbridge_rate_limited_total',
+    help: 'Tool calls and HTTP requests refused by TOOLBRIDGE_RATE_LIMITS, by the rule whose bucket was empty (subject, subject.write, tenant.request, ...).',
+    labelNames: ['dimension'],
+    registers,
+  });
   const storeSessions = sources.storeSessions;
   if (storeSessions !== undefined) {
     new Gauge({
@@ -150,6 +156,10 @@ export function createMetrics(sources: MetricSources) {
     },
     sseRelayed(outcome: string): void {
       sseRelayed.inc({ outcome });
+    },
+    /** `dimension` is the rule's name: never a tenant, subject or key id. */
+    rateLimited(dimension: string): void {
+      rateLimited.inc({ dimension });
     },
   };
 }

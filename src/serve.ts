@@ -27,8 +27,15 @@ function settingsFrom(config: Config, dev: DevBackend | undefined): GatewaySetti
     goApiBaseUrl: dev?.backend.url ?? config.goApiBaseUrl ?? '',
     tenantHeaderSecret: dev?.tenantHeaderSecret ?? config.tenantHeaderSecret ?? '',
     auth: { ...config.auth, jwtSecret },
+    authorizationServers: config.authorizationServers,
+    scopes: config.scopes,
     pinnedTenant: config.tenantId ?? (dev === undefined ? undefined : DEV_TENANT),
     sharedToken: config.jwtToken,
+    backendAuth: {
+      ...config.backendAuth,
+      // The Go API's JWT_HS256_SECRET: the embedded API's own, else as configured.
+      secret: dev?.jwtSecret ?? config.backendAuth.secret ?? config.auth.jwtSecret,
+    },
     host: config.host,
     port: config.port,
     metricsPort: config.metricsPort,
@@ -44,6 +51,7 @@ function settingsFrom(config: Config, dev: DevBackend | undefined): GatewaySetti
     redisPassword: config.redisPassword,
     replicaId: config.flyMachineId,
     maxInflightPerPrincipal: config.maxInflightPerPrincipal,
+    rateLimits: config.rateLimits,
     httpTimeouts: config.httpTimeouts,
     warnings: config.warnings,
   };
@@ -132,7 +140,7 @@ function serveOverStdio(config: Config, settings: GatewaySettings, log: Logger) 
   const gateway = createGateway({ ...settings, sharedToken: token, redisUrl: undefined }, log, {
     fallbackPrincipal: principal,
   });
-  const handle = serveStdio(() => gateway.newServer(), {
+  const handle = serveStdio(() => gateway.newServer('stdio'), {
     onerror: (error) => {
       log.warn({ err: error }, 'stdio error');
     },
@@ -179,7 +187,7 @@ export async function serve(
 ): Promise<void> {
   const dev =
     config.goApiBaseUrl === undefined
-      ? await startDevBackend(config.auth.jwtSecret, options.stateDir)
+      ? await startDevBackend(config.backendAuth.secret ?? config.auth.jwtSecret, options.stateDir)
       : undefined;
   if (dev !== undefined) log.info({ url: dev.backend.url }, 'embedded ToolBridge API listening');
   const settings = settingsFrom(config, dev);

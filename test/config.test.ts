@@ -48,6 +48,9 @@ describe('loadConfig: defaults and meanings of the Python variables', () => {
         audience: undefined,
         tenantClaim: 'tenant_id',
       },
+      backendAuth: { mode: 'forward', secret: undefined, issuer: undefined, audience: undefined },
+      authorizationServers: undefined,
+      scopes: { required: undefined, read: undefined, write: undefined },
       publicBaseUrl: undefined,
       allowedOrigins: [],
       httpTimeouts: { headerSeconds: 10, bodySeconds: 30 },
@@ -57,6 +60,7 @@ describe('loadConfig: defaults and meanings of the Python variables', () => {
       maxSessions: 10_000,
       maxSessionsPerPrincipal: 1_000,
       maxInflightPerPrincipal: 32,
+      rateLimits: [],
       allowedHosts: [],
       shutdownTimeoutSeconds: 7,
       redisUrl: undefined,
@@ -116,6 +120,7 @@ describe('loadConfig: defaults and meanings of the Python variables', () => {
         TOOLBRIDGE_IDENTITY_HEADER: 'x-agent-user',
         TOOLBRIDGE_IDENTITY_SECRET: 'identity-secret-0123456789-0123456789',
         TOOLBRIDGE_IDENTITY_MAX_TTL_SECONDS: '60',
+        TOOLBRIDGE_RATE_LIMITS: 'subject=20/s burst 40, write=5/s',
       },
     });
     expect(config).toMatchObject({
@@ -148,6 +153,10 @@ describe('loadConfig: defaults and meanings of the Python variables', () => {
         identitySecret: 'identity-secret-0123456789-0123456789',
         identityMaxTtlSeconds: 60,
       },
+      rateLimits: [
+        { name: 'subject', perSecond: 20, burst: 40 },
+        { name: 'subject.write', perSecond: 5, burst: 5 },
+      ],
     });
   });
 
@@ -291,7 +300,7 @@ describe('loadConfig: one error naming every bad variable, never a value', () =>
       'TOOLBRIDGE_JWT_ISSUER is required with TOOLBRIDGE_JWT_JWKS_URL',
     );
     expect(error.message).toContain(
-      'TOOLBRIDGE_JWT_AUDIENCE is required with TOOLBRIDGE_JWT_JWKS_URL',
+      'TOOLBRIDGE_PUBLIC_BASE_URL or TOOLBRIDGE_JWT_AUDIENCE is required with TOOLBRIDGE_JWT_JWKS_URL: tokens must name this gateway as their audience',
     );
   });
 
@@ -364,6 +373,17 @@ describe('loadConfig: one error naming every bad variable, never a value', () =>
     ['TOOLBRIDGE_IDENTITY_HEADER', 'SENTINEL header', 'expects an HTTP header name'],
     ['TOOLBRIDGE_IDENTITY_MAX_TTL_SECONDS', '9', 'a whole number of seconds from 10 to 3600'],
     ['TOOLBRIDGE_IDENTITY_MAX_TTL_SECONDS', '86400', 'a whole number of seconds from 10 to 3600'],
+    [
+      'TOOLBRIDGE_AUTHORIZATION_SERVERS',
+      'https://ok.example, SENTINEL',
+      'expects comma-separated issuer URLs',
+    ],
+    ['TOOLBRIDGE_AUTHORIZATION_SERVERS', 'https://h.example/?SENTINEL', 'must not carry a query'],
+    ['TOOLBRIDGE_REQUIRED_SCOPES', 'ok "SENTINEL"', 'expects OAuth scopes separated by'],
+    ['TOOLBRIDGE_READ_SCOPE', 'SENTINEL read', 'expects one OAuth scope'],
+    ['TOOLBRIDGE_WRITE_SCOPE', 'SENTINEL\\write', 'expects one OAuth scope'],
+    ['TOOLBRIDGE_RATE_LIMITS', 'subject=20/s, SENTINEL=5/s', 'rule 2: expects subject, tenant'],
+    ['TOOLBRIDGE_RATE_LIMITS', 'subject=SENTINEL', 'rule 1: expects target=rate/unit'],
   ];
 
   it.each(malformed)('%s = %j → "%s"', (name, value, expected) => {
@@ -379,8 +399,9 @@ describe('loadConfig: one error naming every bad variable, never a value', () =>
     for (const [name, value] of malformed) env[name] = value;
     const { message } = configError(env);
     const reported = new Set(malformed.map(([name]) => name));
-    // Plus the two rules a JWKS URL (even a malformed one) brings: issuer and audience.
-    expect(message).toContain(`(${reported.size + 2} problems)`);
+    // Plus the issuer a JWKS URL (even a malformed one) brings; a public URL is there, so the
+    // audience is known.
+    expect(message).toContain(`(${reported.size + 1} problems)`);
     expect(message).toContain('TOOLBRIDGE_JWT_ISSUER is required with TOOLBRIDGE_JWT_JWKS_URL');
     for (const name of reported) expect(message).toContain(`  ${name} `);
     expect(message).not.toContain('SENTINEL');
@@ -503,6 +524,92 @@ describe('loadConfig: agent runtimes (service keys and identity tokens)', () => 
     const text = JSON.stringify(shown);
     expect(text).not.toContain(KEY_HASH);
     expect(text).not.toContain('SENTINEL');
+  });
+});
+
+describe('loadConfig: the OAuth resource server', () => {
+  const OAUTH = {
+    ...REMOTE,
+    TOOLBRIDGE_JWT_JWKS_URL: 'https://idp.example.com/jwks',
+    TOOLBRIDGE_JWT_ISSUER: 'https://idp.example.com/',
+    TOOLBRIDGE_PUBLIC_BASE_URL: 'https://mcp.example.com',
+  };
+
+  it('reads the authorization servers verbatim and the scopes, split by spaces or commas', () => {
+    const config = loadConfig({
+      env: {
+        ...OAUTH,
+        TOOLBRIDGE_AUTHORIZATION_SERVERS: 'https://idp.example.com/, https://other.example.com',
+        TOOLBRIDGE_REQUIRED_SCOPES: 'mcp,  toolbridge mcp',
+        TOOLBRIDGE_READ_SCOPE: ' toolbridge:read ',
+        TOOLBRIDGE_WRITE_SCOPE: 'toolbridge:write',
+      },
+    });
+    expect(config).toMatchObject({
+      authorizationServers: ['https://idp.example.com/', 'https://other.example.com'],
+      scopes: {
+        required: ['mcp', 'toolbridge'],
+        read: 'toolbridge:read',
+        write: 'toolbridge:write',
+      },
+    });
+    expect(config.warnings).toEqual([]);
+    expect(describeConfig(config).scopeChecks).toBe(
+      'every request needs mcp toolbridge; reading tools need toolbridge:read (or toolbridge:write); writing tools need toolbridge:write',
+    );
+  });
+
+  it('takes the audience from the public URL, or TOOLBRIDGE_JWT_AUDIENCE with a warning', () => {
+    expect(loadConfig({ env: OAUTH }).warnings).toEqual([]);
+    const byAudience = loadConfig({
+      env: {
+        ...OAUTH,
+        TOOLBRIDGE_PUBLIC_BASE_URL: undefined,
+        TOOLBRIDGE_JWT_AUDIENCE: 'https://mcp.example.com/mcp',
+      },
+    });
+    expect(byAudience.warnings).toEqual([
+      "TOOLBRIDGE_JWT_JWKS_URL without TOOLBRIDGE_PUBLIC_BASE_URL: the metadata's resource follows each request's Host, so OAuth clients may ask for tokens of an audience other than TOOLBRIDGE_JWT_AUDIENCE",
+    ]);
+  });
+
+  it.each<[string, Record<string, string | undefined>, string[]]>([
+    [
+      'scopes without a JWKS',
+      {
+        ...REMOTE,
+        TOOLBRIDGE_REQUIRED_SCOPES: 'mcp',
+        TOOLBRIDGE_READ_SCOPE: 'r',
+        TOOLBRIDGE_WRITE_SCOPE: 'w',
+      },
+      [
+        "TOOLBRIDGE_REQUIRED_SCOPES is set without TOOLBRIDGE_JWT_JWKS_URL: scopes are checked on OAuth tokens from a JWKS only (the Go API's HS256 tokens carry none)",
+        "TOOLBRIDGE_READ_SCOPE is set without TOOLBRIDGE_JWT_JWKS_URL: scopes are checked on OAuth tokens from a JWKS only (the Go API's HS256 tokens carry none)",
+        "TOOLBRIDGE_WRITE_SCOPE is set without TOOLBRIDGE_JWT_JWKS_URL: scopes are checked on OAuth tokens from a JWKS only (the Go API's HS256 tokens carry none)",
+      ],
+    ],
+    [
+      'scopes with TOOLBRIDGE_AUTH=none',
+      { ...OAUTH, TOOLBRIDGE_AUTH: 'none', TOOLBRIDGE_WRITE_SCOPE: 'w' },
+      ['TOOLBRIDGE_WRITE_SCOPE is set with TOOLBRIDGE_AUTH=none: unverified tokens have no scopes'],
+    ],
+    [
+      'a read scope without a write scope',
+      { ...OAUTH, TOOLBRIDGE_READ_SCOPE: 'r' },
+      [
+        'TOOLBRIDGE_READ_SCOPE is set without TOOLBRIDGE_WRITE_SCOPE: tools that write would need no scope while tools that read need one',
+      ],
+    ],
+    [
+      'authorization servers without a JWKS',
+      { ...REMOTE, TOOLBRIDGE_AUTHORIZATION_SERVERS: 'https://idp.example.com' },
+      [
+        "TOOLBRIDGE_AUTHORIZATION_SERVERS is set without TOOLBRIDGE_JWT_JWKS_URL: the gateway could not verify those servers' tokens",
+      ],
+    ],
+  ])('refuses %s at start', (_name, env, problems) => {
+    const lines = configError(env).message.split('\n').slice(1);
+    expect(lines).toEqual(problems.map((problem) => `  ${problem}`));
   });
 });
 

@@ -46,6 +46,8 @@ export interface GatewayOptions {
   readonly toolTimeoutMs?: number;
   /** TOOLBRIDGE_REDIS_URL: sessions in this Redis instead of in the gateway's memory. */
   readonly redisUrl?: string;
+  /** TOOLBRIDGE_BACKEND_AUTH (default forward). */
+  readonly backendAuth?: 'forward' | 'mint';
 }
 
 /** `node src/main.ts` in front of the backend, with the memory probe preloaded. */
@@ -79,6 +81,9 @@ export async function startGatewayProcess(
         ? {}
         : { TOOLBRIDGE_TOOL_TIMEOUT_MS: String(options.toolTimeoutMs) }),
       ...(options.redisUrl === undefined ? {} : { TOOLBRIDGE_REDIS_URL: options.redisUrl }),
+      ...(options.backendAuth === undefined
+        ? {}
+        : { TOOLBRIDGE_BACKEND_AUTH: options.backendAuth }),
       PROBE_LOOP_RESOLUTION_MS: '10',
     },
   );

@@ -1,25 +1,52 @@
 import { decodeJwt } from 'jose';
+import { AppError } from '../errors.ts';
 import type { BackendIdentity } from '../proxy/types.ts';
 import type { Principal } from './verifier.ts';
 
+/** TOOLBRIDGE_BACKEND_AUTH: how the Go API learns who calls (docs/backend-auth.md). */
+export const BACKEND_AUTH_MODES = ['forward', 'mint', 'exchange', 'shared'] as const;
+export type BackendAuthMode = (typeof BACKEND_AUTH_MODES)[number];
+
 /**
- * Who the Go API sees (CONTRACT.md A.2): with TOOLBRIDGE_JWT_TOKEN set, every caller acts as that
- * shared token's user; otherwise the caller's own Authorization header is forwarded as sent.
+ * Who the Go API sees (CONTRACT.md A.2). `shared`: every caller acts as TOOLBRIDGE_JWT_TOKEN's
+ * user. `forward`: the caller's own Authorization header, as sent. `mint` and `exchange`: the
+ * verified subject, for whom the upstream client obtains a backend token (proxy/credentials.ts);
+ * the caller's token then goes nowhere but, with `exchange`, to the API's token exchange.
  */
-export function createIdentityResolver(sharedToken: string | undefined) {
+export function createIdentityResolver(
+  sharedToken: string | undefined,
+  mode: BackendAuthMode = sharedToken === undefined ? 'forward' : 'shared',
+) {
   const shared =
     sharedToken === undefined
       ? undefined
       : { authorization: `Bearer ${sharedToken}`, subject: subjectOf(sharedToken) };
+  if (mode === 'shared' && shared === undefined) {
+    throw new AppError(
+      'CONFIG_INVALID',
+      'TOOLBRIDGE_BACKEND_AUTH=shared needs TOOLBRIDGE_JWT_TOKEN',
+    );
+  }
   /** Undefined when there is nobody to act as: no caller token and no shared token. */
   return (principal: Principal): BackendIdentity | undefined => {
-    if (shared !== undefined) return { ...shared, tenantId: principal.tenantId };
+    if (mode === 'shared' && shared !== undefined)
+      return { ...shared, tenantId: principal.tenantId };
+    // An anonymous caller (TOOLBRIDGE_AUTH=none, no token) has no subject anyone verified.
     if (principal.authorization === '') return undefined;
-    return {
-      authorization: principal.authorization,
-      subject: principal.subject,
-      tenantId: principal.tenantId,
-    };
+    const { subject, tenantId } = principal;
+    switch (mode) {
+      case 'mint':
+        return { issued: 'mint', subject, tenantId };
+      case 'exchange':
+        return {
+          issued: 'exchange',
+          subject,
+          tenantId,
+          callerAuthorization: principal.authorization,
+        };
+      default:
+        return { authorization: principal.authorization, subject, tenantId };
+    }
   };
 }
 

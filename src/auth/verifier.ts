@@ -8,6 +8,7 @@ import {
   type JWTVerifyGetKey,
 } from 'jose';
 import { AppError } from '../errors.ts';
+import { scopesOf } from './scopes.ts';
 
 /**
  * Client JWT verification, before any MCP work. The Python proxy never verified tokens (it
@@ -23,7 +24,17 @@ export interface VerifierOptions {
   /** A JWKS for asymmetric tokens (RS/PS/ES/EdDSA), fetched and cached by jose. */
   jwksUrl?: string | undefined;
   issuer?: string | undefined;
+  /**
+   * TOOLBRIDGE_JWT_AUDIENCE: an HS256 token must name it when it is set, as the Go API checks
+   * (B.2); a JWKS token may name it instead of `resource`.
+   */
   audience?: string | undefined;
+  /**
+   * The gateway's resource identifier, as its RFC 9728 metadata advertises it. A token from the
+   * JWKS must name this gateway in `aud` (RFC 8707; MCP authorization, "Token Handling"): this
+   * resource or `audience`.
+   */
+  resource?: string | undefined;
   /** The claim naming the tenant (TOOLBRIDGE_TENANT_CLAIM). */
   tenantClaim: string;
   /** TOOLBRIDGE_TENANT_ID: this gateway serves only that tenant. */
@@ -50,6 +61,13 @@ export interface Principal {
   readonly authorization: string;
   /** Seconds since the epoch, when the token says. */
   readonly expiresAt?: number | undefined;
+  /**
+   * The OAuth scopes of a token verified with the JWKS (`scope` or `scp`); undefined for
+   * credentials that scope settings do not apply to (the Go API's HS256 tokens, TOOLBRIDGE_AUTH=none).
+   */
+  readonly scopes?: readonly string[] | undefined;
+  /** The service key's id when a service calls with its key on this user's behalf. */
+  readonly serviceKeyId?: string | undefined;
 }
 
 /** After a failed JWKS fetch, how long tokens are refused as unavailable without fetching. */
@@ -74,9 +92,13 @@ export function createClientVerifier(options: VerifierOptions): ClientVerifier {
         }));
   const claimsOptions = {
     ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
-    ...(options.audience === undefined ? {} : { audience: options.audience }),
     clockTolerance: options.leewaySeconds ?? 30,
   };
+  // HS256 tokens are the Go API's own and keep today's rule; a JWKS token must be for this gateway.
+  const hmacAudiences = options.audience === undefined ? [] : [options.audience];
+  const oauthAudiences = [options.resource, options.audience].filter((aud) => aud !== undefined);
+  const withAudience = (audiences: readonly string[]) =>
+    audiences.length === 0 ? claimsOptions : { ...claimsOptions, audience: [...audiences] };
 
   // While the key set cannot be had, one failed fetch answers every asymmetric token for a
   // cool-down, so an outage of the key server is not multiplied by the gateway's traffic (jose
@@ -89,7 +111,8 @@ export function createClientVerifier(options: VerifierOptions): ClientVerifier {
       { cause },
     );
 
-  const verify = async (token: string): Promise<JWTPayload> => {
+  /** The claims, and whether the token came from the JWKS (an OAuth access token). */
+  const verify = async (token: string): Promise<{ claims: JWTPayload; oauth: boolean }> => {
     let alg: string | undefined;
     try {
       alg = decodeProtectedHeader(token).alg;
@@ -98,24 +121,22 @@ export function createClientVerifier(options: VerifierOptions): ClientVerifier {
     }
     const currentDate = new Date(now());
     if (secret !== undefined && alg !== undefined && HMAC_ALGORITHMS.includes(alg)) {
-      return (
-        await jwtVerify(token, secret, {
-          ...claimsOptions,
-          currentDate,
-          algorithms: HMAC_ALGORITHMS,
-        })
-      ).payload;
+      const verified = await jwtVerify(token, secret, {
+        ...withAudience(hmacAudiences),
+        currentDate,
+        algorithms: HMAC_ALGORITHMS,
+      }).catch(audienceRefused(hmacAudiences));
+      return { claims: verified.payload, oauth: false };
     }
     if (jwks !== undefined && alg !== undefined && ASYMMETRIC_ALGORITHMS.includes(alg)) {
       if (now() - keysFailedAt < JWKS_FAILURE_COOLDOWN_MS) throw keysUnavailable(undefined);
       try {
-        return (
-          await jwtVerify(token, jwks, {
-            ...claimsOptions,
-            currentDate,
-            algorithms: ASYMMETRIC_ALGORITHMS,
-          })
-        ).payload;
+        const verified = await jwtVerify(token, jwks, {
+          ...withAudience(oauthAudiences),
+          currentDate,
+          algorithms: ASYMMETRIC_ALGORITHMS,
+        }).catch(audienceRefused(oauthAudiences));
+        return { claims: verified.payload, oauth: true };
       } catch (error) {
         if (!keySourceFailed(error)) throw error;
         keysFailedAt = now();
@@ -166,8 +187,10 @@ export function createClientVerifier(options: VerifierOptions): ClientVerifier {
       verified.delete(token);
     }
     let claims: JWTPayload;
+    let oauth = false;
     try {
-      claims = options.mode === 'none' ? decodeJwt(token) : await verify(token);
+      if (options.mode === 'none') claims = decodeJwt(token);
+      else ({ claims, oauth } = await verify(token));
     } catch (error) {
       throw toAuthError(error);
     }
@@ -179,6 +202,7 @@ export function createClientVerifier(options: VerifierOptions): ClientVerifier {
       tenantId: resolveTenant(claims, options.tenantClaim, options.pinnedTenant),
       authorization: `Bearer ${token}`,
       expiresAt: claims.exp,
+      ...(oauth ? { scopes: scopesOf(claims) } : {}),
     };
     remember(token, principal);
     return principal;
@@ -241,6 +265,22 @@ function keySourceFailed(error: unknown): boolean {
   if (error instanceof errors.JOSEError) return error.code === 'ERR_JOSE_GENERIC';
   return true;
 }
+
+/**
+ * A token for another audience is refused with the audiences this gateway accepts named, so the
+ * client (or its operator) sees which `resource` to ask the authorization server for (RFC 8707).
+ */
+const audienceRefused =
+  (accepted: readonly string[]) =>
+  (error: unknown): never => {
+    if (error instanceof errors.JWTClaimValidationFailed && error.claim === 'aud') {
+      throw new AppError(
+        'TOKEN_INVALID',
+        `the token is for another audience: its 'aud' must name ${accepted.join(' or ')}`,
+      );
+    }
+    throw error;
+  };
 
 /** Maps jose's failures to our codes, with messages that never contain the token. */
 function toAuthError(error: unknown): AppError {

@@ -18,7 +18,39 @@ const USAGE = `Usage: npm run backend -- [options]
   --tenant-secret <s>    X-TB-* HMAC secret (default: generated)
   --no-tenant-check      do not require tenant headers (Go API without TENANT_HEADER_SECRET)
   --dev                  accept X-Debug-Sub without a token (Go ENV=dev)
+  --auth0-domain <d>     tokens must have iss https://<d>/ and aud --auth0-audience (Go
+  --auth0-audience <a>     AUTH0_DOMAIN/AUTH0_AUDIENCE; both or neither)
+  --jwt-issuer <i>       tokens must have this iss (Go JWT_ISSUER) and, with
+  --jwt-audience <a>       --jwt-audience, this aud (Go JWT_AUDIENCE)
+  --no-backend-tokens    iss/aud bind backend tokens too (the Go API before token_type)
 `;
+
+/** The issuer and audience rule (CONTRACT.md B.2, E.3), from either generation's flags. */
+function issuerSettings(values: {
+  'auth0-domain'?: string | undefined;
+  'auth0-audience'?: string | undefined;
+  'jwt-issuer'?: string | undefined;
+  'jwt-audience'?: string | undefined;
+}): { issuer?: string; audience?: string } | string {
+  const domain = values['auth0-domain'];
+  const auth0Audience = values['auth0-audience'];
+  const issuer = values['jwt-issuer'];
+  const audience = values['jwt-audience'];
+  if ((domain !== undefined || auth0Audience !== undefined) && issuer !== undefined) {
+    return 'give --auth0-domain/--auth0-audience or --jwt-issuer/--jwt-audience, not both';
+  }
+  if ((domain === undefined) !== (auth0Audience === undefined)) {
+    return '--auth0-domain and --auth0-audience go together';
+  }
+  if (audience !== undefined && issuer === undefined) return '--jwt-audience needs --jwt-issuer';
+  if (domain !== undefined && auth0Audience !== undefined) {
+    return { issuer: `https://${domain}/`, audience: auth0Audience };
+  }
+  return {
+    ...(issuer === undefined ? {} : { issuer }),
+    ...(audience === undefined ? {} : { audience }),
+  };
+}
 
 const DEV_SUBJECT = 'dev-user';
 
@@ -33,6 +65,11 @@ async function main(): Promise<number> {
         'tenant-secret': { type: 'string' },
         'no-tenant-check': { type: 'boolean', default: false },
         dev: { type: 'boolean', default: false },
+        'auth0-domain': { type: 'string' },
+        'auth0-audience': { type: 'string' },
+        'jwt-issuer': { type: 'string' },
+        'jwt-audience': { type: 'string' },
+        'no-backend-tokens': { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -50,6 +87,11 @@ async function main(): Promise<number> {
     process.stderr.write(`--port expects an integer from 0 to 65535\n${USAGE}`);
     return 64;
   }
+  const claims = issuerSettings(values);
+  if (typeof claims === 'string') {
+    process.stderr.write(`${claims}\n${USAGE}`);
+    return 64;
+  }
   const generated = () => randomBytes(24).toString('base64url');
   const jwtSecret = values['jwt-secret'] ?? generated();
   const tenantSecret = values['no-tenant-check']
@@ -62,6 +104,8 @@ async function main(): Promise<number> {
     jwtSecret,
     tenantHeaderSecret: tenantSecret,
     devMode: values.dev,
+    ...claims,
+    backendTokens: !values['no-backend-tokens'],
     onError: (error) => {
       process.stderr.write(
         `request failed: ${error instanceof Error ? error.message : String(error)}\n`,
@@ -70,11 +114,13 @@ async function main(): Promise<number> {
   });
   const shown = (given: string | undefined, value: string) =>
     given === undefined ? value : '(as given on the command line)';
-  const token = await new SignJWT({ sub: DEV_SUBJECT })
+  const dev = new SignJWT({ sub: DEV_SUBJECT })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setIssuedAt()
-    .setExpirationTime('24h')
-    .sign(new TextEncoder().encode(jwtSecret));
+    .setExpirationTime('24h');
+  if (claims.issuer !== undefined) dev.setIssuer(claims.issuer);
+  if (claims.audience !== undefined) dev.setAudience(claims.audience);
+  const token = await dev.sign(new TextEncoder().encode(jwtSecret));
 
   process.stdout.write(
     [
@@ -88,6 +134,11 @@ async function main(): Promise<number> {
       '  TOOLBRIDGE_TENANT_ID=<any id: it is verified, not used to scope data>',
       '',
       `Client JWTs: HS256 with secret ${shown(values['jwt-secret'], jwtSecret)}`,
+      ...(claims.issuer === undefined
+        ? []
+        : [
+            `  with iss ${claims.issuer}${claims.audience === undefined ? '' : ` and aud ${claims.audience}`}${values['no-backend-tokens'] ? '' : ' (backend tokens, token_type "backend", excepted)'}`,
+          ]),
       `A bearer token for sub=${DEV_SUBJECT}, valid 24 h:`,
       `  ${token}`,
       '',

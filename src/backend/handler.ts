@@ -9,13 +9,14 @@ import * as rest from './rest.ts';
 import { SESSION_TTL_MS, createSessionStore } from './sessions.ts';
 import { createItemStore } from './store.ts';
 import * as sync from './sync-routes.ts';
+import { createTokenExchange } from './token-exchange.ts';
 
 /**
  * The embedded ToolBridge API: the Go API's routes and middleware order (CONTRACT.md B.1) over
  * in-memory state. Global steps: correlation id, routing (404/405 answer before any auth), then
  * for the authenticated group JWT → tenant headers → per-group session, rate-limit and epoch
  * checks → handler. A throwing handler is answered 500 and the process goes on, as chi's
- * Recoverer does.
+ * Recoverer does. POST /auth/token-exchange (E.4) authenticates the token it exchanges itself.
  */
 
 export interface BackendOptions {
@@ -27,6 +28,15 @@ export interface BackendOptions {
   tenantHeaderSecret?: string | undefined;
   /** Go ENV=dev: X-Debug-Sub accepted when no bearer token is sent. */
   devMode?: boolean;
+  /**
+   * `https://<AUTH0_DOMAIN>/` (CONTRACT.md B.2) or JWT_ISSUER (E.3): when set, every token must
+   * name this issuer, and contain `audience` when that is set, except backend tokens.
+   */
+  issuer?: string | undefined;
+  /** AUTH0_AUDIENCE or JWT_AUDIENCE; needs `issuer`. */
+  audience?: string | undefined;
+  /** `false`: the API before backend tokens (a42eec7), where iss/aud bind every token. */
+  backendTokens?: boolean | undefined;
   now?: () => number;
   rateLimit?: RateLimitConfig;
   sessionTtlMs?: number;
@@ -37,7 +47,7 @@ export interface BackendOptions {
 type Group = 'sessions' | 'rest' | 'session-only';
 type Handler = (exchange: Exchange, principal: Principal, body: () => Promise<string>) => unknown;
 type Route =
-  | { kind: 'public'; run: (exchange: Exchange) => void }
+  | { kind: 'public'; run: (exchange: Exchange) => void | Promise<void> }
   | { kind: 'private'; group: Group; run: Handler }
   | { kind: 'not-found' }
   | { kind: 'method-not-allowed'; allow: string[] };
@@ -48,8 +58,12 @@ export function createBackendHandler(options: BackendOptions) {
   const authenticate = createAuthenticator({
     jwtSecret: options.jwtSecret,
     devMode: options.devMode ?? false,
+    issuer: options.issuer,
+    audience: options.audience,
+    backendTokens: options.backendTokens,
     now,
   });
+  const tokenExchange = createTokenExchange({ jwtSecret: options.jwtSecret, now });
   const secret = options.tenantHeaderSecret;
   const verifyTenant =
     secret === undefined || secret === '' ? undefined : createTenantVerifier({ secret, now });
@@ -71,6 +85,20 @@ export function createBackendHandler(options: BackendOptions) {
     const [first, second, third, fourth, fifth, ...extra] = segments;
     if (segments.length === 1 && first === 'healthz') {
       return byMethod(method, { GET: { kind: 'public', run: healthz } });
+    }
+    if (segments.length === 2 && first === 'auth' && second === 'token-exchange') {
+      // Outside the tenant-header group (E.5 lists the sync and REST routes): the handler
+      // authenticates the token it exchanges itself.
+      return byMethod(method, {
+        POST: {
+          kind: 'public',
+          run: async (exchange) => {
+            await tokenExchange(exchange, await authenticate(exchange.req), () =>
+              readBody(exchange.req),
+            );
+          },
+        },
+      });
     }
     if (first !== 'v1' || second === undefined || extra.length > 0) return { kind: 'not-found' };
     if (second === 'sync') {
@@ -174,7 +202,7 @@ export function createBackendHandler(options: BackendOptions) {
         res.end();
         return;
       case 'public':
-        found.run(exchange);
+        await found.run(exchange);
         return;
       case 'private':
         break;

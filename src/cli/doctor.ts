@@ -1,6 +1,7 @@
 import type { JWTVerifyGetKey } from 'jose';
 import type { Dispatcher } from 'undici';
 import { claimOf } from '../auth/identity.ts';
+import { describeBackendAuth } from '../config-backend.ts';
 import type { Config } from '../config.ts';
 import { checkAgentRuntimes } from './identity-check.ts';
 import { createProbeAgent, probe, statusLine, targetOf, type ProbeContext } from './probe.ts';
@@ -66,10 +67,7 @@ function checkConfig(
     config.tenantId !== undefined
       ? `tenant ${JSON.stringify(config.tenantId)} pinned by TOOLBRIDGE_TENANT_ID`
       : `tenant from each client token's '${config.auth.tenantClaim}' claim${tenant === undefined ? '' : ` (${JSON.stringify(tenant.id)} in TOOLBRIDGE_JWT_TOKEN)`}`;
-  const identity =
-    config.jwtToken === undefined
-      ? "backend identity: each client's own token"
-      : 'backend identity: TOOLBRIDGE_JWT_TOKEN';
+  const identity = `backend identity: ${describeBackendAuth(config.backendAuth.mode)}`;
   report.pass(
     `configuration: Go API ${baseUrl}, ${tenantText}, tenant header secret set, ${identity}`,
   );

@@ -153,6 +153,7 @@ async function main(): Promise<number> {
       config.jwtToken,
       config.auth.jwtSecret,
       config.backChannel.identitySecret,
+      config.backendAuth.secret,
     ],
     // stdout carries the protocol in stdio mode, so logs go to stderr there.
     pretty: !values.stdio && process.stdout.isTTY,

@@ -19,8 +19,14 @@ export function requestContext() {
   };
 }
 
+/** This request's id; undefined before requestContext ran. */
+export function requestIdOf(res: Response): string | undefined {
+  const id: unknown = res.locals['requestId'];
+  return typeof id === 'string' ? id : undefined;
+}
+
 /** A logger that stamps this request's id on every line (the base logger before requestContext). */
 export function requestLogger(res: Response, logger: Logger): Logger {
-  const id: unknown = res.locals['requestId'];
-  return typeof id === 'string' ? logger.child({ requestId: id }) : logger;
+  const id = requestIdOf(res);
+  return id === undefined ? logger : logger.child({ requestId: id });
 }

@@ -1,11 +1,6 @@
-import {
-  STATUS_CODES,
-  createServer,
-  type RequestListener,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
+import { STATUS_CODES, Server, type RequestListener, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { afterNextPoll } from '../drain.ts';
 import type { Logger } from '../log.ts';
 
 /**
@@ -56,7 +51,7 @@ export function createHttpServer(
   const requestMs = headerMs + timeouts.bodySeconds * 1000;
   // Each connection's latest answer, for what node reports about the connection (clientError).
   const latest = new WeakMap<Duplex, ServerResponse>();
-  const server = createServer(
+  const server: ClosingServer = new ClosingServer(
     {
       headersTimeout: headerMs,
       requestTimeout: requestMs,
@@ -65,6 +60,7 @@ export function createHttpServer(
     (req, res) => {
       latest.set(req.socket, res);
       res.once('finish', cutUnreadBody);
+      server.lastOnItsConnection(res);
       handler(req, res);
     },
   );
@@ -72,6 +68,55 @@ export function createHttpServer(
     clientError(error, socket, latest.get(socket), logger);
   });
   return server;
+}
+
+/**
+ * A server that stops without losing requests a balancer has already sent it. Node's close()
+ * stops accepting and drops idle keep-alive connections, and that loses requests two ways when a
+ * balancer pools connections (HAProxy, Fly's proxy), as measured with k6 through HAProxy
+ * (test/e2e/replica-faults.test.ts):
+ *
+ * - An answer still being prepared goes out with `Connection: keep-alive`, so the balancer sends
+ *   its next request down that connection: a SIGTERMed replica kept receiving requests through
+ *   its drain, ran into the drain timeout and cut calls, or reset requests that had just arrived
+ *   when it closed its last connections. Here every answer written after close() says
+ *   `Connection: close`, so no connection carries another request; the balancer opens a new one,
+ *   to a replica that listens.
+ * - A request the balancer sent down an idle connection just before close() may sit unread on the
+ *   socket; dropping the connection with it resets it, and the request gets no answer
+ *   (test/http/server.test.ts reproduces it). Here idle connections are dropped only after the
+ *   event loop has read what had arrived on them: one that received a request is then busy,
+ *   answered (with `Connection: close`) and counted by the drain (drain.ts waits for the same
+ *   read).
+ */
+class ClosingServer extends Server {
+  /** Answers begun while listening whose headers may not have gone out yet. */
+  readonly #answering = new Set<ServerResponse>();
+
+  /** Called as each request arrives. */
+  lastOnItsConnection(res: ServerResponse): void {
+    if (!this.listening) {
+      res.setHeader('Connection', 'close');
+      return;
+    }
+    this.#answering.add(res);
+    res.once('close', () => this.#answering.delete(res));
+  }
+
+  override close(callback?: (error?: Error) => void): this {
+    for (const res of this.#answering) {
+      if (!res.headersSent) res.setHeader('Connection', 'close');
+    }
+    this.#answering.clear();
+    // Calls closeIdleConnections() below.
+    return super.close(callback);
+  }
+
+  override closeIdleConnections(): void {
+    afterNextPoll(() => {
+      super.closeIdleConnections();
+    });
+  }
 }
 
 /** Node's codes for a client that went away: nothing it sent was wrong. */

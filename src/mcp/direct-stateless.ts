@@ -36,6 +36,7 @@ import {
   type DirectRequest,
   type PlainToolCall,
 } from './plain-call.ts';
+import type { PrincipalCarrier } from './principal.ts';
 import type { ToolCaller } from './tool-call.ts';
 import { clientGone } from './web-bridge.ts';
 
@@ -88,6 +89,7 @@ export function createDirectStatelessCalls(
   caller: ToolCaller,
   serverInfo: ServerIdentity,
   onerror: (error: Error) => void,
+  principals: Pick<PrincipalCarrier, 'requestIdOf'>,
 ): DirectStatelessCalls {
   // What the 2026-07-28 codec stamps on every result it encodes.
   const stamp = { resultType: 'complete', _meta: { [SERVER_INFO_META_KEY]: serverInfo } };
@@ -97,7 +99,12 @@ export function createDirectStatelessCalls(
     const signal = clientGone(res);
     let payload: string;
     try {
-      const result = await caller.call(call.name, call.args, req.principal, signal);
+      const origin = {
+        principal: req.principal,
+        sessionKind: 'stateless' as const,
+        requestId: principals.requestIdOf(req.auth),
+      };
+      const result = await caller.call(call.name, call.args, origin, signal);
       const wire = { ...wireResult(result), ...stamp };
       payload = JSON.stringify({ result: wire, jsonrpc: '2.0', id: call.id });
     } catch (error) {

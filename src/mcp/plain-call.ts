@@ -5,7 +5,7 @@
  * exact versions and `.ci/sdk-latest` runs the tests that compare both against the newest SDK.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isJsonContentType } from '@modelcontextprotocol/server';
+import { isJsonContentType, type AuthInfo } from '@modelcontextprotocol/server';
 import type { Principal } from '../auth/verifier.ts';
 import type { ToolResult } from '../tools/index.ts';
 
@@ -13,6 +13,8 @@ import type { ToolResult } from '../tools/index.ts';
 export interface DirectRequest extends IncomingMessage {
   body?: unknown;
   principal?: Principal;
+  /** What the SDK's handlers would get; it carries the request's id (principal.ts). */
+  auth?: AuthInfo;
 }
 
 export type RequestId = string | number;

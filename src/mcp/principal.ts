@@ -14,23 +14,34 @@ export interface PrincipalCarrier {
   attach(principal: Principal, token: string): AuthInfo;
   /** The principal an AuthInfo from `attach` carries. */
   of(authInfo: AuthInfo | undefined): Principal | undefined;
+  /**
+   * Ties the id of the HTTP request an AuthInfo came with to it, so that a tool call the SDK
+   * hands over with that AuthInfo carries the request's id as its correlation id.
+   */
+  stamp(authInfo: AuthInfo, requestId: string): void;
+  requestIdOf(authInfo: AuthInfo | undefined): string | undefined;
 }
 
 export function createPrincipalCarrier(): PrincipalCarrier {
   // Keyed by the AuthInfo object: an entry goes when its request's AuthInfo does.
   const principals = new WeakMap<AuthInfo, Principal>();
+  const requestIds = new WeakMap<AuthInfo, string>();
   return {
     attach(principal, token) {
       const authInfo: AuthInfo = {
         token,
         clientId: principal.subject,
-        scopes: [],
+        scopes: principal.scopes === undefined ? [] : [...principal.scopes],
         ...(principal.expiresAt === undefined ? {} : { expiresAt: principal.expiresAt }),
       };
       principals.set(authInfo, principal);
       return authInfo;
     },
     of: (authInfo) => (authInfo === undefined ? undefined : principals.get(authInfo)),
+    stamp(authInfo, requestId) {
+      requestIds.set(authInfo, requestId);
+    },
+    requestIdOf: (authInfo) => (authInfo === undefined ? undefined : requestIds.get(authInfo)),
   };
 }
 

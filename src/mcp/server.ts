@@ -3,11 +3,19 @@
 import { ProtocolError, ProtocolErrorCode, Server } from '@modelcontextprotocol/server';
 import { wireResult } from './plain-call.ts';
 import { createPrincipalCarrier, type PrincipalCarrier } from './principal.ts';
-import { createToolCaller, type ToolCaller, type ToolCallerDeps } from './tool-call.ts';
+import {
+  createToolCaller,
+  type CallSessionKind,
+  type ToolCaller,
+  type ToolCallerDeps,
+} from './tool-call.ts';
 
-/** Builds one protocol instance: per request (2026-07-28 era) or per session (2025 era). */
+/**
+ * Builds one protocol instance: per request (2026-07-28 era) or per session (2025 era, legacy
+ * SSE, stdio); `session` says which, for the audit line of each tool call it serves.
+ */
 // eslint-disable-next-line @typescript-eslint/no-deprecated
-export type NewServer = () => Server;
+export type NewServer = (session: CallSessionKind) => Server;
 
 /** The name every protocol instance gives in its server info. */
 export const SERVER_NAME = 'ToolBridge';
@@ -38,7 +46,7 @@ export function createServerFactory(
     })),
   };
 
-  return () => {
+  return (session) => {
     // eslint-disable-next-line @typescript-eslint/no-deprecated
     const server = new Server(
       { name: SERVER_NAME, version: deps.version },
@@ -50,8 +58,13 @@ export function createServerFactory(
       if (!caller.has(name)) {
         throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${name}`);
       }
-      const principal = principals.of(ctx.http?.authInfo);
-      const result = await caller.call(name, args, principal, ctx.mcpReq.signal);
+      const authInfo = ctx.http?.authInfo;
+      const origin = {
+        principal: principals.of(authInfo),
+        sessionKind: session,
+        requestId: principals.requestIdOf(authInfo),
+      };
+      const result = await caller.call(name, args, origin, ctx.mcpReq.signal);
       return { ...wireResult(result) };
     });
     return server;

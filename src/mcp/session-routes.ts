@@ -44,7 +44,7 @@ export async function reviveSession(
   record: SessionRecord,
 ): Promise<SessionTransport> {
   const transport = new SessionTransport(record.id);
-  await newServer().connect(transport);
+  await newServer(record.kind).connect(transport);
   const { protocolVersion, clientInfo, capabilities } = record;
   const replay: JSONRPCRequest = {
     jsonrpc: '2.0',
@@ -88,7 +88,7 @@ export function createSessionRoutes(
     }
     // 122 random bits from the CSPRNG: session ids cannot be guessed.
     const transport = new SessionTransport(ids.mint(randomUUID()));
-    await newServer().connect(transport);
+    await newServer('streamable').connect(transport);
     const answer = await transport.deliver(messages, req.auth, clientGone(res));
     const version = transport.protocolVersion;
     if (answer.kind !== 'json' || version === undefined) {

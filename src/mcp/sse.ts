@@ -122,7 +122,7 @@ export function createSseHandlers(
         // With the store unreachable the record stays until its idle time runs out.
         sessions.end(id).catch(() => undefined);
       });
-      await newServer().connect(transport);
+      await newServer('sse').connect(transport);
     },
 
     /**

@@ -10,7 +10,7 @@ import type { SessionIds } from './fly-replay.ts';
 import { createDirectStatelessCalls, type ServerIdentity } from './direct-stateless.ts';
 import type { NewServer } from './server.ts';
 import type { ToolCaller } from './tool-call.ts';
-import { ownerKey, type AuthedRequest } from './principal.ts';
+import { ownerKey, type AuthedRequest, type PrincipalCarrier } from './principal.ts';
 import { createSessionRoutes } from './session-routes.ts';
 import type { SessionRegistry } from './sessions.ts';
 import { clientGone, sendWebResponse, toWebRequest } from './web-bridge.ts';
@@ -36,10 +36,14 @@ export interface StreamableOptions {
   ids?: SessionIds | undefined;
 }
 
-/** What the direct path needs: the tool caller the SDK's handler uses, and the server's name. */
+/**
+ * What the direct path needs: the tool caller the SDK's handler uses, the server's name, and the
+ * carrier the HTTP edge tied each request's id to.
+ */
 export interface DirectOptions {
   caller: ToolCaller;
   serverInfo: ServerIdentity;
+  principals: Pick<PrincipalCarrier, 'requestIdOf'>;
 }
 
 /** What the SDK's web-standard entries take beside the Request. */
@@ -81,8 +85,13 @@ export function createStreamableHandler({
   const stateless =
     directOptions === undefined
       ? undefined
-      : createDirectStatelessCalls(directOptions.caller, directOptions.serverInfo, onerror);
-  const modern = createMcpHandler(() => newServer(), {
+      : createDirectStatelessCalls(
+          directOptions.caller,
+          directOptions.serverInfo,
+          onerror,
+          directOptions.principals,
+        );
+  const modern = createMcpHandler(() => newServer('stateless'), {
     legacy: 'reject',
     onerror,
     maxRequestBodySize: maxBodyBytes,

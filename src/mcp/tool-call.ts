@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import type { ScopePolicy } from '../auth/scopes.ts';
 import type { Principal } from '../auth/verifier.ts';
 import type { Drain } from '../drain.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { BackendIdentity } from '../proxy/types.ts';
 import { AppError } from '../errors.ts';
+import { refusalMessage, type RateLimiter, type RateRefusal } from '../limits/limiter.ts';
 import { failedCall, MISSING_TOKEN, type ToolResult, type ToolRuntime } from '../tools/index.ts';
 import { principalKey } from './principal.ts';
 
@@ -24,6 +26,26 @@ export interface ToolCallerDeps {
    * whole pool and make everyone else's calls queue behind it. Unset: no cap.
    */
   maxInflightPerPrincipal?: number | undefined;
+  /** TOOLBRIDGE_READ_SCOPE and _WRITE_SCOPE, by each tool's readOnlyHint (unset: no check). */
+  scopes?: ScopePolicy | undefined;
+  /** TOOLBRIDGE_RATE_LIMITS (limits/limiter.ts); undefined: no rate limits. */
+  limiter?: RateLimiter | undefined;
+}
+
+/** How a call arrived: a 2025-era session, a legacy SSE session, a 2026-07-28 request, stdio. */
+export type CallSessionKind = 'streamable' | 'sse' | 'stateless' | 'stdio';
+
+/** Who calls and how the call arrived: the facts of the audit line beyond the call itself. */
+export interface CallOrigin {
+  /** The verified caller; undefined only without an HTTP edge (stdio uses its fallback). */
+  readonly principal: Principal | undefined;
+  readonly sessionKind: CallSessionKind;
+  /**
+   * The id of the HTTP request that carried the call (X-Request-ID), when it came over HTTP to
+   * this replica. It becomes the call's correlation id: in the audit line and, as
+   * X-Correlation-ID, in the API's logs. Without one, each call gets a fresh id.
+   */
+  readonly requestId?: string | undefined;
 }
 
 /**
@@ -34,16 +56,17 @@ export interface ToolCallerDeps {
 export interface ToolCaller {
   has(name: string): boolean;
   /** Runs a known tool; every failure is an `isError` result. */
-  call(
-    name: string,
-    args: unknown,
-    principal: Principal | undefined,
-    signal: AbortSignal,
-  ): Promise<ToolResult>;
+  call(name: string, args: unknown, origin: CallOrigin, signal: AbortSignal): Promise<ToolResult>;
 }
 
 export function createToolCaller(deps: ToolCallerDeps): ToolCaller {
   const limit = deps.maxInflightPerPrincipal ?? Infinity;
+  const { limiter } = deps;
+  // Rate limits tell reads from writes by the tools' annotations; a tool without them counts as a
+  // write, as MCP's defaults for absent hints assume the worst.
+  const readOnly = new Set(
+    deps.tools.definitions.filter((t) => t.annotations?.readOnlyHint === true).map((t) => t.name),
+  );
   const inflight = new Map<string, number>();
   const release = (key: string) => {
     const left = (inflight.get(key) ?? 1) - 1;
@@ -51,18 +74,25 @@ export function createToolCaller(deps: ToolCallerDeps): ToolCaller {
     else inflight.set(key, left);
   };
 
+  const scopeRefusal = scopeCheck(deps);
+
   return {
     has: (name) => deps.tools.has(name),
-    async call(name, args, caller, signal) {
-      const principal = caller ?? deps.fallbackPrincipal;
+    async call(name, args, origin, signal) {
+      const principal = origin.principal ?? deps.fallbackPrincipal;
       if (principal === undefined) {
         // Only a caller that is not even anonymous (no HTTP edge, no stdio principal) lands here.
         return failedCall(name, new AppError('TOKEN_MISSING', MISSING_TOKEN));
       }
+      const refused = scopeRefusal(name, principal);
+      if (refused !== undefined) {
+        audit(name, principal, origin.sessionKind, origin.requestId ?? randomUUID(), refused, 0);
+        return refused;
+      }
       const key = principalKey(principal);
       const running = inflight.get(key) ?? 0;
       const started = performance.now();
-      const correlationId = randomUUID();
+      const correlationId = origin.requestId ?? randomUUID();
       let result: ToolResult;
       if (running >= limit) {
         result = failedCall(
@@ -73,14 +103,21 @@ export function createToolCaller(deps: ToolCallerDeps): ToolCaller {
           ),
         );
       } else {
+        // Held while the rate limiter answers too (a Redis round trip): it is this call's time.
         inflight.set(key, running + 1);
         try {
-          result = await run(name, args, principal, { signal, correlationId });
+          const refusal =
+            limiter === undefined ? undefined : await limiter.call(principal, !readOnly.has(name));
+          result =
+            refusal === undefined
+              ? await run(name, args, principal, { signal, correlationId })
+              : failedCall(name, rateLimited(refusal));
         } finally {
           release(key);
         }
       }
-      record(name, principal, correlationId, result, (performance.now() - started) / 1000);
+      const seconds = (performance.now() - started) / 1000;
+      audit(name, principal, origin.sessionKind, correlationId, result, seconds);
       return result;
     },
   };
@@ -99,22 +136,32 @@ export function createToolCaller(deps: ToolCallerDeps): ToolCaller {
     return deps.drain === undefined ? go() : deps.drain.track(go);
   }
 
-  /** One metric sample and one log line per call, both from the result's failure code. */
-  function record(
+  /**
+   * One metric sample and one audit line per call, both from the result's failure code. The
+   * line names the caller (subject, tenant, the service key's id when one calls on the user's
+   * behalf), how the call came (sessionKind) and its correlation id; never a token: the principal's
+   * Authorization is not among its fields, and the logger scrubs every line besides.
+   */
+  function audit(
     name: string,
     principal: Principal,
+    sessionKind: CallSessionKind,
     correlationId: string,
     result: ToolResult,
     seconds: number,
   ) {
     const failed = result.isError === true;
-    deps.metrics?.toolCall(name, outcomeLabel(result), seconds);
+    const outcome = outcomeLabel(result);
+    deps.metrics?.toolCall(name, outcome, seconds);
     // Built only when its level is on (this runs for every tool call).
     if (!deps.logger.isLevelEnabled(failed ? 'warn' : 'info')) return;
     const fields = {
       tool: name,
+      outcome,
       tenant: principal.tenantId,
       subject: principal.subject,
+      ...(principal.serviceKeyId === undefined ? {} : { serviceKeyId: principal.serviceKeyId }),
+      sessionKind,
       correlationId,
       ms: Math.round(seconds * 10_000) / 10,
     };
@@ -125,6 +172,37 @@ export function createToolCaller(deps: ToolCallerDeps): ToolCaller {
       deps.logger.warn({ ...fields, code, status, error }, 'tool call failed');
     }
   }
+}
+
+function rateLimited(refusal: RateRefusal): AppError {
+  return new AppError('RATE_LIMITED', refusalMessage(refusal), {
+    details: { rule: refusal.rule.name, retryAfterMs: Math.ceil(refusal.retryAfterMs) },
+  });
+}
+
+/**
+ * The read/write scope check, before anything else of a call: a tool is read when its
+ * readOnlyHint says so (tools/annotations.ts), so the two can never disagree. The refusal is an
+ * `isError` result naming the scope; an MCP result has no place for a 403 and its challenge.
+ */
+function scopeCheck({ tools, scopes }: ToolCallerDeps) {
+  const readOnly = new Map(
+    tools.definitions.map((tool) => [tool.name, tool.annotations?.readOnlyHint === true]),
+  );
+  return (name: string, principal: Principal): ToolResult | undefined => {
+    const isRead = readOnly.get(name);
+    // An unknown name fails as unknown, whatever the token's scopes.
+    if (isRead === undefined) return undefined;
+    const missing = scopes?.missingForTool(principal, isRead);
+    if (missing === undefined) return undefined;
+    return failedCall(
+      name,
+      new AppError(
+        'SCOPE_INSUFFICIENT',
+        `this tool needs the '${missing}' scope, which the token does not grant`,
+      ),
+    );
+  };
 }
 
 /**

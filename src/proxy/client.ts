@@ -1,4 +1,3 @@
-import { hash } from 'node:crypto';
 import type { Dispatcher, Pool } from 'undici';
 import { AppError } from '../errors.ts';
 import { createTenantSigner, toWireValue, type TenantSigner } from '../tenant-headers/index.ts';
@@ -12,6 +11,7 @@ import {
   transportError,
   type FailureContext,
 } from './errors.ts';
+import { createCredentials, credentialShapes, sessionKey } from './credentials.ts';
 import { exchange } from './exchange.ts';
 import { logExchange, type ExchangeNote, type SessionUse } from './exchange-log.ts';
 import { createLru } from '../lru.ts';
@@ -20,7 +20,8 @@ import { createPool } from './pool.ts';
 import { isSuccess, parseJson, sessionRejected, type RawReply } from './reply.ts';
 import { createSessionCache, type SyncSession } from './session-cache.ts';
 import { readSession } from './session.ts';
-import type { BackendIdentity, HttpMethod, Upstream } from './types.ts';
+import { TOKEN_EXCHANGE_PATH } from './token-exchange.ts';
+import type { BackendIdentity, ExchangedIdentity, HttpMethod, Upstream } from './types.ts';
 import { parseBaseUrl, requestTarget } from './url.ts';
 
 const SESSIONS_PATH = '/v1/sync/sessions';
@@ -29,14 +30,6 @@ const MAX_CACHED_SIGNERS = 1_000;
 
 type Headers = Record<string, string>;
 
-/**
- * Opaque cache key: identities hold bearer tokens, which the cache has no need to keep. One-shot
- * `hash()`: this runs on every call, and a Hash object per call showed in profiles.
- */
-function sessionKey(identity: BackendIdentity): string {
-  return hash('sha256', JSON.stringify([identity.authorization, identity.tenantId]), 'base64url');
-}
-
 function dispatcherFor(
   injected: Dispatcher | undefined,
   makePool: () => Pool,
@@ -44,17 +37,6 @@ function dispatcherFor(
   if (injected !== undefined) return { pool: undefined, dispatcher: injected };
   const pool = makePool();
   return { pool, dispatcher: pool };
-}
-
-/**
- * What backend text must never show of the caller's credential: the header, the token without
- * its scheme, and each of a JWT's three segments alone (a backend may echo just the payload or
- * the signature). Built only when a failure is reported.
- */
-function credentialShapes(authorization: string): string[] {
-  const space = authorization.indexOf(' ');
-  const token = space === -1 ? authorization : authorization.slice(space + 1).trim();
-  return [authorization, token, ...token.split('.')];
 }
 
 /**
@@ -89,19 +71,21 @@ export function createUpstream(options: UpstreamOptions): Upstream {
     return signer;
   }
 
+  /** `authorization` is read when a failure is reported: an issued one is obtained in the call. */
   const failureContext = (
-    identity: BackendIdentity,
+    authorization: () => string,
     method: string,
     path: string,
+    timeoutMs = toolTimeoutMs,
   ): FailureContext => ({
     method,
     path,
-    timeoutMs: toolTimeoutMs,
+    timeoutMs,
     connectTimeoutMs,
     // The API's own address too: a client needs the method and path, not where the API runs.
     get secrets() {
       return [
-        ...credentialShapes(identity.authorization),
+        ...credentialShapes(authorization()),
         settings.tenantHeaderSecret,
         base.origin,
         apiHost,
@@ -140,14 +124,42 @@ export function createUpstream(options: UpstreamOptions): Upstream {
     }
   }
 
+  /** POST /auth/token-exchange: the only request that carries the caller's own token then. */
+  function postTokenExchange(
+    identity: ExchangedIdentity,
+    body: string,
+    signal: AbortSignal,
+  ): Promise<RawReply> {
+    const signed = signerFor(identity.tenantId).headers();
+    const headers: Headers = {
+      'User-Agent': settings.userAgent,
+      Accept: 'application/json',
+      Authorization: identity.callerAuthorization,
+      'Content-Type': 'application/json',
+      ...signed,
+    };
+    const note = debugging()
+      ? { tenantId: identity.tenantId, signed, session: 'none' as const }
+      : undefined;
+    return send(`${base.prefix}${TOKEN_EXCHANGE_PATH}`, 'POST', headers, body, signal, note);
+  }
+
+  const credentials = createCredentials(options, {
+    now,
+    post: postTokenExchange,
+    context: (identity, timeoutMs) =>
+      failureContext(() => identity.callerAuthorization, 'POST', TOKEN_EXCHANGE_PATH, timeoutMs),
+  });
+
   async function openSession(
     identity: BackendIdentity,
+    authorization: string,
     signer: TenantSigner,
     correlation: Headers,
     signal: AbortSignal,
     debug: boolean,
   ): Promise<SyncSession> {
-    const ctx = failureContext(identity, 'POST', SESSIONS_PATH);
+    const ctx = failureContext(() => authorization, 'POST', SESSIONS_PATH);
     // Not the caller's deadline: other calls may be waiting on this same creation. `signal`
     // fires when all of them have given up; each of them is bounded by its own deadline.
     const deadline = deadlines.start(toolTimeoutMs, signal);
@@ -158,9 +170,12 @@ export function createUpstream(options: UpstreamOptions): Upstream {
       const headers: Headers = {
         'User-Agent': settings.userAgent,
         Accept: 'application/json',
-        Authorization: identity.authorization,
-        // Sent on session creation only, as the Python proxy did (CONTRACT.md A.2 step 5).
-        ...(identity.subject === '' ? {} : { 'X-Debug-Sub': toWireValue(identity.subject) }),
+        Authorization: authorization,
+        // Sent on session creation only, as the Python proxy did (CONTRACT.md A.2 step 5); with
+        // a backend token it sent none (E.4).
+        ...(identity.issued !== undefined || identity.subject === ''
+          ? {}
+          : { 'X-Debug-Sub': toWireValue(identity.subject) }),
         ...correlation,
         ...signed,
       };
@@ -180,7 +195,10 @@ export function createUpstream(options: UpstreamOptions): Upstream {
     } finally {
       deadline.dispose();
     }
-    if (!isSuccess(reply.status)) throw sessionHttpError(reply, ctx);
+    if (!isSuccess(reply.status)) {
+      if (reply.status === 401) credentials.refused(identity);
+      throw sessionHttpError(reply, ctx);
+    }
     const json = parseJson(reply.text);
     if (!json.ok) {
       throw asSessionFailure(badResponseError(reply, ctx, 'with a body that is not JSON'));
@@ -201,22 +219,15 @@ export function createUpstream(options: UpstreamOptions): Upstream {
       const target = requestTarget(base.prefix, request);
       const body = request.body === undefined ? undefined : JSON.stringify(request.body);
       const key = sessionKey(identity);
-      const ctx = failureContext(identity, request.method, request.path);
       const correlation: Headers =
         callOptions.correlationId === undefined
           ? {}
           : { 'X-Correlation-ID': toWireValue(callOptions.correlationId) };
-      const fixedHeaders: Headers = {
-        'User-Agent': settings.userAgent,
-        Accept: 'application/json',
-        Authorization: identity.authorization,
-        ...(request.ifMatch === undefined ? {} : { 'If-Match': String(request.ifMatch) }),
-        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-        ...correlation,
-      };
-
       const deadline = deadlines.start(toolTimeoutMs, callOptions.signal);
       const debug = debugging();
+      let authorization = identity.issued === undefined ? identity.authorization : '';
+      const ctx = failureContext(() => authorization, request.method, request.path);
+      let fixedHeaders: Headers | undefined;
       const attempt = async (
         retry: boolean,
       ): Promise<{ session: SyncSession; reply: RawReply }> => {
@@ -228,7 +239,7 @@ export function createUpstream(options: UpstreamOptions): Upstream {
           key,
           (signal) => {
             mine.opened = true;
-            return openSession(identity, signer, correlation, signal, debug);
+            return openSession(identity, authorization, signer, correlation, signal, debug);
           },
           deadline.signal,
         );
@@ -252,6 +263,19 @@ export function createUpstream(options: UpstreamOptions): Upstream {
 
       let reply: RawReply;
       try {
+        if (identity.issued !== undefined) {
+          // A cached (or just minted) token is a string: no await on the steady path.
+          const issued = credentials.authorization(identity, deadline.signal);
+          authorization = typeof issued === 'string' ? issued : await issued;
+        }
+        fixedHeaders = {
+          'User-Agent': settings.userAgent,
+          Accept: 'application/json',
+          Authorization: authorization,
+          ...(request.ifMatch === undefined ? {} : { 'If-Match': String(request.ifMatch) }),
+          ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+          ...correlation,
+        };
         const first = await attempt(false);
         reply = first.reply;
         if (sessionRejected(reply)) {
@@ -268,7 +292,10 @@ export function createUpstream(options: UpstreamOptions): Upstream {
         deadline.dispose();
       }
 
-      if (!isSuccess(reply.status)) throw httpError(reply, ctx);
+      if (!isSuccess(reply.status)) {
+        if (reply.status === 401) credentials.refused(identity);
+        throw httpError(reply, ctx);
+      }
       if (reply.status === 204) return { status: reply.status, body: null };
       const json = parseJson(reply.text);
       if (!json.ok) throw badResponseError(reply, ctx, 'with a body that is not JSON');
@@ -283,10 +310,13 @@ export function createUpstream(options: UpstreamOptions): Upstream {
 
     cut() {
       deadlines.cutAll();
+      credentials.stop();
       cut = true;
     },
 
     close() {
+      // Exchanges nobody waits for any more would hold the pool open for their timeout.
+      credentials.stop();
       if (pool === undefined) return Promise.resolve();
       // After a cut nothing on the pool is worth waiting for: close() would wait out a TCP
       // connect still in progress (up to the connect timeout), so the pool is destroyed.

@@ -21,6 +21,8 @@ export interface FailureContext {
 }
 
 const SESSION_PREFIX = 'Could not open a ToolBridge sync session: ';
+const TOKEN_PREFIX =
+  'Could not get a backend token from the ToolBridge API (POST /auth/token-exchange): ';
 
 function scrub(text: string, secrets: readonly string[]): string {
   let clean = text;
@@ -161,6 +163,11 @@ export function sessionHttpError(reply: RawReply, ctx: FailureContext): AppError
   return asSessionFailure(answered(reply, ctx, false));
 }
 
+/** A non-2xx answer to POST /auth/token-exchange. */
+export function tokenHttpError(reply: RawReply, ctx: FailureContext): AppError {
+  return asTokenFailure(answered(reply, ctx, false));
+}
+
 /** Codes that describe the backend or the call, whichever request was in flight. */
 const CALL_LEVEL = new Set<ErrorCode>([
   'UPSTREAM_TIMEOUT',
@@ -185,4 +192,25 @@ export function asSessionFailure(error: AppError): AppError {
     cause: error,
     details: { ...error.details, reason: error.code, phase: 'session' },
   });
+}
+
+/**
+ * The same for the token exchange (TOOLBRIDGE_BACKEND_AUTH=exchange): BACKEND_TOKEN_FAILED, or
+ * the call-level code with `phase: 'token-exchange'`. The message always says it was the
+ * exchange, since a timeout's own text does not name the request.
+ */
+export function asTokenFailure(error: AppError): AppError {
+  const callLevel = CALL_LEVEL.has(error.code);
+  return new AppError(
+    callLevel ? error.code : 'BACKEND_TOKEN_FAILED',
+    `${TOKEN_PREFIX}${error.message}`,
+    {
+      cause: callLevel ? error.cause : error,
+      details: {
+        ...error.details,
+        ...(callLevel ? {} : { reason: error.code }),
+        phase: 'token-exchange',
+      },
+    },
+  );
 }

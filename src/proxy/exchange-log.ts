@@ -17,7 +17,9 @@ export type SessionUse =
   /** This call opened the identity's first session. */
   | 'opened'
   /** This call replaced a session that was about to expire or that the API had refused. */
-  | 'refreshed';
+  | 'refreshed'
+  /** A request outside sync sessions: the token exchange (TOOLBRIDGE_BACKEND_AUTH=exchange). */
+  | 'none';
 
 export interface ExchangeNote {
   readonly tenantId: string;

@@ -1,6 +1,8 @@
 import type { Dispatcher } from 'undici';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import type { MintOptions } from './mint.ts';
+import type { TokenExchangeOptions } from './token-exchange.ts';
 
 export interface UpstreamOptions {
   /** E.g. `https://h/api`; the path prefix is kept (CONTRACT.md trap 9). */
@@ -26,6 +28,10 @@ export interface UpstreamOptions {
   onExchange?: (exchange: UpstreamExchange) => void;
   /** At DEBUG, one line per request to the API (see exchange-log.ts); quiet otherwise. */
   logger?: Logger;
+  /** TOOLBRIDGE_BACKEND_AUTH=mint: how tokens for minted identities are signed. */
+  mint?: MintOptions | undefined;
+  /** TOOLBRIDGE_BACKEND_AUTH=exchange: what the API's token exchange is asked for. */
+  tokenExchange?: TokenExchangeOptions | undefined;
 }
 
 export interface UpstreamExchange {

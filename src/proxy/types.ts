@@ -18,14 +18,42 @@ export interface UpstreamRequest {
   readonly ifMatch?: number;
 }
 
-/** Who the backend sees (CONTRACT.md A.2), and which tenant the X-TB-* headers are signed for. */
-export interface BackendIdentity {
+/**
+ * Who the backend sees (CONTRACT.md A.2), and which tenant the X-TB-* headers are signed for:
+ * a bearer sent as it is, or a backend token the upstream client obtains for a verified subject
+ * (TOOLBRIDGE_BACKEND_AUTH, docs/backend-auth.md).
+ */
+export type BackendIdentity = PresentedIdentity | IssuedIdentity;
+
+/** The caller's own bearer (`forward`) or TOOLBRIDGE_JWT_TOKEN (`shared`), sent unchanged. */
+export interface PresentedIdentity {
   /** The `Authorization` header value sent to the backend, e.g. `Bearer eyJ…`. */
   readonly authorization: string;
   /** The JWT subject: `X-Debug-Sub` on session creation, and part of the session-cache key. */
   readonly subject: string;
   readonly tenantId: string;
+  readonly issued?: undefined;
 }
+
+/** A verified subject the gateway signs short-lived backend tokens for (`mint`). */
+export interface MintedIdentity {
+  readonly issued: 'mint';
+  readonly subject: string;
+  readonly tenantId: string;
+  readonly authorization?: undefined;
+}
+
+/** A verified subject whose own token the API's token exchange turns into a backend token. */
+export interface ExchangedIdentity {
+  readonly issued: 'exchange';
+  readonly subject: string;
+  readonly tenantId: string;
+  /** The caller's Authorization: sent to POST /auth/token-exchange only, never to data routes. */
+  readonly callerAuthorization: string;
+  readonly authorization?: undefined;
+}
+
+export type IssuedIdentity = MintedIdentity | ExchangedIdentity;
 
 export interface CallOptions {
   /** Aborts the upstream request (the MCP request was cancelled or the client went away). */

@@ -1,4 +1,6 @@
 import type { Config } from '../config.ts';
+import { createMemoryBuckets, type TokenBuckets } from '../limits/buckets.ts';
+import { createRedisBuckets } from '../limits/redis-buckets.ts';
 import { redisReadiness } from './health.ts';
 import { createMemorySessionStore } from './memory-store.ts';
 import { createRedisConnection, type RedisConnectionOptions } from './redis-connection.ts';
@@ -10,10 +12,14 @@ export type { SessionStore, SessionGone, GoneReason, StoreLimits } from './sessi
 export { SessionRecord, type SessionKind } from './session-record.ts';
 export type { Relay } from './relay.ts';
 
-/** What the composition root gets: the store, the SSE relay, a readiness probe, one close. */
+/**
+ * What the composition root gets: the store, the SSE relay, the rate limiter's token buckets, a
+ * readiness probe, one close. With Redis all three share its one connection.
+ */
 export interface SessionBackplane {
   readonly store: SessionStore;
   readonly relay: Relay;
+  readonly buckets: TokenBuckets;
   /** For /readyz: undefined when ready, else the reason (no host, port or password). */
   readiness(): Promise<string | undefined>;
   /** For the `toolbridge_session_store_sessions` gauge. */
@@ -43,11 +49,13 @@ export function createSessionBackplane(
     streamable: await store.count('streamable'),
     sse: await store.count('sse'),
   });
+  const clock = deps.now ? { now: deps.now } : {};
   if (config.redisUrl === undefined) {
-    const store = createMemorySessionStore({ ...limits, ...(deps.now ? { now: deps.now } : {}) });
+    const store = createMemorySessionStore({ ...limits, ...clock });
     return {
       store,
       relay: createMemoryRelay(),
+      buckets: createMemoryBuckets(clock),
       readiness: () => Promise.resolve(undefined),
       sessions: () => sessions(store),
       close: () => store.close(),
@@ -60,9 +68,16 @@ export function createSessionBackplane(
     ...(deps.observe ? { observe: deps.observe } : {}),
   });
   const store = createRedisSessionStore({ ...limits, connection });
+  const buckets = createRedisBuckets({
+    connection,
+    fallback: createMemoryBuckets(clock),
+    ...(deps.onTrouble ? { onFallback: deps.onTrouble } : {}),
+    ...clock,
+  });
   return {
     store,
     relay: createRedisRelay(connection),
+    buckets,
     readiness: () => redisReadiness(connection),
     sessions: () => sessions(store),
     async close() {

@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-
 /**
  * The Lua behind the Redis session store. Each operation is one script, so each is one round
  * trip and atomic: two replicas creating sessions for one principal at once cannot both see
@@ -114,6 +112,3 @@ export const COUNT = `${PRELUDE}
 local from = '(' .. (now_ms() - idle)
 return {redis.call('ZCOUNT', P .. 'k:streamable', from, '+inf'), redis.call('ZCOUNT', P .. 'k:sse', from, '+inf')}
 `;
-
-/** The SHA-1 Redis knows a script by (EVALSHA). */
-export const sha1 = (script: string): string => createHash('sha1').update(script).digest('hex');

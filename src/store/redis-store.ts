@@ -1,8 +1,8 @@
-import { ErrorReply } from '@redis/client';
 import { z } from 'zod';
 import { AppError } from '../errors.ts';
 import type { RedisClient, RedisConnection } from './redis-connection.ts';
-import { COUNT, CREATE, DELETE, READ, SWEEP, sha1 } from './redis-scripts.ts';
+import { evalScript } from './redis-eval.ts';
+import { COUNT, CREATE, DELETE, READ, SWEEP } from './redis-scripts.ts';
 import { SessionRecord, StoredDetails, type SessionKind } from './session-record.ts';
 import {
   announce,
@@ -47,21 +47,12 @@ export function createRedisSessionStore(options: RedisStoreOptions): RedisSessio
   /** The timers of open holds, stopped by `close`. */
   const holds = new Set<NodeJS.Timeout>();
 
-  /** EVALSHA, and EVAL once when Redis has lost the script (a restart, SCRIPT FLUSH). */
-  const script = async (
+  const script = (
     client: RedisClient,
     source: string,
     keys: readonly string[],
     args: readonly string[],
-  ): Promise<unknown> => {
-    const tail = [String(keys.length), ...keys, ...common, ...args];
-    try {
-      return await client.sendCommand(['EVALSHA', sha1(source), ...tail]);
-    } catch (error) {
-      if (!(error instanceof ErrorReply) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return await client.sendCommand(['EVAL', source, ...tail]);
-    }
-  };
+  ) => evalScript(client, source, keys, [...common, ...args]);
 
   const read = async (id: string, owner: string, slide: boolean) => {
     const reply = await connection.run(slide ? 'touch' : 'get', async (client) =>

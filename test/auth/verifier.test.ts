@@ -305,10 +305,9 @@ describe('the token names its algorithm', () => {
   });
 
   it('the challenge carries printable ASCII only, whatever the message', () => {
-    const challenge = bearerChallenge(
-      'https://mcp.example',
-      new AppError('TOKEN_INVALID', 'bad \r\n"token" \u{1F600}\\ here'),
-    );
+    const challenge = bearerChallenge('https://mcp.example', {
+      error: new AppError('TOKEN_INVALID', 'bad \r\n"token" \u{1F600}\\ here'),
+    });
     expect(challenge).toContain('error_description="bad token  here"');
     expect(challenge).toMatch(/^[\x20-\x7e]+$/);
   });
@@ -347,10 +346,9 @@ describe('challenge and metadata', () => {
       'Bearer resource_metadata="https://mcp.example/.well-known/oauth-protected-resource/mcp"',
     );
     expect(
-      bearerChallenge(
-        'https://mcp.example',
-        new AppError('TOKEN_EXPIRED', 'the token has expired'),
-      ),
+      bearerChallenge('https://mcp.example', {
+        error: new AppError('TOKEN_EXPIRED', 'the token has expired'),
+      }),
     ).toBe(
       'Bearer error="invalid_token", error_description="the token has expired", resource_metadata="https://mcp.example/.well-known/oauth-protected-resource/mcp"',
     );
@@ -358,7 +356,10 @@ describe('challenge and metadata', () => {
 
   it('describes the resource per RFC 9728', () => {
     expect(
-      resourceMetadata({ baseUrl: 'https://mcp.example', issuer: 'https://idp.example' }),
+      resourceMetadata({
+        baseUrl: 'https://mcp.example',
+        authorizationServers: ['https://idp.example'],
+      }),
     ).toEqual({
       resource: 'https://mcp.example/mcp',
       authorization_servers: ['https://idp.example'],

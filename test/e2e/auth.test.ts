@@ -232,7 +232,9 @@ describe('RFC 9728 protected-resource metadata', () => {
       const metadata = Metadata.parse(reply.json);
       expect(metadata.resource).toBe(`${url}/mcp`);
       expect(metadata.bearer_methods_supported).toEqual(['header']);
-      if (config === 'strict') expect(metadata.authorization_servers).toEqual([ISSUER]);
+      // An HS256 secret is the Go API's: no authorization server a client could get tokens
+      // from, so none is listed (the issuer is, once a JWKS verifies its tokens: oauth.test.ts).
+      expect(metadata.authorization_servers).toBeUndefined();
     }
     expect(stack.front.requests).toEqual([]);
   });

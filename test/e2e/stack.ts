@@ -17,10 +17,12 @@ import { SSEClientTransport, StreamableHTTPClientTransport } from '@modelcontext
 import { Client } from '@modelcontextprotocol/client';
 import { SignJWT, type JWTPayload } from 'jose';
 import { z } from 'zod';
-import { createBackendHandler } from '../../src/backend/index.ts';
+import type { ScopeSettings } from '../../src/auth/scopes.ts';
+import { createBackendHandler, type BackendOptions } from '../../src/backend/index.ts';
 import { startGateway, type GatewaySettings, type RunningGateway } from '../../src/gateway.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
 import type { HttpTimeouts } from '../../src/http/server.ts';
+import { parseRateLimits } from '../../src/limits/rules.ts';
 import { freePort } from '../../bench/lib/processes.ts';
 import { onCleanup } from '../helpers/loopback.ts';
 
@@ -150,12 +152,15 @@ function sendJson(
 export interface FrontOptions {
   readonly jwtSecret: string;
   readonly tenantHeaderSecret: string;
+  /** The embedded API's issuer and audience rule (CONTRACT.md B.2, E.3). */
+  readonly backend?: Pick<BackendOptions, 'issuer' | 'audience' | 'backendTokens'>;
 }
 
 /** Starts the recording front (with its embedded backend) on loopback; closed after the test. */
 export async function startFront(options: FrontOptions): Promise<Front> {
   const newBackend = () =>
     createBackendHandler({
+      ...options.backend,
       jwtSecret: options.jwtSecret,
       tenantHeaderSecret: options.tenantHeaderSecret,
     });
@@ -338,11 +343,28 @@ export interface StackOptions {
   readonly allowedHosts?: readonly string[];
   /** TOOLBRIDGE_JWT_JWKS_URL, beside the HS256 secret. */
   readonly jwksUrl?: string;
+  /** TOOLBRIDGE_PORT (default: any free port). */
+  readonly port?: number;
+  /** TOOLBRIDGE_PUBLIC_BASE_URL: the metadata's resource, and the audience JWKS tokens need. */
+  readonly publicBaseUrl?: string;
+  /** TOOLBRIDGE_REQUIRED_SCOPES, _READ_SCOPE and _WRITE_SCOPE. */
+  readonly scopes?: ScopeSettings;
+  /** TOOLBRIDGE_AUTHORIZATION_SERVERS (default: the issuer, with a JWKS). */
+  readonly authorizationServers?: readonly string[];
   /** Where the gateway logs (default: nowhere). */
   readonly logger?: Logger;
   readonly httpTimeouts?: HttpTimeouts;
   /** The gateway's clock (tokens, sessions, tenant headers); the real one by default. */
   readonly now?: () => number;
+  /** TOOLBRIDGE_RATE_LIMITS, as the variable reads. */
+  readonly rateLimits?: string;
+}
+
+/** TOOLBRIDGE_RATE_LIMITS text as the gateway's settings take it; a typo fails the test. */
+export function rateRules(text: string) {
+  const parsed = parseRateLimits(text);
+  if (!parsed.ok) throw new Error(parsed.problem);
+  return parsed.value;
 }
 
 export interface Stack {
@@ -378,7 +400,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     pinnedTenant: options.pinnedTenant,
     sharedToken,
     host: '127.0.0.1',
-    port: 0,
+    port: options.port ?? 0,
+    publicBaseUrl: options.publicBaseUrl,
+    scopes: options.scopes,
+    authorizationServers: options.authorizationServers,
     allowedOrigins: [],
     ...(options.allowedHosts === undefined ? {} : { allowedHosts: options.allowedHosts }),
     toolTimeoutMs: options.toolTimeoutMs ?? 5_000,
@@ -390,6 +415,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
     maxInflightPerPrincipal: options.maxInflightPerPrincipal,
     httpTimeouts: options.httpTimeouts,
+    ...(options.rateLimits === undefined ? {} : { rateLimits: rateRules(options.rateLimits) }),
   };
   const gateway = await startGateway(
     settings,

@@ -7,7 +7,8 @@ import { createServer } from 'node:http';
 import { expect } from 'vitest';
 import { createApp } from '../../src/app.ts';
 import { createIdentityResolver } from '../../src/auth/identity.ts';
-import { createClientVerifier } from '../../src/auth/verifier.ts';
+import type { ScopePolicy } from '../../src/auth/scopes.ts';
+import { createClientVerifier, type ClientVerifier } from '../../src/auth/verifier.ts';
 import { createDrain } from '../../src/drain.ts';
 import { createLogger } from '../../src/log.ts';
 import { createMetrics } from '../../src/metrics.ts';
@@ -86,14 +87,26 @@ const counting = (base: ToolCaller, counts: Counts, path: keyof Counts): ToolCal
 
 const serverInfo = { name: SERVER_NAME, version: '0.0.0-test' };
 
+export interface AppOptions {
+  /** Client verification in place of the stack's HS256 verifier (e.g. principals with scopes). */
+  readonly verify?: ClientVerifier;
+  /** Read/write tool scopes; the fake tools have no readOnlyHint, so each counts as writing. */
+  readonly scopes?: ScopePolicy;
+}
+
 /** A gateway app on loopback: with `direct`, plain tools/calls skip the SDK. */
-export async function startApp(direct: boolean, sharedStore?: SessionStore) {
+export async function startApp(
+  direct: boolean,
+  sharedStore?: SessionStore,
+  options: AppOptions = {},
+) {
   const logger = createLogger({ level: 'silent' });
   const waiting: ((signal: AbortSignal) => void)[] = [];
   const deps = {
     tools: fakeTools(waiting),
     identityFor: createIdentityResolver(undefined),
     logger,
+    scopes: options.scopes,
   };
   const base = createToolCaller(deps);
   const counts: Counts = { direct: 0, sdk: 0 };
@@ -111,10 +124,12 @@ export async function startApp(direct: boolean, sharedStore?: SessionStore) {
   };
   const app = createApp({
     logger,
-    verify,
+    verify: options.verify ?? verify,
     newServer,
     principals,
-    direct: direct ? { caller: counting(base, counts, 'direct'), serverInfo } : undefined,
+    direct: direct
+      ? { caller: counting(base, counts, 'direct'), serverInfo, principals }
+      : undefined,
     sessions,
     allowedOrigins: [],
     bindHost: '127.0.0.1',
@@ -158,9 +173,11 @@ export interface RawRequest {
 }
 
 /**
- * Sends one raw request. The answer's headers are normalised: the session's own id reads `<own>`,
- * the app's origin `<origin>`; date and the random request id are dropped. No answer, on either path, ever carries the
- * caller's token or the signing secret: that is asserted here, for every answer.
+ * Sends one raw request. The answer is normalised: the session's own id reads `<own>`, the app's
+ * origin `<origin>` (in the headers and the body, where a 401 names the metadata URL); date, the
+ * random request id and the ETag (a hash of the body before that) are dropped. No answer, on
+ * either path, ever carries the caller's token or the signing secret: that is asserted here, for
+ * every answer.
  */
 export async function sendRaw(url: string, request: RawRequest): Promise<Seen> {
   const { token, body, method = 'POST', ownSession, signal } = request;
@@ -171,11 +188,11 @@ export async function sendRaw(url: string, request: RawRequest): Promise<Seen> {
     ...(method === 'POST' ? { body: JSON.stringify(body) } : {}),
     ...(signal === undefined ? {} : { signal }),
   });
-  const text = await response.text();
-  const headers: Record<string, string> = {};
   const origin = new URL(url).origin;
+  const text = (await response.text()).replaceAll(origin, '<origin>');
+  const headers: Record<string, string> = {};
   for (const [name, value] of response.headers) {
-    if (name === 'date' || name === 'x-request-id') continue;
+    if (name === 'date' || name === 'x-request-id' || name === 'etag') continue;
     if (name === 'mcp-session-id' && value === ownSession) headers[name] = '<own>';
     else headers[name] = value.replaceAll(origin, '<origin>');
   }

@@ -39,6 +39,11 @@ export interface Balancer {
    * test waits for the line it needs rather than for time to pass.
    */
   until<T>(check: (served: readonly Served[]) => T | undefined, timeoutMs?: number): Promise<T>;
+  /**
+   * Takes replica `index` out of rotation, as Fly's proxy soft-cordons a machine before it
+   * stops it: HAProxy's DRAIN state, where requests under way finish and no new one is sent.
+   */
+  readonly cordon: (index: number) => Promise<void>;
 }
 
 // Captures are numbered in the order declared: request 0, response 0 and 1.
@@ -89,15 +94,27 @@ const accepts = (port: number) =>
     });
   });
 
+/** One command on HAProxy's runtime API; it answers nothing when the command succeeded. */
+async function runtimeCommand(socketPath: string, command: string): Promise<void> {
+  const socket = connect(socketPath);
+  socket.setEncoding('utf8');
+  let answer = '';
+  socket.on('data', (chunk: string) => (answer += chunk));
+  socket.end(`${command}\n`);
+  await once(socket, 'close');
+  if (answer.trim() !== '') throw new Error(`haproxy refused "${command}": ${answer.trim()}`);
+}
+
 /** Origins (`http://127.0.0.1:port`) of the replicas behind it. Resolves with its own origin. */
 export async function startLoadBalancer(replicas: readonly string[]): Promise<string> {
   return (await startBalancer(replicas)).url;
 }
 
-/** Like startLoadBalancer, with the log of the requests it served. */
+/** Like startLoadBalancer, with the log of the requests it served and its runtime API. */
 export async function startBalancer(replicas: readonly string[]): Promise<Balancer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'toolbridge-haproxy-'));
+  const adminSocket = join(dir, 'admin.sock');
   const servers = replicas.map((origin, i) => `  server r${i} ${new URL(origin).host}`);
   const config = [
     'global',
@@ -105,6 +122,7 @@ export async function startBalancer(replicas: readonly string[]): Promise<Balanc
     // One thread logs requests in the order they finish.
     '  nbthread 1',
     '  log stderr format raw local0',
+    `  stats socket ${adminSocket} mode 600 level admin`,
     'defaults',
     '  mode http',
     '  log global',
@@ -185,9 +203,11 @@ export async function startBalancer(replicas: readonly string[]): Promise<Balanc
       listener();
     });
 
+  const cordon = (index: number) =>
+    runtimeCommand(adminSocket, `set server replicas/r${index} state drain`);
   for (let i = 0; i < 100; i += 1) {
     if (await Promise.race([accepts(port), failed])) {
-      return { url: `http://127.0.0.1:${port}`, served, until };
+      return { url: `http://127.0.0.1:${port}`, served, until, cordon };
     }
     await sleep(50);
   }

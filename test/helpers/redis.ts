@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /**
- * A real `redis-server` on a free loopback port, with nothing persisted, for the store tests.
- * `stop()` and `start()` take the same server down and up on the same port (fault tests). No
+ * A real `redis-server` on a free loopback port, for the store tests: nothing persisted, unless
+ * `persist` asks for an append-only file. `stop()` kills it as a crash would (SIGKILL) and
+ * `start()` brings it back on the same port and data directory (fault tests). No
  * vitest import, so scripts may use it too. A missing `redis-server` fails loudly: the store
  * tests must not pass by not running.
  */
@@ -57,10 +58,24 @@ function answers(port: number): Promise<boolean> {
   });
 }
 
-export async function startRedis(options: { password?: string } = {}): Promise<RedisServer> {
+export interface RedisOptions {
+  readonly password?: string;
+  /**
+   * Keep every acknowledged write across `stop()` and `start()`: an append-only file synced on
+   * each write, as a Redis run with persistence keeps its data through a crash. Without it a
+   * restart comes back empty, as a cache-only Redis does.
+   */
+  readonly persist?: boolean;
+}
+
+export async function startRedis(options: RedisOptions = {}): Promise<RedisServer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'toolbridge-redis-'));
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  const persistence =
+    options.persist === true
+      ? ['--appendonly', 'yes', '--appendfsync', 'always']
+      : ['--appendonly', 'no'];
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence];
   args.push(
     '--dir',
     dir,

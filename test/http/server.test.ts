@@ -123,3 +123,40 @@ describe('createHttpServer: what the timeouts leave alone', () => {
     expect(conn.isClosed()).toBe(false);
   });
 });
+
+describe('createHttpServer: closing', () => {
+  it('an answer still being prepared at close() says Connection: close, and its connection ends', async () => {
+    const arrived = Promise.withResolvers<undefined>();
+    const release = Promise.withResolvers<undefined>();
+    const server = createHttpServer((_req, res) => {
+      arrived.resolve(undefined);
+      void release.promise.then(() => {
+        res.writeHead(200, { 'content-length': '2' }).end('ok');
+      });
+    }, SHORT);
+    const conn = await openRaw(await listen(server));
+    conn.write('POST /mcp HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n');
+    await arrived.promise;
+    // A balancer that pooled this connection would send its next request down it after a
+    // keep-alive answer, to a replica that no longer takes any.
+    server.close();
+    release.resolve(undefined);
+    await conn.waitFor(/ok$/);
+    expect(conn.received()).toMatch(/^HTTP\/1\.1 200 [^]*\r\nConnection: close\r\n/i);
+    await conn.closed;
+  });
+
+  it('a request already sent on an idle keep-alive connection at close() is answered, not reset', async () => {
+    const server = createHttpServer(handler, SHORT);
+    const conn = await openRaw(await listen(server));
+    conn.write('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    await conn.waitFor(/ok$/);
+    // Idle now. A balancer reusing it sends a request just as the replica is told to stop: the
+    // bytes are on the server's side of the socket, not yet read, when close() runs.
+    conn.write('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    server.close();
+    await conn.closed;
+    expect(count(conn.received(), 'HTTP/1.1 200 ')).toBe(2);
+    expect(conn.received()).toMatch(/ok\r?\n?HTTP\/1\.1 200 [^]*\r\nConnection: close\r\n[^]*ok$/i);
+  });
+});

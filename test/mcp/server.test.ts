@@ -76,7 +76,7 @@ async function connected(level: 'info' | 'warn') {
     version: '0.0.0-test',
   });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await newServer().connect(serverSide);
+  await newServer('stdio').connect(serverSide);
   const client = new Client({ name: 'in-memory', version: '1.0.0' });
   await client.connect(clientSide);
   return { client, lines };

@@ -22,6 +22,21 @@ describe('drain', () => {
     expect(drain.inFlight).toBe(0);
   });
 
+  it('counts a request read right after the stop: nothing running is judged a poll later', async () => {
+    const drain = createDrain();
+    // A request already on a socket when the stop comes is read, and begun, in the next poll.
+    let end = (): void => undefined;
+    setImmediate(() => {
+      end = drain.begin();
+    });
+    let idle: boolean | undefined;
+    const settled = drain.settle(5000).then((result) => (idle = result));
+    await sleep(50);
+    expect(idle).toBeUndefined();
+    end();
+    expect(await settled).toBe(true);
+  });
+
   it('gives up at the timeout and says so', async () => {
     const drain = createDrain();
     const end = drain.begin();

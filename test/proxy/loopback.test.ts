@@ -8,14 +8,14 @@ import { createServer as createTcpServer, type Socket } from 'node:net';
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { createBackendHandler, startBackend } from '../../src/backend/index.ts';
-import { createUpstream, type BackendIdentity, type Upstream } from '../../src/proxy/index.ts';
+import { createUpstream, type PresentedIdentity, type Upstream } from '../../src/proxy/index.ts';
 import { listen, onCleanup } from '../helpers/loopback.ts';
 import { rejection } from './setup.ts';
 
 const jwtSecret = `jwt-${randomBytes(16).toString('hex')}`;
 const tenantSecret = `tenant-${randomBytes(16).toString('hex')}`;
 
-async function newIdentity(tenantId = 'test-tenant-123'): Promise<BackendIdentity> {
+async function newIdentity(tenantId = 'test-tenant-123'): Promise<PresentedIdentity> {
   const subject = `proxy-${randomUUID()}`;
   const now = Math.floor(Date.now() / 1000);
   const token = await new SignJWT({ sub: subject, iat: now, exp: now + 600 })

@@ -1,4 +1,4 @@
-import type { BackendIdentity, Upstream, UpstreamOptions } from '../../src/proxy/index.ts';
+import type { PresentedIdentity, Upstream, UpstreamOptions } from '../../src/proxy/index.ts';
 import { createUpstream } from '../../src/proxy/index.ts';
 import { AppError } from '../../src/errors.ts';
 import { onCleanup } from '../helpers/loopback.ts';
@@ -7,7 +7,7 @@ import { ORIGIN, type FakeBackend } from './fake-backend.ts';
 export const TENANT_SECRET = 'unit-tenant-secret-0123456789abcdef';
 export const TOKEN = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyLTEifQ.dW5pdC1zaWduYXR1cmU';
 
-export const identity: BackendIdentity = {
+export const identity: PresentedIdentity = {
   authorization: `Bearer ${TOKEN}`,
   subject: 'user-1',
   tenantId: 'test-tenant-123',

@@ -66,4 +66,35 @@ describe('npm run backend', () => {
     await once(child, 'exit');
     expect(child.exitCode).toBe(64);
   });
+
+  it('with --auth0-domain and --auth0-audience prints a token that meets its issuer rule', async () => {
+    const { child, output, setting } = await startCli([
+      '--auth0-domain',
+      'tenant.auth0.example',
+      '--auth0-audience',
+      'https://api.example',
+    ]);
+    const url = setting(/listening on (http:\/\/\S+)/);
+    const secret = setting(/TOOLBRIDGE_TENANT_HEADER_SECRET=(\S+)/);
+    const token = setting(/valid 24 h:\n {2}(\S+)/);
+    expect(output).toContain('with iss https://tenant.auth0.example/ and aud https://api.example');
+    const signer = createTenantSigner({ tenantId: 'any-tenant', secret });
+    const session = await fetch(`${url}/v1/sync/sessions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, ...signer.headers() },
+    });
+    expect(session.status).toBe(201);
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+  });
+
+  it.each([
+    [['--auth0-domain', 'tenant.example']],
+    [['--jwt-audience', 'aud']],
+    [['--auth0-domain', 'd', '--auth0-audience', 'a', '--jwt-issuer', 'i']],
+  ])('refuses %j with usage and exit 64', async (args) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: 'ignore' });
+    await once(child, 'exit');
+    expect(child.exitCode).toBe(64);
+  });
 });
