@@ -1,4 +1,4 @@
-import { backendAuthProblems } from './config-backend.ts';
+import { backendAuthProblems, chosenBackendAuth } from './config-backend.ts';
 
 /**
  * The configuration's rules beyond single variables: problems that stop the process (judged on
@@ -98,6 +98,20 @@ export function crossProblems(
   ) {
     problems.push(
       'TOOLBRIDGE_SERVICE_KEYS needs TOOLBRIDGE_IDENTITY_SECRET or TOOLBRIDGE_JWT_JWKS_URL to verify the identity tokens that service-key calls carry',
+    );
+  }
+  // A service-key call brings no user token: only a token minted for its verified user, or the
+  // shared one, can act for it at the Go API (forward and exchange would have nothing to send).
+  const backendAuth = chosenBackendAuth(values).mode;
+  if (
+    mode === 'http' &&
+    has('TOOLBRIDGE_SERVICE_KEYS') &&
+    backendAuth !== undefined &&
+    backendAuth !== 'mint' &&
+    backendAuth !== 'shared'
+  ) {
+    problems.push(
+      `TOOLBRIDGE_SERVICE_KEYS needs TOOLBRIDGE_BACKEND_AUTH=mint (or shared): with ${backendAuth} a service-key call has no user token to send to the Go API`,
     );
   }
   const jwks = has('TOOLBRIDGE_JWT_JWKS_URL');

@@ -428,6 +428,7 @@ describe('loadConfig: agent runtimes (service keys and identity tokens)', () => 
   const IDENTITY_SECRET = 'identity-secret-0123456789-0123456789-SENTINEL';
   const RUNTIMES = {
     ...REMOTE,
+    TOOLBRIDGE_BACKEND_AUTH: 'mint',
     TOOLBRIDGE_SERVICE_KEYS: KEYS,
     TOOLBRIDGE_IDENTITY_SECRET: IDENTITY_SECRET,
   };
@@ -471,7 +472,7 @@ describe('loadConfig: agent runtimes (service keys and identity tokens)', () => 
   });
 
   it('needs a way to verify identities, naming both; either one will do', () => {
-    const keysOnly = { ...REMOTE, TOOLBRIDGE_SERVICE_KEYS: KEYS };
+    const keysOnly = { ...REMOTE, TOOLBRIDGE_BACKEND_AUTH: 'mint', TOOLBRIDGE_SERVICE_KEYS: KEYS };
     expect(configError(keysOnly).message.split('\n')).toEqual([
       'invalid configuration (1 problem):',
       '  TOOLBRIDGE_SERVICE_KEYS needs TOOLBRIDGE_IDENTITY_SECRET or TOOLBRIDGE_JWT_JWKS_URL to verify the identity tokens that service-key calls carry',
@@ -485,6 +486,29 @@ describe('loadConfig: agent runtimes (service keys and identity tokens)', () => 
     expect(loadConfig({ env: RUNTIMES }).backChannel.serviceKeys).toHaveLength(2);
     // doctor reports it instead of refusing to start.
     expect(loadConfig({ env: keysOnly }, 'cli').backChannel.serviceKeys).toHaveLength(2);
+  });
+
+  it.each(['forward', 'exchange'])(
+    'needs TOOLBRIDGE_BACKEND_AUTH=mint or shared, not %s: a key call has no user token',
+    (backendAuth) => {
+      expect(
+        configError({ ...RUNTIMES, TOOLBRIDGE_BACKEND_AUTH: backendAuth }).message.split('\n'),
+      ).toEqual([
+        'invalid configuration (1 problem):',
+        `  TOOLBRIDGE_SERVICE_KEYS needs TOOLBRIDGE_BACKEND_AUTH=mint (or shared): with ${backendAuth} a service-key call has no user token to send to the Go API`,
+      ]);
+    },
+  );
+
+  it('accepts the mode chosen by default when it mints (client tokens from a JWKS)', () => {
+    const env = {
+      ...RUNTIMES,
+      TOOLBRIDGE_BACKEND_AUTH: undefined,
+      TOOLBRIDGE_JWT_JWKS_URL: 'https://idp.example.com/jwks',
+      TOOLBRIDGE_JWT_ISSUER: 'https://idp.example.com',
+      TOOLBRIDGE_JWT_AUDIENCE: 'toolbridge',
+    };
+    expect(loadConfig({ env }).backendAuth.mode).toBe('mint');
   });
 
   it.each(['authorization', 'Cookie', 'mcp-session-id', 'X-TB-Tenant-ID', 'host'])(
