@@ -6,6 +6,7 @@
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
+import type { ScopeSettings } from '../../src/auth/scopes.ts';
 import { newServiceKey } from '../../src/auth/service-keys.ts';
 import { startGateway } from '../../src/gateway.ts';
 import { capturingLogger } from '../helpers/log-capture.ts';
@@ -26,12 +27,16 @@ import {
 const HEADER = 'x-toolbridge-user';
 const USERS = 100;
 
-async function start() {
+async function start(options: { scopes?: ScopeSettings; keyScopes?: string[] } = {}) {
   const jwtSecret = randomSecret('go-jwt');
   const tenantHeaderSecret = randomSecret('tenant');
   const identitySecret = randomSecret('identity');
   const front = await startFront({ jwtSecret, tenantHeaderSecret });
-  const runtime = newServiceKey({ id: 'runtime-e2e', scopes: [], tenants: [TENANT] });
+  const runtime = newServiceKey({
+    id: 'runtime-e2e',
+    scopes: options.keyScopes ?? [],
+    tenants: [TENANT],
+  });
   const log = capturingLogger('info');
   const gateway = await startGateway(
     {
@@ -39,6 +44,7 @@ async function start() {
       tenantHeaderSecret,
       auth: { mode: 'jwt', jwtSecret, tenantClaim: 'tenant_id' },
       backendAuth: { mode: 'mint', secret: jwtSecret },
+      scopes: options.scopes,
       backChannel: {
         serviceKeys: [runtime.entry],
         identityHeader: HEADER,
@@ -132,6 +138,23 @@ describe('agent runtime: one session, many users', () => {
   });
 });
 
+describe("agent runtime: the key's scopes stand for a token's", () => {
+  it('lets a key with the read scope list notes and refuses it a write', async () => {
+    const setup = await start({
+      scopes: { read: 'notes:read', write: 'notes:write' },
+      keyScopes: ['notes:read'],
+    });
+    const client = await runtimeClient(setup, { token: await setup.identity('reader') });
+    const listed = ItemList.parse(structuredOf(await callTool(client, 'list_notes', {})));
+    expect(listed.items).toEqual([]);
+    const before = setup.front.dataRequests().length;
+    const refused = await callTool(client, 'create_note', { title: 't', content: 'c' });
+    expect(refused.isError).toBe(true);
+    expect(textOf(refused)).toContain('notes:write');
+    expect(setup.front.dataRequests()).toHaveLength(before);
+  });
+});
+
 describe('agent runtime: refused identities reach no backend', () => {
   const post = (setup: Setup, headers: Record<string, string>) =>
     rawRequest(`${setup.gateway.url}/mcp`, {
@@ -198,6 +221,13 @@ describe('agent runtime: refused identities reach no backend', () => {
     });
     expect(sse.status).toBe(400);
     expect(JSON.stringify(sse.json)).toContain('/mcp');
+    const message = await rawRequest(`${setup.gateway.url}/messages/?session_id=abc`, {
+      method: 'POST',
+      headers: { ...MCP_HEADERS, ...withKey(await setup.identity('u')) },
+      body: initializeBody(),
+    });
+    expect(message.status).toBe(400);
+    expect(JSON.stringify(message.json)).toContain('/mcp');
 
     expect(setup.front.requests).toEqual([]);
   });
