@@ -17,6 +17,7 @@ import {
   TENANT,
   callTool,
   initializeBody,
+  mint,
   randomSecret,
   rawRequest,
   startFront,
@@ -135,6 +136,28 @@ describe('agent runtime: one session, many users', () => {
     for (const secret of [setup.key, current.token, setup.identitySecret, setup.jwtSecret]) {
       expect(text).not.toContain(secret);
     }
+  });
+});
+
+describe("agent runtime: the key's session is the key's", () => {
+  it("refuses the session to the user's own client token, and a key session to others", async () => {
+    const setup = await start();
+    const client = await runtimeClient(setup, { token: await setup.identity('alice') });
+    structuredOf(await callTool(client, 'list_notes', {}));
+    const sessionId = client.transport?.sessionId;
+    expect(typeof sessionId).toBe('string');
+    const aliceToken = await mint(setup.jwtSecret, { sub: 'alice' });
+    const answer = await rawRequest(`${setup.gateway.url}/mcp`, {
+      method: 'POST',
+      headers: {
+        ...MCP_HEADERS,
+        authorization: `Bearer ${aliceToken}`,
+        'mcp-session-id': String(sessionId),
+        'mcp-protocol-version': '2025-06-18',
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/list' }),
+    });
+    expect(answer.status).toBe(404);
   });
 });
 
