@@ -121,10 +121,8 @@ export function authenticate(options: AuthenticateOptions) {
       }
       if (error.code.startsWith('IDENTITY_')) {
         // The key is fine: no invalid_token, or a client would throw away a good credential.
-        res.status(401).json({
-          error: 'invalid_identity',
-          error_description: `${error.message} (the identity token goes in the ${onBehalf?.header ?? 'identity'} header)`,
-        });
+        // The identity verifier's messages name the header (identity-token.ts).
+        res.status(401).json({ error: 'invalid_identity', error_description: error.message });
         return;
       }
       const base = baseUrlOf(req);

@@ -4,7 +4,7 @@
  * identity header; the gateway mints a backend token per user (TOOLBRIDGE_BACKEND_AUTH=mint).
  */
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import { SignJWT } from 'jose';
+import { SignJWT, createLocalJWKSet, exportJWK, generateKeyPair, type JWTVerifyGetKey } from 'jose';
 import { describe, expect, it } from 'vitest';
 import type { ScopeSettings } from '../../src/auth/scopes.ts';
 import { newServiceKey } from '../../src/auth/service-keys.ts';
@@ -28,7 +28,14 @@ import {
 const HEADER = 'x-toolbridge-user';
 const USERS = 100;
 
-async function start(options: { scopes?: ScopeSettings; keyScopes?: string[] } = {}) {
+interface StartOptions {
+  readonly scopes?: ScopeSettings;
+  readonly keyScopes?: string[];
+  /** The gateway's key set, with the issuer and audience its tokens must carry. */
+  readonly jwks?: { keys: JWTVerifyGetKey; issuer: string; audience: string };
+}
+
+async function start(options: StartOptions = {}) {
   const jwtSecret = randomSecret('go-jwt');
   const tenantHeaderSecret = randomSecret('tenant');
   const identitySecret = randomSecret('identity');
@@ -43,7 +50,14 @@ async function start(options: { scopes?: ScopeSettings; keyScopes?: string[] } =
     {
       goApiBaseUrl: front.url,
       tenantHeaderSecret,
-      auth: { mode: 'jwt', jwtSecret, tenantClaim: 'tenant_id' },
+      auth: {
+        mode: 'jwt',
+        jwtSecret,
+        tenantClaim: 'tenant_id',
+        ...(options.jwks === undefined
+          ? {}
+          : { issuer: options.jwks.issuer, audience: options.jwks.audience }),
+      },
       backendAuth: { mode: 'mint', secret: jwtSecret },
       scopes: options.scopes,
       backChannel: {
@@ -60,6 +74,7 @@ async function start(options: { scopes?: ScopeSettings; keyScopes?: string[] } =
       maxSessions: 100,
     },
     log.logger,
+    options.jwks === undefined ? {} : { jwks: options.jwks.keys },
   );
   onCleanup(() => gateway.close());
   const identity = (
@@ -161,6 +176,39 @@ describe("agent runtime: the key's session is the key's", () => {
   });
 });
 
+describe('agent runtime: identities signed by a key of the JWKS', () => {
+  it('verifies them with the key set client tokens use, and refuses a foreign key', async () => {
+    const issuer = 'https://platform.example';
+    const audience = 'toolbridge-e2e';
+    const { publicKey, privateKey } = await generateKeyPair('ES256');
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'platform-1', alg: 'ES256' };
+    const setup = await start({
+      jwks: { keys: createLocalJWKSet({ keys: [jwk] }), issuer, audience },
+    });
+    const signed = (sub: string, kid: string) =>
+      new SignJWT({ tenant_id: TENANT })
+        .setProtectedHeader({ alg: 'ES256', kid })
+        .setSubject(sub)
+        .setIssuer(issuer)
+        .setAudience(audience)
+        .setIssuedAt()
+        .setExpirationTime('2m')
+        .sign(privateKey);
+    const current = { token: await signed('carol', 'platform-1') };
+    const client = await runtimeClient(setup, current);
+    const created = structuredOf(
+      await callTool(client, 'create_note', { title: 'of carol', content: 'c' }),
+    );
+    expect(typeof created['uid']).toBe('string');
+    const before = setup.front.requests.length;
+    current.token = await signed('carol', 'unknown-kid');
+    await expect(callTool(client, 'list_notes', {})).rejects.toThrow(
+      /invalid_identity.*signature does not verify/,
+    );
+    expect(setup.front.requests).toHaveLength(before);
+  });
+});
+
 describe("agent runtime: the key's scopes stand for a token's", () => {
   it('lets a key with the read scope list notes and refuses it a write', async () => {
     const setup = await start({
@@ -227,9 +275,13 @@ describe('agent runtime: refused identities reach no backend', () => {
         name,
         expect.stringContaining('invalid_token'),
       ]);
+      if (error === 'invalid_identity') {
+        expect([name, JSON.stringify(answer.json)]).toEqual([
+          name,
+          expect.stringContaining(HEADER),
+        ]);
+      }
     }
-    const missing = await post(setup, withKey(undefined));
-    expect(JSON.stringify(missing.json)).toContain(HEADER);
 
     const unknown = await post(setup, {
       authorization: `Bearer tbk_${'0'.repeat(64)}`,
