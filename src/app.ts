@@ -2,7 +2,8 @@ import express, { type Request, type RequestHandler, type Response } from 'expre
 import { METADATA_PATH, resourceMetadata } from './auth/metadata.ts';
 import type { ScopePolicy } from './auth/scopes.ts';
 import type { ClientVerifier } from './auth/verifier.ts';
-import { authenticate } from './http/auth.ts';
+import { isServiceKeyBearer } from './auth/on-behalf.ts';
+import { authenticate, type AuthenticateOptions } from './http/auth.ts';
 import { requestContext, requestIdOf, requestLogger } from './http/context.ts';
 import { jsonBody } from './http/json-body.ts';
 import { errorFunnel } from './http/errors.ts';
@@ -22,6 +23,8 @@ import { createStreamableHandler, type DirectOptions } from './mcp/streamable.ts
 export interface AppDeps {
   logger: Logger;
   verify: ClientVerifier;
+  /** Service keys and the identity header (http/auth.ts); unset: service keys are refused. */
+  onBehalf?: AuthenticateOptions['onBehalf'];
   newServer: NewServer;
   /** Hands the verified principal to the SDK's handlers (the same carrier newServer reads). */
   principals: PrincipalCarrier;
@@ -67,6 +70,7 @@ export function createApp(deps: AppDeps): express.Express {
   let lastUnavailableWarning = -Infinity;
   const verified = authenticate({
     verify: deps.verify,
+    onBehalf: deps.onBehalf,
     principals: deps.principals,
     baseUrlOf,
     scopes: deps.scopes,
@@ -153,7 +157,21 @@ export function createApp(deps: AppDeps): express.Express {
     res.set('Allow', 'GET, POST, DELETE').status(405).json({ error: 'method_not_allowed' });
   });
 
-  app.get('/sse', auth, sse.open);
+  // The legacy SSE pair relays a POST to the replica holding the stream without its caller, and
+  // runs it as the stream's opener: right for one user's session, wrong for a runtime's session
+  // that carries many users' calls. Runtimes use /mcp.
+  const noServiceKeys = (req: Request, res: Response, next: () => void) => {
+    if (!isServiceKeyBearer(req.get('authorization'))) {
+      next();
+      return;
+    }
+    res.status(400).json({
+      error: 'invalid_request',
+      error_description:
+        'service keys are accepted at /mcp (Streamable HTTP) only, not on the legacy SSE endpoints /sse and /messages/',
+    });
+  };
+  app.get('/sse', noServiceKeys, auth, sse.open);
   app.all('/sse', (_req, res) => {
     res.set('Allow', 'GET').status(405).type('text/plain').send('Method Not Allowed');
   });
@@ -162,7 +180,7 @@ export function createApp(deps: AppDeps): express.Express {
     const query = req.originalUrl.indexOf('?');
     res.redirect(307, `/sse${query === -1 ? '' : req.originalUrl.slice(query)}`);
   });
-  app.post(MESSAGES_PATH, replay.sse, auth, json, sse.post);
+  app.post(MESSAGES_PATH, replay.sse, noServiceKeys, auth, json, sse.post);
   app.post('/messages', (req, res) => {
     res.redirect(307, `${MESSAGES_PATH}${req.url.slice('/messages'.length)}`);
   });

@@ -1,4 +1,4 @@
-import { backendAuthProblems } from './config-backend.ts';
+import { backendAuthProblems, chosenBackendAuth } from './config-backend.ts';
 
 /**
  * The configuration's rules beyond single variables: problems that stop the process (judged on
@@ -18,6 +18,7 @@ interface WarnedAbout {
   readonly goApiBaseUrl?: string | undefined;
   readonly publicBaseUrl?: string | undefined;
   readonly auth: { readonly mode: string; readonly jwksUrl?: string | undefined };
+  readonly backChannel?: { readonly identitySecret?: string | undefined };
 }
 
 /**
@@ -87,6 +88,32 @@ export function crossProblems(
       'TOOLBRIDGE_JWT_SECRET or TOOLBRIDGE_JWT_JWKS_URL is required to verify client tokens (TOOLBRIDGE_AUTH=none turns verification off on purpose)',
     );
   }
+  // Every service-key call carries an identity token; without a way to check one, every such
+  // call would be refused (or, worse, an integration would be tempted to skip the check).
+  if (
+    verifies &&
+    has('TOOLBRIDGE_SERVICE_KEYS') &&
+    !has('TOOLBRIDGE_IDENTITY_SECRET') &&
+    !has('TOOLBRIDGE_JWT_JWKS_URL')
+  ) {
+    problems.push(
+      'TOOLBRIDGE_SERVICE_KEYS needs TOOLBRIDGE_IDENTITY_SECRET or TOOLBRIDGE_JWT_JWKS_URL to verify the identity tokens that service-key calls carry',
+    );
+  }
+  // A service-key call brings no user token: only a token minted for its verified user, or the
+  // shared one, can act for it at the Go API (forward and exchange would have nothing to send).
+  const backendAuth = chosenBackendAuth(values).mode;
+  if (
+    mode === 'http' &&
+    has('TOOLBRIDGE_SERVICE_KEYS') &&
+    backendAuth !== undefined &&
+    backendAuth !== 'mint' &&
+    backendAuth !== 'shared'
+  ) {
+    problems.push(
+      `TOOLBRIDGE_SERVICE_KEYS needs TOOLBRIDGE_BACKEND_AUTH=mint (or shared): with ${backendAuth} a service-key call has no user token to send to the Go API`,
+    );
+  }
   const jwks = has('TOOLBRIDGE_JWT_JWKS_URL');
   if (jwks) {
     if (!has('TOOLBRIDGE_JWT_ISSUER')) {
@@ -145,6 +172,11 @@ export function warningsFor(config: WarnedAbout, unknown: readonly string[]): st
   }
   if (secret !== undefined && secret.length < 16) {
     warnings.push('TOOLBRIDGE_TENANT_HEADER_SECRET is shorter than 16 characters');
+  }
+  const identitySecret = config.backChannel?.identitySecret;
+  if (identitySecret !== undefined && identitySecret.length < 32) {
+    // RFC 7518 §3.2: an HS256 key at least as long as the hash; identities are worth that.
+    warnings.push('TOOLBRIDGE_IDENTITY_SECRET is shorter than 32 characters');
   }
   if (config.auth.mode === 'none') {
     warnings.push(

@@ -158,6 +158,31 @@ export const oneOf =
 export const claimName: Check<string> = (raw) =>
   /^[\w.:/-]+$/.test(raw) ? ok(raw) : bad('expects a claim name, e.g. tenant_id');
 
+/** Headers with a meaning already: HTTP's own, the MCP transport's, the signed tenant headers. */
+const RESERVED_HEADERS = new Set([
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'host',
+  'origin',
+  'connection',
+  'content-type',
+  'content-length',
+  'transfer-encoding',
+]);
+
+/** An HTTP header name (RFC 9110 token), lower-cased as Node presents request headers. */
+export const headerName: Check<string> = (raw) => {
+  const name = raw.trim().toLowerCase();
+  if (!/^[!#$%&'*+.^_`|~0-9a-z-]{1,64}$/.test(name)) {
+    return bad('expects an HTTP header name, e.g. x-toolbridge-user');
+  }
+  if (RESERVED_HEADERS.has(name) || name.startsWith('mcp-') || name.startsWith('x-tb-')) {
+    return bad('names a header that already means something else; choose e.g. x-toolbridge-user');
+  }
+  return ok(name);
+};
+
 /** RFC 6749 §3.3 scope-token: printable ASCII but the space, `"` and `\`. */
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 

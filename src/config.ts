@@ -5,6 +5,7 @@ import {
   anyText,
   baseUrl,
   claimName,
+  headerName,
   headerToken,
   host,
   hostList,
@@ -21,6 +22,7 @@ import {
   variable,
   wholeSeconds,
 } from './config-values.ts';
+import { parseServiceKeys } from './auth/service-keys.ts';
 import { BACKEND_AUTH_MODES } from './auth/identity.ts';
 import { backendAuthWarnings, defaultBackendAuth, describeBackendAuth } from './config-backend.ts';
 import { crossProblems, warningsFor, type ConfigMode } from './config-rules.ts';
@@ -69,6 +71,14 @@ const EnvSchema = z.object({
   TOOLBRIDGE_JWT_ISSUER: variable('an issuer', anyText).optional(),
   TOOLBRIDGE_JWT_AUDIENCE: variable('an audience', anyText).optional(),
   TOOLBRIDGE_TENANT_CLAIM: variable('a claim name', claimName).default('tenant_id'),
+  // Agent runtimes calling on behalf of their users (docs/agent-runtimes.md).
+  TOOLBRIDGE_SERVICE_KEYS: variable(
+    'a JSON array of service keys, or @ and the path of a file holding one',
+    parseServiceKeys,
+  ).optional(),
+  TOOLBRIDGE_IDENTITY_HEADER: variable('a header name', headerName).default('x-toolbridge-user'),
+  TOOLBRIDGE_IDENTITY_SECRET: variable('an HS256 secret', anyText).optional(),
+  TOOLBRIDGE_IDENTITY_MAX_TTL_SECONDS: variable('seconds', wholeSeconds(10, 3600)).default(300),
   // What the Go API is shown (docs/backend-auth.md).
   TOOLBRIDGE_BACKEND_AUTH: variable(
     'forward, mint, exchange or shared',
@@ -146,6 +156,13 @@ export const Config = EnvSchema.transform((env) => ({
     issuer: env.TOOLBRIDGE_JWT_ISSUER,
     audience: env.TOOLBRIDGE_JWT_AUDIENCE,
     tenantClaim: env.TOOLBRIDGE_TENANT_CLAIM,
+  },
+  backChannel: {
+    /** Only hashes. Empty: no service keys, so every caller brings a client token. */
+    serviceKeys: env.TOOLBRIDGE_SERVICE_KEYS ?? [],
+    identityHeader: env.TOOLBRIDGE_IDENTITY_HEADER,
+    identitySecret: env.TOOLBRIDGE_IDENTITY_SECRET,
+    identityMaxTtlSeconds: env.TOOLBRIDGE_IDENTITY_MAX_TTL_SECONDS,
   },
   backendAuth: {
     mode:
@@ -316,6 +333,7 @@ export function describeConfig(config: Config): Record<string, string | number> 
         : verifiers.length > 0
           ? verifiers.join(' + ')
           : 'the embedded backend dev secret',
+    agentRuntimes: describeBackChannel(config),
     scopeChecks: describeScopes(config.scopes),
     host: config.host,
     port: config.port,
@@ -330,6 +348,18 @@ export function describeConfig(config: Config): Record<string, string | number> 
         ? 'memory (this process)'
         : `Redis at ${redisTarget(config.redisUrl)}`,
   };
+}
+
+/** Service keys by id, and what verifies the identities their calls carry. */
+function describeBackChannel(config: Config): string {
+  const { serviceKeys, identityHeader, identitySecret, identityMaxTtlSeconds } = config.backChannel;
+  if (serviceKeys.length === 0) return 'none (no TOOLBRIDGE_SERVICE_KEYS)';
+  const verifiers = [
+    identitySecret === undefined ? undefined : 'HS256 secret',
+    config.auth.jwksUrl === undefined ? undefined : 'JWKS',
+  ].filter((part) => part !== undefined);
+  const ids = serviceKeys.map((key) => key.id).join(', ');
+  return `${serviceKeys.length} service key${serviceKeys.length === 1 ? '' : 's'} (${ids}); identities in ${identityHeader} via ${verifiers.join(' + ')}, at most ${identityMaxTtlSeconds} s`;
 }
 
 function describeScopes({ required = [], read, write }: Config['scopes']): string {

@@ -16,6 +16,17 @@ export type ErrorCode =
   | 'TENANT_UNRESOLVED'
   /** The token could not be checked at all: the JWKS endpoint failed. Not the caller's fault. */
   | 'AUTH_UNAVAILABLE'
+  // Agent runtimes calling on behalf of users (src/auth/on-behalf.ts)
+  /** A `tbk_` bearer that is malformed or matches no configured service key. */
+  | 'SERVICE_KEY_INVALID'
+  /** A service-key call without the end user's identity header. */
+  | 'IDENTITY_MISSING'
+  | 'IDENTITY_INVALID'
+  | 'IDENTITY_EXPIRED'
+  /** The identity token lives longer than TOOLBRIDGE_IDENTITY_MAX_TTL_SECONDS. */
+  | 'IDENTITY_TTL_TOO_LONG'
+  /** Only the signature failed: the drift signal (the platform signs with another secret or key). */
+  | 'IDENTITY_SIGNATURE'
   // Tool arguments (src/tools)
   | 'INVALID_ARGUMENTS'
   /** The caller already has TOOLBRIDGE_MAX_INFLIGHT_PER_PRINCIPAL tool calls running. */

@@ -3,6 +3,7 @@ import type { JWTVerifyGetKey } from 'jose';
 import type { Dispatcher } from 'undici';
 import type { BackendAuthMode } from './auth/identity.ts';
 import type { ScopeSettings } from './auth/scopes.ts';
+import type { ServiceKeyEntry } from './auth/service-keys.ts';
 import type { Principal, VerifierOptions } from './auth/verifier.ts';
 import type { HttpTimeouts } from './http/server.ts';
 import type { RateRule } from './limits/rules.ts';
@@ -52,11 +53,21 @@ export interface GatewaySettings {
   maxSessionsPerPrincipal?: number;
   /** Tool calls one principal may have running at once (default: no cap). */
   maxInflightPerPrincipal?: number | undefined;
+  /** Agent runtimes calling for their users (docs/agent-runtimes.md); unset: no service keys. */
+  backChannel?: BackChannelSettings | undefined;
   /** TOOLBRIDGE_RATE_LIMITS (default: none). */
   rateLimits?: readonly RateRule[] | undefined;
   maxBodyBytes?: number;
   /** Standing configuration warnings, repeated by /readyz. */
   warnings?: readonly string[];
+}
+
+/** TOOLBRIDGE_SERVICE_KEYS (hashes only) and the identity tokens their calls carry. */
+export interface BackChannelSettings {
+  readonly serviceKeys: readonly ServiceKeyEntry[];
+  readonly identityHeader: string;
+  readonly identitySecret?: string | undefined;
+  readonly identityMaxTtlSeconds: number;
 }
 
 /** What the Go API is shown (docs/backend-auth.md). */

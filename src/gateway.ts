@@ -1,11 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import type { Server as HttpServer } from 'node:http';
+import type { JWTVerifyGetKey } from 'jose';
 import { createApp } from './app.ts';
 import { createIdentityResolver } from './auth/identity.ts';
 import { resourceOf } from './auth/metadata.ts';
 import { createScopePolicy } from './auth/scopes.ts';
-import { createClientVerifier } from './auth/verifier.ts';
+import { createIdentityFailureReporter } from './auth/identity-drift.ts';
+import { createIdentityVerifier } from './auth/identity-token.ts';
+import { createOnBehalfVerifier } from './auth/on-behalf.ts';
+import { createServiceKeyLookup } from './auth/service-keys.ts';
+import { createClientVerifier, remoteKeySet } from './auth/verifier.ts';
 import { createDrain } from './drain.ts';
 import { createRateLimiter } from './limits/limiter.ts';
 import type { Logger } from './log.ts';
@@ -14,7 +19,7 @@ import { requestLogger } from './http/context.ts';
 import { createHttpServer } from './http/server.ts';
 import { VERSION, type GatewayDeps, type GatewaySettings } from './gateway-settings.ts';
 import { AppError } from './errors.ts';
-import { createMetrics } from './metrics.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
 import { SERVER_NAME, createServerFactory } from './mcp/server.ts';
 import { createFlyReplay } from './mcp/fly-replay.ts';
 import { createPrincipalCarrier } from './mcp/principal.ts';
@@ -115,13 +120,17 @@ export function createGateway(settings: GatewaySettings, logger: Logger, deps: G
       logger.error({ err: error, tool }, 'tool failed unexpectedly');
     },
   });
+  // One key set for client and identity tokens: one fetch, one cache, one cool-down.
+  const keySet =
+    jwks ?? (settings.auth.jwksUrl === undefined ? undefined : remoteKeySet(settings.auth.jwksUrl));
   const verify = createClientVerifier({
     ...settings.auth,
     resource: settings.publicBaseUrl === undefined ? undefined : resourceOf(settings.publicBaseUrl),
     pinnedTenant: settings.pinnedTenant,
-    ...(jwks === undefined ? {} : { jwks }),
+    ...(keySet === undefined ? {} : { jwks: keySet }),
     ...(now === undefined ? {} : { now }),
   });
+  const onBehalf = onBehalfOf(settings, keySet, logger, metrics, now);
   const identityFor = createIdentityResolver(settings.sharedToken, backendAuth.mode);
   const scopes = createScopePolicy(settings.scopes);
   const limiter = createRateLimiter(settings.rateLimits ?? [], backplane.buckets, (rule) => {
@@ -144,6 +153,7 @@ export function createGateway(settings: GatewaySettings, logger: Logger, deps: G
   const app = createApp({
     logger,
     verify,
+    onBehalf,
     newServer,
     principals,
     direct: { caller, serverInfo: { name: SERVER_NAME, version: VERSION }, principals },
@@ -309,4 +319,43 @@ export async function startGateway(
       return finished;
     },
   };
+}
+
+/**
+ * The agent-runtime back-channel (issue 18 §3): service keys, and the identity tokens their calls
+ * carry, verified with TOOLBRIDGE_IDENTITY_SECRET or the gateway's key set. Refused identities are
+ * counted, and a signature drift is logged now and then; undefined without service keys.
+ */
+function onBehalfOf(
+  settings: GatewaySettings,
+  keySet: JWTVerifyGetKey | undefined,
+  logger: Logger,
+  metrics: Metrics,
+  now: (() => number) | undefined,
+) {
+  const backChannel = settings.backChannel;
+  if (backChannel === undefined || backChannel.serviceKeys.length === 0) return undefined;
+  const verifyIdentity = createIdentityVerifier({
+    header: backChannel.identityHeader,
+    secret: backChannel.identitySecret,
+    jwks: keySet,
+    issuer: settings.auth.issuer,
+    audience: settings.auth.audience,
+    tenantClaim: settings.auth.tenantClaim,
+    pinnedTenant: settings.pinnedTenant,
+    maxTtlSeconds: backChannel.identityMaxTtlSeconds,
+    ...(now === undefined ? {} : { now }),
+  });
+  const verifyCall = createOnBehalfVerifier({
+    lookup: createServiceKeyLookup(backChannel.serviceKeys),
+    verifyIdentity,
+    onIdentityFailure: createIdentityFailureReporter({
+      log: logger,
+      count: (reason) => {
+        metrics.identityFailure(reason);
+      },
+      ...(now === undefined ? {} : { now }),
+    }),
+  });
+  return { verify: verifyCall, header: backChannel.identityHeader };
 }

@@ -18,11 +18,13 @@ const SENSITIVE_KEY =
 /** Credentials that can hide inside free text: error messages, stacks, URLs. */
 const CREDENTIAL_IN_TEXT = /\b(Bearer|Basic)\s+[^\s"',;\\]+/gi;
 const JWT_IN_TEXT = /\beyJ[\w-]*\.[\w-]+\.[\w-]*/g;
+/** A raw service key (src/auth/service-keys.ts), e.g. one a runtime sent where it should not. */
+const SERVICE_KEY_IN_TEXT = /\btbk_[0-9a-fA-F]{16,}/g;
 const MAX_DEPTH = 8;
 
 /**
  * Removes credentials from text: the literal values of the configured secrets (as written and as
- * JSON-escaped), bearer/basic credentials and anything shaped like a JWT.
+ * JSON-escaped), bearer/basic credentials, and anything shaped like a JWT or a service key.
  */
 export function createTextScrubber(
   secrets: readonly (string | undefined)[],
@@ -37,7 +39,10 @@ export function createTextScrubber(
   return (text) => {
     let out = text;
     for (const literal of ordered) out = out.replaceAll(literal, REDACTED);
-    return out.replace(CREDENTIAL_IN_TEXT, `$1 ${REDACTED}`).replace(JWT_IN_TEXT, REDACTED);
+    return out
+      .replace(CREDENTIAL_IN_TEXT, `$1 ${REDACTED}`)
+      .replace(JWT_IN_TEXT, REDACTED)
+      .replace(SERVICE_KEY_IN_TEXT, REDACTED);
   };
 }
 

@@ -56,6 +56,12 @@ export function createMetrics(sources: MetricSources) {
     labelNames: ['code'],
     registers,
   });
+  const identityFailures = new Counter({
+    name: 'toolbridge_identity_failures_total',
+    help: 'Refused end-user identities on service-key calls by reason (missing, invalid, expired, ttl_too_long, signature, tenant_forbidden, ...); signature climbing means TOOLBRIDGE_IDENTITY_SECRET drifted from the platform.',
+    labelNames: ['reason'],
+    registers,
+  });
   new Gauge({
     name: 'toolbridge_mcp_sessions',
     help: 'Open stateful MCP sessions by transport.',
@@ -134,6 +140,9 @@ export function createMetrics(sources: MetricSources) {
     },
     authFailure(code: string): void {
       authFailures.inc({ code });
+    },
+    identityFailure(reason: string): void {
+      identityFailures.inc({ reason });
     },
     flyReplay(
       transport: 'streamable_http' | 'sse',

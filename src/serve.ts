@@ -51,6 +51,7 @@ function settingsFrom(config: Config, dev: DevBackend | undefined): GatewaySetti
     redisPassword: config.redisPassword,
     replicaId: config.flyMachineId,
     maxInflightPerPrincipal: config.maxInflightPerPrincipal,
+    backChannel: config.backChannel,
     rateLimits: config.rateLimits,
     httpTimeouts: config.httpTimeouts,
     warnings: config.warnings,

@@ -65,6 +65,12 @@ describe('loadConfig: defaults and meanings of the Python variables', () => {
       shutdownTimeoutSeconds: 7,
       redisUrl: undefined,
       redisPassword: undefined,
+      backChannel: {
+        serviceKeys: [],
+        identityHeader: 'x-toolbridge-user',
+        identitySecret: undefined,
+        identityMaxTtlSeconds: 300,
+      },
       warnings: [],
     });
   });
@@ -110,6 +116,10 @@ describe('loadConfig: defaults and meanings of the Python variables', () => {
         TOOLBRIDGE_SESSION_IDLE_SECONDS: '600',
         TOOLBRIDGE_MAX_SESSIONS: '500',
         TOOLBRIDGE_SHUTDOWN_TIMEOUT_SECONDS: '20',
+        TOOLBRIDGE_SERVICE_KEYS: `[{"id":"rt","sha256":"${'e'.repeat(64)}","scopes":[]}]`,
+        TOOLBRIDGE_IDENTITY_HEADER: 'x-agent-user',
+        TOOLBRIDGE_IDENTITY_SECRET: 'identity-secret-0123456789-0123456789',
+        TOOLBRIDGE_IDENTITY_MAX_TTL_SECONDS: '60',
         TOOLBRIDGE_RATE_LIMITS: 'subject=20/s burst 40, write=5/s',
       },
     });
@@ -137,6 +147,12 @@ describe('loadConfig: defaults and meanings of the Python variables', () => {
       sessionIdleSeconds: 600,
       maxSessions: 500,
       shutdownTimeoutSeconds: 20,
+      backChannel: {
+        serviceKeys: [{ id: 'rt', sha256: 'e'.repeat(64), scopes: [] }],
+        identityHeader: 'x-agent-user',
+        identitySecret: 'identity-secret-0123456789-0123456789',
+        identityMaxTtlSeconds: 60,
+      },
       rateLimits: [
         { name: 'subject', perSecond: 20, burst: 40 },
         { name: 'subject.write', perSecond: 5, burst: 5 },
@@ -348,6 +364,15 @@ describe('loadConfig: one error naming every bad variable, never a value', () =>
     ['TOOLBRIDGE_REDIS_URL', 'redis://:SENTINEL@h.example/x', 'expects no path'],
     ['TOOLBRIDGE_REDIS_URL', 'redis://:SENTINEL@h.example?tls=1', 'must not carry a query'],
     ['TOOLBRIDGE_REDIS_URL', 'redis://:SENTINEL@', 'expects a redis:// or rediss:// URL'],
+    ['TOOLBRIDGE_SERVICE_KEYS', '{"SENTINEL": 1', 'is not valid JSON'],
+    [
+      'TOOLBRIDGE_SERVICE_KEYS',
+      '[{"id": "k1", "sha256": "SENTINEL", "scopes": []}]',
+      'entry 1 ("k1"): sha256 expects 64 hex digits',
+    ],
+    ['TOOLBRIDGE_IDENTITY_HEADER', 'SENTINEL header', 'expects an HTTP header name'],
+    ['TOOLBRIDGE_IDENTITY_MAX_TTL_SECONDS', '9', 'a whole number of seconds from 10 to 3600'],
+    ['TOOLBRIDGE_IDENTITY_MAX_TTL_SECONDS', '86400', 'a whole number of seconds from 10 to 3600'],
     [
       'TOOLBRIDGE_AUTHORIZATION_SERVERS',
       'https://ok.example, SENTINEL',
@@ -391,6 +416,138 @@ describe('loadConfig: one error naming every bad variable, never a value', () =>
     expect(message).toContain('TOOLBRIDGE_TENANT_HEADER_SECRET is required');
     expect(message).toContain('(not recognised: TOOLBRIDGE_TENANT_SECERT)');
     expect(message).not.toContain(SECRET);
+  });
+});
+
+describe('loadConfig: agent runtimes (service keys and identity tokens)', () => {
+  const KEY_HASH = 'ab'.repeat(32);
+  const KEYS = JSON.stringify([
+    { id: 'runtime-staging', sha256: KEY_HASH, scopes: ['tools:call'] },
+    { id: 'runtime-acme', sha256: 'cd'.repeat(32), scopes: [], tenants: ['acme'] },
+  ]);
+  const IDENTITY_SECRET = 'identity-secret-0123456789-0123456789-SENTINEL';
+  const RUNTIMES = {
+    ...REMOTE,
+    TOOLBRIDGE_BACKEND_AUTH: 'mint',
+    TOOLBRIDGE_SERVICE_KEYS: KEYS,
+    TOOLBRIDGE_IDENTITY_SECRET: IDENTITY_SECRET,
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'toolbridge-service-keys-'));
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reads the keys inline, the header in lower case, and the lifetime limit', () => {
+    const config = loadConfig({
+      env: {
+        ...RUNTIMES,
+        TOOLBRIDGE_IDENTITY_HEADER: 'X-Agent-User',
+        TOOLBRIDGE_IDENTITY_MAX_TTL_SECONDS: '120',
+      },
+    });
+    expect(config.backChannel).toEqual({
+      serviceKeys: [
+        { id: 'runtime-staging', sha256: KEY_HASH, scopes: ['tools:call'] },
+        { id: 'runtime-acme', sha256: 'cd'.repeat(32), scopes: [], tenants: ['acme'] },
+      ],
+      identityHeader: 'x-agent-user',
+      identitySecret: IDENTITY_SECRET,
+      identityMaxTtlSeconds: 120,
+    });
+    expect(config.warnings).toEqual([]);
+  });
+
+  it('reads the keys from a file named after "@", and names a file it cannot read', () => {
+    const path = join(dir, 'service-keys.json');
+    writeFileSync(path, KEYS);
+    const config = loadConfig({ env: { ...RUNTIMES, TOOLBRIDGE_SERVICE_KEYS: `@${path}` } });
+    expect(config.backChannel.serviceKeys.map((key) => key.id)).toEqual([
+      'runtime-staging',
+      'runtime-acme',
+    ]);
+    const missing = join(dir, 'missing.json');
+    expect(configError({ ...RUNTIMES, TOOLBRIDGE_SERVICE_KEYS: `@${missing}` }).message).toContain(
+      `TOOLBRIDGE_SERVICE_KEYS cannot read ${missing} (ENOENT)`,
+    );
+  });
+
+  it('needs a way to verify identities, naming both; either one will do', () => {
+    const keysOnly = { ...REMOTE, TOOLBRIDGE_BACKEND_AUTH: 'mint', TOOLBRIDGE_SERVICE_KEYS: KEYS };
+    expect(configError(keysOnly).message.split('\n')).toEqual([
+      'invalid configuration (1 problem):',
+      '  TOOLBRIDGE_SERVICE_KEYS needs TOOLBRIDGE_IDENTITY_SECRET or TOOLBRIDGE_JWT_JWKS_URL to verify the identity tokens that service-key calls carry',
+    ]);
+    const jwks = {
+      TOOLBRIDGE_JWT_JWKS_URL: 'https://idp.example.com/jwks',
+      TOOLBRIDGE_JWT_ISSUER: 'https://idp.example.com',
+      TOOLBRIDGE_JWT_AUDIENCE: 'toolbridge',
+    };
+    expect(loadConfig({ env: { ...keysOnly, ...jwks } }).backChannel.serviceKeys).toHaveLength(2);
+    expect(loadConfig({ env: RUNTIMES }).backChannel.serviceKeys).toHaveLength(2);
+    // doctor reports it instead of refusing to start.
+    expect(loadConfig({ env: keysOnly }, 'cli').backChannel.serviceKeys).toHaveLength(2);
+  });
+
+  it.each(['forward', 'exchange'])(
+    'needs TOOLBRIDGE_BACKEND_AUTH=mint or shared, not %s: a key call has no user token',
+    (backendAuth) => {
+      expect(
+        configError({ ...RUNTIMES, TOOLBRIDGE_BACKEND_AUTH: backendAuth }).message.split('\n'),
+      ).toEqual([
+        'invalid configuration (1 problem):',
+        `  TOOLBRIDGE_SERVICE_KEYS needs TOOLBRIDGE_BACKEND_AUTH=mint (or shared): with ${backendAuth} a service-key call has no user token to send to the Go API`,
+      ]);
+    },
+  );
+
+  it('accepts the mode chosen by default when it mints (client tokens from a JWKS)', () => {
+    const env = {
+      ...RUNTIMES,
+      TOOLBRIDGE_BACKEND_AUTH: undefined,
+      TOOLBRIDGE_JWT_JWKS_URL: 'https://idp.example.com/jwks',
+      TOOLBRIDGE_JWT_ISSUER: 'https://idp.example.com',
+      TOOLBRIDGE_JWT_AUDIENCE: 'toolbridge',
+    };
+    expect(loadConfig({ env }).backendAuth.mode).toBe('mint');
+  });
+
+  it.each(['authorization', 'Cookie', 'mcp-session-id', 'X-TB-Tenant-ID', 'host'])(
+    'refuses %s as the identity header',
+    (name) => {
+      expect(configError({ ...RUNTIMES, TOOLBRIDGE_IDENTITY_HEADER: name }).message).toContain(
+        'TOOLBRIDGE_IDENTITY_HEADER names a header that already means something else',
+      );
+    },
+  );
+
+  it('refuses a raw key pasted into the list without repeating it', () => {
+    const raw = `tbk_${'0f'.repeat(32)}`;
+    const { message } = configError({
+      ...RUNTIMES,
+      TOOLBRIDGE_SERVICE_KEYS: JSON.stringify([{ id: 'k', sha256: raw, scopes: [] }]),
+    });
+    expect(message).toContain('TOOLBRIDGE_SERVICE_KEYS holds a raw service key');
+    expect(message).not.toContain('0f0f');
+  });
+
+  it('warns about a short identity secret, without showing it', () => {
+    const config = loadConfig({
+      env: { ...RUNTIMES, TOOLBRIDGE_IDENTITY_SECRET: 'SENTINEL-short' },
+    });
+    expect(config.warnings).toEqual(['TOOLBRIDGE_IDENTITY_SECRET is shorter than 32 characters']);
+  });
+
+  it('is described by key ids and verifiers, never hashes or the secret', () => {
+    const shown = describeConfig(loadConfig({ env: RUNTIMES }));
+    expect(shown['agentRuntimes']).toBe(
+      '2 service keys (runtime-staging, runtime-acme); identities in x-toolbridge-user via HS256 secret, at most 300 s',
+    );
+    expect(describeConfig(loadConfig({ env: REMOTE }))['agentRuntimes']).toBe(
+      'none (no TOOLBRIDGE_SERVICE_KEYS)',
+    );
+    const text = JSON.stringify(shown);
+    expect(text).not.toContain(KEY_HASH);
+    expect(text).not.toContain('SENTINEL');
   });
 });
 

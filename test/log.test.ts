@@ -100,6 +100,16 @@ describe('redaction', () => {
     expect(text).toContain(`Bearer ${REDACTED}`);
   });
 
+  it('scrubs service keys in free text, wherever they appear', () => {
+    const { log, lines } = capture();
+    const key = `tbk_${'5e'.repeat(32)}`;
+    log.info(`runtime sent ${key} in x-toolbridge-user`);
+    log.info({ note: `key=${key}` }, 'nested');
+    const text = lines.join('');
+    expect(text).not.toContain('5e5e5e5e');
+    expect(text).toContain(`runtime sent ${REDACTED} in x-toolbridge-user`);
+  });
+
   it('scrubs the configured secret wherever it appears, JSON-escaped or not', () => {
     const { log, lines } = capture();
     log.info(`secret is ${SECRET}`);

@@ -31,8 +31,11 @@ export function createIdentityResolver(
   return (principal: Principal): BackendIdentity | undefined => {
     if (mode === 'shared' && shared !== undefined)
       return { ...shared, tenantId: principal.tenantId };
-    // An anonymous caller (TOOLBRIDGE_AUTH=none, no token) has no subject anyone verified.
-    if (principal.authorization === '') return undefined;
+    // An anonymous caller (TOOLBRIDGE_AUTH=none, no token) has no subject anyone verified. A
+    // service-key caller's subject was verified (its identity token), but it brings no token to
+    // forward or exchange: only a minted one can act for it.
+    const minted = mode === 'mint' && principal.serviceKeyId !== undefined;
+    if (principal.authorization === '' && !minted) return undefined;
     const { subject, tenantId } = principal;
     switch (mode) {
       case 'mint':

@@ -78,18 +78,16 @@ const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES3
 
 export type ClientVerifier = (authorization: string | undefined) => Promise<Principal>;
 
+/** The key set at TOOLBRIDGE_JWT_JWKS_URL: one per gateway, shared by every verifier. */
+export const remoteKeySet = (url: string): JWTVerifyGetKey =>
+  createRemoteJWKSet(new URL(url), { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 });
+
 export function createClientVerifier(options: VerifierOptions): ClientVerifier {
   const now = options.now ?? Date.now;
   const secret =
     options.jwtSecret === undefined ? undefined : new TextEncoder().encode(options.jwtSecret);
   const jwks =
-    options.jwks ??
-    (options.jwksUrl === undefined
-      ? undefined
-      : createRemoteJWKSet(new URL(options.jwksUrl), {
-          cooldownDuration: 30_000,
-          cacheMaxAge: 10 * 60_000,
-        }));
+    options.jwks ?? (options.jwksUrl === undefined ? undefined : remoteKeySet(options.jwksUrl));
   const claimsOptions = {
     ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
     clockTolerance: options.leewaySeconds ?? 30,

@@ -1,7 +1,9 @@
+import type { JWTVerifyGetKey } from 'jose';
 import type { Dispatcher } from 'undici';
 import { claimOf } from '../auth/identity.ts';
 import { describeBackendAuth } from '../config-backend.ts';
 import type { Config } from '../config.ts';
+import { checkAgentRuntimes } from './identity-check.ts';
 import { createProbeAgent, probe, statusLine, targetOf, type ProbeContext } from './probe.ts';
 import { checkRedis } from './redis-check.ts';
 import { createReport, type Report, type Sink } from './report.ts';
@@ -21,6 +23,10 @@ export interface DoctorOptions {
   timeoutMs?: number;
   /** Replaces the doctor's own undici Agent (which it closes); a given one is left open. */
   dispatcher?: Dispatcher;
+  /** `--identity-token`: a sample identity token from an agent platform, checked as a call would be. */
+  identityToken?: string | undefined;
+  /** Key lookup in place of TOOLBRIDGE_JWT_JWKS_URL's remote set, for identity tokens (tests). */
+  jwks?: JWTVerifyGetKey;
 }
 
 export const DOCTOR_TIMEOUT_MS = 5_000;
@@ -127,6 +133,9 @@ export async function runDoctor(
     config.auth.jwtSecret,
     config.redisPassword,
     ...redisUrlPasswords(config.redisUrl),
+    config.backChannel.identitySecret,
+    options.identityToken,
+    ...(options.identityToken?.split('.') ?? []),
   ]);
   const remote = checkConfig(config, report);
   if (remote !== undefined) {
@@ -147,6 +156,11 @@ export async function runDoctor(
   }
   // Independent of the API: sessions need their store whether or not the API answers.
   await checkRedis(config, report, options.timeoutMs ?? DOCTOR_TIMEOUT_MS);
+  await checkAgentRuntimes(config, report, {
+    token: options.identityToken,
+    now: options.now ?? Date.now,
+    jwks: options.jwks,
+  });
   const failures = report.failures;
   report.note(
     failures === 0

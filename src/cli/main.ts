@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { runDoctor, runSign, runToken } from './index.ts';
+import { runDoctor, runKeysNew, runSign, runToken } from './index.ts';
 import { describeConfig, loadConfigFromProcess, type ConfigMode } from '../config.ts';
 import { loadDevSecret } from '../dev-secrets.ts';
 import { AppError } from '../errors.ts';
@@ -16,10 +16,14 @@ const EX_UNAVAILABLE = 69;
 const EX_CONFIG = 78;
 
 const USAGE = `Usage: toolbridge-mcp [--stdio]        serve MCP (HTTP by default)
-       toolbridge-mcp doctor                check the configuration against the ToolBridge API
+       toolbridge-mcp doctor [--identity-token <jwt>]
+                                            check the configuration against the ToolBridge API
+                                            (and a sample identity token from an agent platform)
        toolbridge-mcp sign [--tenant <id>]  print signed X-TB-* headers for a curl call
        toolbridge-mcp token [--sub <s>] [--tenant <id>] [--ttl <3600|45m|24h|30d>]
                                             print a client token (HS256, default 24h, at most 30d)
+       toolbridge-mcp keys new --id <id> [--scope <s>]... [--tenant <id>]...
+                                            print a new service key for an agent runtime, once
        toolbridge-mcp --help | --version
 
 Serves MCP over HTTP (Streamable HTTP at /mcp, legacy SSE at /sse) or, with --stdio, over
@@ -27,16 +31,22 @@ standard input/output. Configuration comes from TOOLBRIDGE_* environment variabl
 (see README.md). Without TOOLBRIDGE_GO_API_BASE_URL an embedded ToolBridge API is started.
 `;
 
-const COMMANDS = ['serve', 'doctor', 'sign', 'token'] as const;
+const COMMANDS = ['serve', 'doctor', 'sign', 'token', 'keys'] as const;
 type Command = (typeof COMMANDS)[number];
 const isCommand = (name: string): name is Command => COMMANDS.some((command) => command === name);
 
 /** The commands that read each option; the others refuse it rather than silently ignore it. */
-const OPTION_COMMANDS: readonly (readonly ['tenant' | 'sub' | 'ttl', readonly Command[]])[] = [
-  ['tenant', ['sign', 'token']],
+type OptionName = 'tenant' | 'sub' | 'ttl' | 'id' | 'scope' | 'identity-token';
+const OPTION_COMMANDS: readonly (readonly [OptionName, readonly Command[]])[] = [
+  ['tenant', ['sign', 'token', 'keys']],
   ['sub', ['token']],
   ['ttl', ['token']],
+  ['id', ['keys']],
+  ['scope', ['keys']],
+  ['identity-token', ['doctor']],
 ];
+/** The commands that take a subcommand, and the ones they know. */
+const SUBCOMMANDS: Partial<Record<Command, readonly string[]>> = { keys: ['new'] };
 
 function usageError(message: string): number {
   process.stderr.write(`toolbridge-mcp: ${message}\n${USAGE}`);
@@ -49,9 +59,13 @@ async function main(): Promise<number> {
     parsed = parseArgs({
       options: {
         stdio: { type: 'boolean', default: false },
-        tenant: { type: 'string' },
+        // Several for `keys new`; sign and token take one.
+        tenant: { type: 'string', multiple: true },
         sub: { type: 'string' },
         ttl: { type: 'string' },
+        id: { type: 'string' },
+        scope: { type: 'string', multiple: true },
+        'identity-token': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', default: false },
       },
@@ -72,13 +86,34 @@ async function main(): Promise<number> {
   }
   const [name = 'serve', ...extra] = positionals;
   if (!isCommand(name)) return usageError(`unknown command ${JSON.stringify(name)}`);
-  if (extra.length > 0) return usageError(`unexpected argument ${JSON.stringify(extra[0])}`);
+  const subcommands = SUBCOMMANDS[name];
+  const [sub, ...rest] = subcommands === undefined ? [undefined, ...extra] : extra;
+  if (subcommands !== undefined && (sub === undefined || !subcommands.includes(sub))) {
+    return usageError(
+      `${name} expects ${subcommands.map((known) => JSON.stringify(known)).join(' or ')}`,
+    );
+  }
+  if (rest.length > 0) return usageError(`unexpected argument ${JSON.stringify(rest[0])}`);
   for (const [option, commands] of OPTION_COMMANDS) {
     if (values[option] !== undefined && !commands.includes(name)) {
-      return usageError(`--${option} is an option of ${commands.join(' and ')}, not of ${name}`);
+      const listed = `${commands.slice(0, -1).join(', ')}${commands.length > 1 ? ' and ' : ''}${commands.at(-1) ?? ''}`;
+      return usageError(`--${option} is an option of ${listed}, not of ${name}`);
     }
   }
   if (values.stdio && name !== 'serve') return usageError(`--stdio does not apply to ${name}`);
+  const tenants = values.tenant ?? [];
+  if (tenants.length > 1 && name !== 'keys') return usageError(`--tenant is given once to ${name}`);
+  const [tenant] = tenants;
+  const print = (line: string) => {
+    process.stdout.write(`${line}\n`);
+  };
+  const err = (line: string) => {
+    process.stderr.write(`${line}\n`);
+  };
+  // A key is made before any gateway knows it: no configuration needed, or read.
+  if (name === 'keys') {
+    return runKeysNew(print, { id: values.id, scopes: values.scope, tenants, err });
+  }
   const mode: ConfigMode = name === 'serve' ? (values.stdio ? 'stdio' : 'http') : 'cli';
 
   let config;
@@ -90,21 +125,17 @@ async function main(): Promise<number> {
     process.stderr.write(`toolbridge-mcp: ${error.message}\n`);
     return EX_CONFIG;
   }
-  const print = (line: string) => {
-    process.stdout.write(`${line}\n`);
-  };
-  const err = (line: string) => {
-    process.stderr.write(`${line}\n`);
-  };
-  if (name === 'doctor') return runDoctor(config, print);
+  if (name === 'doctor') {
+    return runDoctor(config, print, { identityToken: values['identity-token'] });
+  }
   if (name === 'sign') {
     return runSign(config, print, {
-      ...(values.tenant === undefined ? {} : { tenantId: values.tenant }),
+      ...(tenant === undefined ? {} : { tenantId: tenant }),
       err,
     });
   }
   if (name === 'token') {
-    const { sub, tenant, ttl } = values;
+    const { sub, ttl } = values;
     return runToken(config, print, {
       ...(sub === undefined ? {} : { sub }),
       ...(tenant === undefined ? {} : { tenant }),
@@ -121,6 +152,7 @@ async function main(): Promise<number> {
       config.tenantHeaderSecret,
       config.jwtToken,
       config.auth.jwtSecret,
+      config.backChannel.identitySecret,
       config.backendAuth.secret,
     ],
     // stdout carries the protocol in stdio mode, so logs go to stderr there.

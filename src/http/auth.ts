@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { bearerChallenge, metadataUrl } from '../auth/metadata.ts';
+import { isServiceKeyBearer, type OnBehalfVerifier } from '../auth/on-behalf.ts';
 import { createScopePolicy, type ScopePolicy } from '../auth/scopes.ts';
 import type { ClientVerifier, Principal } from '../auth/verifier.ts';
 import { AppError } from '../errors.ts';
@@ -16,6 +17,33 @@ export interface AuthenticateOptions {
   scopes?: ScopePolicy | undefined;
   onFailure?: ((code: string) => void) | undefined;
   onUnavailable?: ((error: AppError) => void) | undefined;
+  /**
+   * Agent runtimes (docs/agent-runtimes.md): a `Bearer tbk_…` is a service key, and the call acts
+   * for the user whose identity token arrives in `header`. Unset: service keys are refused.
+   */
+  onBehalf?: { verify: OnBehalfVerifier; header: string } | undefined;
+}
+
+/**
+ * The principal of a service-key call. The key's scopes stand for the token's, so the per-tool
+ * read and write scopes apply to keys too; there is no user token to forward, so `authorization`
+ * is empty: only TOOLBRIDGE_BACKEND_AUTH=mint or shared can act for the user (config-rules.ts).
+ */
+async function onBehalfPrincipal(
+  onBehalf: NonNullable<AuthenticateOptions['onBehalf']>,
+  req: Request,
+  authorization: string,
+): Promise<Principal> {
+  const call = await onBehalf.verify({ authorization, identity: req.get(onBehalf.header) });
+  if (call === undefined) throw new AppError('SERVICE_KEY_INVALID', 'the service key is not valid');
+  return {
+    subject: call.principal.subject,
+    tenantId: call.principal.tenantId,
+    expiresAt: call.principal.expiresAt,
+    serviceKeyId: call.serviceKeyId,
+    scopes: call.scopes,
+    authorization: '',
+  };
 }
 
 /**
@@ -30,6 +58,12 @@ export function authenticate(options: AuthenticateOptions) {
   const scopes = options.scopes ?? createScopePolicy();
   const onFailure = options.onFailure ?? (() => undefined);
   const onUnavailable = options.onUnavailable ?? (() => undefined);
+  const { onBehalf } = options;
+  const refuseKeys = {
+    header: '',
+    verify: () =>
+      Promise.reject(new AppError('SERVICE_KEY_INVALID', 'this gateway accepts no service keys')),
+  } satisfies NonNullable<AuthenticateOptions['onBehalf']>;
 
   const refuseScopes = (req: Request, res: Response, principal: Principal) => {
     const held = new Set(principal.scopes);
@@ -50,14 +84,20 @@ export function authenticate(options: AuthenticateOptions) {
 
   return async (req: AuthedRequest, res: Response, next: NextFunction) => {
     const authorization = req.get('authorization');
+    const serviceKey = isServiceKeyBearer(authorization);
     try {
-      const principal = await verify(authorization);
+      const principal =
+        serviceKey && authorization !== undefined
+          ? await onBehalfPrincipal(onBehalf ?? refuseKeys, req, authorization)
+          : await verify(authorization);
       if (!scopes.hasRequired(principal)) {
         refuseScopes(req, res, principal);
         return;
       }
       req.principal = principal;
-      req.auth = principals.attach(principal, authorization?.replace(/^Bearer +/i, '') ?? '');
+      // The SDK's AuthInfo.token: never a service key, which is the runtime's, not the user's.
+      const token = serviceKey ? '' : (authorization?.replace(/^Bearer +/i, '') ?? '');
+      req.auth = principals.attach(principal, token);
       next();
     } catch (error) {
       if (!(error instanceof AppError)) {
@@ -77,6 +117,12 @@ export function authenticate(options: AuthenticateOptions) {
       const tenantProblem = error.code === 'TENANT_FORBIDDEN' || error.code === 'TENANT_UNRESOLVED';
       if (tenantProblem) {
         res.status(403).json({ error: 'forbidden', error_description: error.message });
+        return;
+      }
+      if (error.code.startsWith('IDENTITY_')) {
+        // The key is fine: no invalid_token, or a client would throw away a good credential.
+        // The identity verifier's messages name the header (identity-token.ts).
+        res.status(401).json({ error: 'invalid_identity', error_description: error.message });
         return;
       }
       const base = baseUrlOf(req);

@@ -52,6 +52,13 @@ export type AuthedRequest = Request & { principal?: Principal; auth?: AuthInfo }
 export const principalKey = (principal: Principal) =>
   `${principal.tenantId}\u0000${principal.subject}`;
 
-/** The owner key of a request's session: its principal's, or `anonymous` without one. */
-export const ownerKey = (principal: Principal | undefined) =>
-  principal === undefined ? 'anonymous' : principalKey(principal);
+/**
+ * The owner key of a request's session: its principal's, or `anonymous` without one. A session
+ * an agent runtime opens with its service key carries calls for many users, so the key owns it;
+ * the control character keeps that owner apart from any tenant's.
+ */
+export const ownerKey = (principal: Principal | undefined) => {
+  if (principal === undefined) return 'anonymous';
+  if (principal.serviceKeyId !== undefined) return `\u0001key\u0000${principal.serviceKeyId}`;
+  return principalKey(principal);
+};

@@ -38,6 +38,29 @@ describe('createIdentityResolver', () => {
     expect(createIdentityResolver(sharedToken, mode)(caller)).toEqual(expected);
   });
 
+  it('acts for a service-key caller by minting only; forward and exchange have no token', () => {
+    const onBehalf: Principal = {
+      subject: 'bob',
+      tenantId: 'tenant-a',
+      authorization: '',
+      serviceKeyId: 'runtime',
+    };
+    expect(createIdentityResolver(undefined, 'mint')(onBehalf)).toEqual({
+      issued: 'mint',
+      subject: 'bob',
+      tenantId: 'tenant-a',
+    });
+    expect(createIdentityResolver(SHARED, 'shared')(onBehalf)).toEqual({
+      authorization: `Bearer ${SHARED}`,
+      subject: 'service',
+      tenantId: 'tenant-a',
+    });
+    expect(createIdentityResolver(undefined, 'forward')(onBehalf)).toBeUndefined();
+    expect(createIdentityResolver(undefined, 'exchange')(onBehalf)).toBeUndefined();
+    // Without a key, an empty authorization is still nobody, minting or not.
+    expect(createIdentityResolver(undefined, 'mint')(anonymous)).toBeUndefined();
+  });
+
   it('keeps the old defaults: shared with a token, forward without', () => {
     expect(createIdentityResolver(SHARED)(caller)).toMatchObject({ subject: 'service' });
     expect(createIdentityResolver(undefined)(caller)).toMatchObject({

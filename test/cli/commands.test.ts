@@ -81,11 +81,17 @@ describe('toolbridge-mcp sign', () => {
 
   it.each([
     [['sign', 'my-tenant'], 'unexpected argument "my-tenant"'],
-    [['--tenant', 'x'], '--tenant is an option of sign and token, not of serve'],
-    [['doctor', '--tenant', 'x'], '--tenant is an option of sign and token, not of doctor'],
+    [['--tenant', 'x'], '--tenant is an option of sign, token and keys, not of serve'],
+    [['doctor', '--tenant', 'x'], '--tenant is an option of sign, token and keys, not of doctor'],
     [['sign', '--ttl', '1h'], '--ttl is an option of token, not of sign'],
     [['--sub', 'me'], '--sub is an option of token, not of serve'],
     [['doctor', '--stdio'], '--stdio does not apply to doctor'],
+    [['keys'], 'keys expects "new"'],
+    [['keys', 'rotate'], 'keys expects "new"'],
+    [['keys', 'new', 'runtime'], 'unexpected argument "runtime"'],
+    [['sign', '--tenant', 'a', '--tenant', 'b'], '--tenant is given once to sign'],
+    [['sign', '--identity-token', 'x'], '--identity-token is an option of doctor, not of sign'],
+    [['doctor', '--scope', 'x'], '--scope is an option of keys, not of doctor'],
   ])('refuses %j with a message that names the problem, and exit 64', async (args, message) => {
     const { code, stderr } = await run(args, {});
     expect(code).toBe(64);
