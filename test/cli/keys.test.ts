@@ -20,6 +20,8 @@ function configuredGrant(key: string, entry: string) {
     env: {
       TOOLBRIDGE_SERVICE_KEYS: `[${entry}]`,
       TOOLBRIDGE_IDENTITY_SECRET: 'identity-secret-0123456789-0123456789',
+      // Service keys need minted backend tokens (config-rules.ts).
+      TOOLBRIDGE_BACKEND_AUTH: 'mint',
     },
   });
   return createServiceKeyLookup(config.backChannel.serviceKeys)(key);
