@@ -1,15 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import type { Server as HttpServer } from 'node:http';
-import type { JWTVerifyGetKey } from 'jose';
 import { createApp } from './app.ts';
 import { createIdentityResolver } from './auth/identity.ts';
 import { resourceOf } from './auth/metadata.ts';
 import { createScopePolicy } from './auth/scopes.ts';
-import { createIdentityFailureReporter } from './auth/identity-drift.ts';
-import { createIdentityVerifier } from './auth/identity-token.ts';
-import { createOnBehalfVerifier } from './auth/on-behalf.ts';
-import { createServiceKeyLookup } from './auth/service-keys.ts';
 import { createClientVerifier, remoteKeySet } from './auth/verifier.ts';
 import { createDrain } from './drain.ts';
 import { createRateLimiter } from './limits/limiter.ts';
@@ -17,16 +12,16 @@ import type { Logger } from './log.ts';
 import { metricsListener } from './http/health.ts';
 import { requestLogger } from './http/context.ts';
 import { createHttpServer } from './http/server.ts';
+import { authorizationServersOf, backendTokenOptions, onBehalfOf } from './gateway-auth.ts';
 import { VERSION, type GatewayDeps, type GatewaySettings } from './gateway-settings.ts';
-import { AppError } from './errors.ts';
-import { createMetrics, type Metrics } from './metrics.ts';
+import { createMetrics } from './metrics.ts';
 import { SERVER_NAME, createServerFactory } from './mcp/server.ts';
 import { createFlyReplay } from './mcp/fly-replay.ts';
 import { createPrincipalCarrier } from './mcp/principal.ts';
 import { createToolCaller } from './mcp/tool-call.ts';
 import { reviveSession } from './mcp/session-routes.ts';
 import { createSessionRegistry, type SessionRegistry } from './mcp/sessions.ts';
-import { createUpstream, type MintOptions, type TokenExchangeOptions } from './proxy/index.ts';
+import { createUpstream } from './proxy/index.ts';
 import { createSessionBackplane } from './store/index.ts';
 import { createToolRuntime } from './tools/index.ts';
 
@@ -209,45 +204,6 @@ export function createGateway(settings: GatewaySettings, logger: Logger, deps: G
   };
 }
 
-/** How the upstream client mints or exchanges backend tokens, for those two modes. */
-function backendTokenOptions(
-  settings: GatewaySettings,
-  backendAuth: NonNullable<GatewaySettings['backendAuth']>,
-): { mint?: MintOptions; tokenExchange?: TokenExchangeOptions } {
-  if (backendAuth.mode === 'mint') {
-    if (backendAuth.secret === undefined || backendAuth.secret === '') {
-      throw new AppError('CONFIG_INVALID', 'TOOLBRIDGE_BACKEND_AUTH=mint needs a backend secret');
-    }
-    return {
-      mint: {
-        secret: backendAuth.secret,
-        issuer: backendAuth.issuer,
-        audience: backendAuth.audience,
-        tenantClaim: settings.auth.tenantClaim,
-        lifetimeSeconds: backendAuth.lifetimeSeconds,
-      },
-    };
-  }
-  if (backendAuth.mode === 'exchange') {
-    return {
-      tokenExchange: {
-        audience: backendAuth.audience ?? settings.goApiBaseUrl,
-        timeoutMs: backendAuth.exchangeTimeoutMs,
-      },
-    };
-  }
-  return {};
-}
-
-/**
- * Where the metadata sends clients for tokens: as configured, or else the issuer of the tokens
- * the JWKS verifies. An HS256 secret is the Go API's, not an authorization server clients can use.
- */
-function authorizationServersOf({ authorizationServers, auth }: GatewaySettings) {
-  if (authorizationServers !== undefined) return authorizationServers;
-  return auth.jwksUrl !== undefined && auth.issuer !== undefined ? [auth.issuer] : [];
-}
-
 export interface RunningGateway {
   /** e.g. http://127.0.0.1:8001 */
   readonly url: string;
@@ -319,43 +275,4 @@ export async function startGateway(
       return finished;
     },
   };
-}
-
-/**
- * The agent-runtime back-channel (issue 18 §3): service keys, and the identity tokens their calls
- * carry, verified with TOOLBRIDGE_IDENTITY_SECRET or the gateway's key set. Refused identities are
- * counted, and a signature drift is logged now and then; undefined without service keys.
- */
-function onBehalfOf(
-  settings: GatewaySettings,
-  keySet: JWTVerifyGetKey | undefined,
-  logger: Logger,
-  metrics: Metrics,
-  now: (() => number) | undefined,
-) {
-  const backChannel = settings.backChannel;
-  if (backChannel === undefined || backChannel.serviceKeys.length === 0) return undefined;
-  const verifyIdentity = createIdentityVerifier({
-    header: backChannel.identityHeader,
-    secret: backChannel.identitySecret,
-    jwks: keySet,
-    issuer: settings.auth.issuer,
-    audience: settings.auth.audience,
-    tenantClaim: settings.auth.tenantClaim,
-    pinnedTenant: settings.pinnedTenant,
-    maxTtlSeconds: backChannel.identityMaxTtlSeconds,
-    ...(now === undefined ? {} : { now }),
-  });
-  const verifyCall = createOnBehalfVerifier({
-    lookup: createServiceKeyLookup(backChannel.serviceKeys),
-    verifyIdentity,
-    onIdentityFailure: createIdentityFailureReporter({
-      log: logger,
-      count: (reason) => {
-        metrics.identityFailure(reason);
-      },
-      ...(now === undefined ? {} : { now }),
-    }),
-  });
-  return { verify: verifyCall, header: backChannel.identityHeader };
 }
