@@ -6,6 +6,7 @@ import {
   type JWTVerifyGetKey,
 } from 'jose';
 import { AppError, type ErrorCode, type ErrorDetails } from '../errors.ts';
+import { createLru } from '../lru.ts';
 import { JWKS_FAILURE_COOLDOWN_MS, resolveTenant } from './verifier.ts';
 
 /**
@@ -33,6 +34,8 @@ export interface IdentityVerifierOptions {
   maxTtlSeconds: number;
   /** Allowed clock difference for exp, nbf and iat. */
   leewaySeconds?: number;
+  /** Verified identity tokens remembered at once (default 10,000). */
+  cacheSize?: number;
   now?: () => number;
 }
 
@@ -118,9 +121,29 @@ export function createIdentityVerifier(options: IdentityVerifierOptions): Identi
     );
   };
 
+  // A runtime sends each user's token on every call until it renews it, so a token that passed
+  // is remembered until it expires: the steady state is a map lookup, not a signature check.
+  // Only the token's own verdict is kept; the key's tenants are checked on every call.
+  const verified = createLru<OnBehalfIdentity>(options.cacheSize ?? 10_000);
+  const allowedBy = (identity: OnBehalfIdentity, allowedTenants: readonly string[] | undefined) => {
+    if (allowedTenants !== undefined && !allowedTenants.includes(identity.tenantId)) {
+      throw new AppError(
+        'TENANT_FORBIDDEN',
+        "this service key may not act for the identity's tenant",
+      );
+    }
+    return identity;
+  };
+
   return async (value, allowedTenants) => {
     const token = value?.trim() ?? '';
     if (token === '') throw refused('IDENTITY_MISSING', 'header is required with a service key');
+    const known = verified.get(token);
+    if (known !== undefined) {
+      // jose accepts a token until exp + leeway; a remembered one is accepted no longer.
+      if (now() < (known.expiresAt + leeway) * 1000) return allowedBy(known, allowedTenants);
+      verified.delete(token);
+    }
     if (/^bearer\s/i.test(token)) {
       throw refused('IDENTITY_INVALID', "header expects the bare token, without 'Bearer '");
     }
@@ -141,14 +164,13 @@ export function createIdentityVerifier(options: IdentityVerifierOptions): Identi
         { lifetimeSeconds: exp - iat, maxTtlSeconds },
       );
     }
-    const tenantId = tenantOf(claims, tenantClaim, pinnedTenant, header);
-    if (allowedTenants !== undefined && !allowedTenants.includes(tenantId)) {
-      throw new AppError(
-        'TENANT_FORBIDDEN',
-        "this service key may not act for the identity's tenant",
-      );
-    }
-    return { subject: claims.sub, tenantId, expiresAt: exp };
+    const identity = {
+      subject: claims.sub,
+      tenantId: tenantOf(claims, tenantClaim, pinnedTenant, header),
+      expiresAt: exp,
+    };
+    verified.set(token, identity);
+    return allowedBy(identity, allowedTenants);
   };
 }
 

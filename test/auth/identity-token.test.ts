@@ -262,3 +262,54 @@ describe('identity tokens verified by the JWKS', () => {
     expect(fetches).toBe(2);
   });
 });
+
+describe('remembered identities', () => {
+  /** A verifier whose key set counts the signature checks it serves. */
+  async function counted(clock: () => number) {
+    const { publicKey, privateKey } = await generateKeyPair('ES256');
+    const local = createLocalJWKSet({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k1' }] });
+    let checks = 0;
+    const jwks: JWTVerifyGetKey = (header, token) => {
+      checks += 1;
+      return local(header, token);
+    };
+    const verify = createIdentityVerifier({ ...options, secret: undefined, jwks, now: clock });
+    const sign = (payload: JWTPayload) =>
+      new SignJWT(payload).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).sign(privateKey);
+    return { verify, sign, checks: () => checks };
+  }
+
+  it('checks a token once while it lives, and again no later than its exp plus the leeway', async () => {
+    let clock = NOW;
+    const { verify, sign, checks } = await counted(() => clock);
+    const token = await sign(claims());
+    for (let call = 0; call < 5; call += 1) expect((await verify(token)).subject).toBe('alice');
+    expect(checks()).toBe(1);
+    // Another user's token is its own entry.
+    expect((await verify(await sign(claims({ sub: 'bob' })))).subject).toBe('bob');
+    expect(checks()).toBe(2);
+    clock = (T + 290 + 30) * 1000 - 1;
+    expect((await verify(token)).subject).toBe('alice');
+    expect(checks()).toBe(2);
+    clock += 1;
+    expect((await refusal(verify, token)).code).toBe('IDENTITY_EXPIRED');
+    expect(checks()).toBe(3);
+  });
+
+  it("applies each service key's tenants to a remembered token", async () => {
+    const { verify, sign, checks } = await counted(() => NOW);
+    const token = await sign(claims());
+    expect((await verify(token, ['acme'])).tenantId).toBe('acme');
+    expect((await refusal(verify, token, ['globex'])).code).toBe('TENANT_FORBIDDEN');
+    expect((await verify(token)).tenantId).toBe('acme');
+    expect(checks()).toBe(1);
+  });
+
+  it('remembers no refusal: a token refused for its tenant or lifetime is refused every time', async () => {
+    const { verify, sign, checks } = await counted(() => NOW);
+    const long = await sign(claims({ iat: T, exp: T + 86_400 }));
+    expect((await refusal(verify, long)).code).toBe('IDENTITY_TTL_TOO_LONG');
+    expect((await refusal(verify, long)).code).toBe('IDENTITY_TTL_TOO_LONG');
+    expect(checks()).toBe(2);
+  });
+});
