@@ -114,6 +114,10 @@ const EnvSchema = z.object({
     'seconds',
     integerIn(0, 3600, 'a whole number of seconds from 0 to 3600'),
   ).default(7),
+  TOOLBRIDGE_SHUTDOWN_DELAY_SECONDS: variable(
+    'seconds',
+    integerIn(0, 300, 'a whole number of seconds from 0 to 300'),
+  ).default(0),
   TOOLBRIDGE_MAX_SESSIONS: variable(
     'a session count',
     integerIn(1, 1_000_000, 'an integer from 1 to 1000000'),
@@ -200,6 +204,8 @@ export const Config = EnvSchema.transform((env) => ({
   /** Empty: no rate limits (docs/limits.md). */
   rateLimits: env.TOOLBRIDGE_RATE_LIMITS,
   shutdownTimeoutSeconds: env.TOOLBRIDGE_SHUTDOWN_TIMEOUT_SECONDS,
+  /** Before the drain, /readyz alone says 503 for this long (balancers that poll it). */
+  shutdownDelaySeconds: env.TOOLBRIDGE_SHUTDOWN_DELAY_SECONDS,
   /** Undefined: the memory session store. May carry the password: show only `redisTarget`. */
   redisUrl: env.TOOLBRIDGE_REDIS_URL,
   redisPassword: env.TOOLBRIDGE_REDIS_PASSWORD,

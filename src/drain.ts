@@ -17,6 +17,11 @@ export function createDrain() {
       return inFlight;
     },
 
+    /** Turns readiness to 503 ahead of the drain; everything else is served as before. */
+    announce(): void {
+      draining = true;
+    },
+
     /** Counts one piece of work until the returned function is called (once). */
     begin(): () => void {
       inFlight += 1;

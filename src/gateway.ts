@@ -212,6 +212,8 @@ export interface RunningGateway {
   readonly sessions: SessionRegistry;
   /** This replica's name in X-TB-Replica. */
   readonly replicaId: string;
+  /** Turns /readyz to 503 so that balancers polling it stop routing here; serves as before. */
+  announceStop(): void;
   /**
    * Stops accepting connections, lets running tool calls finish within `timeoutMs` (0: at once),
    * then closes everything. Resolves whether every call finished in time.
@@ -260,6 +262,9 @@ export async function startGateway(
         : `${urlOf(metricsAddress.port)}/metrics`,
     sessions: gateway.sessions,
     replicaId: gateway.replicaId,
+    announceStop() {
+      gateway.drain.announce();
+    },
     async close(timeoutMs = 0) {
       metricsServer?.close();
       metricsServer?.closeAllConnections();

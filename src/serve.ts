@@ -192,7 +192,7 @@ export async function serve(
       : undefined;
   if (dev !== undefined) log.info({ url: dev.backend.url }, 'embedded ToolBridge API listening');
   const settings = settingsFrom(config, dev);
-  let running: { close(timeoutMs: number): Promise<boolean> };
+  let running: { close(timeoutMs: number): Promise<boolean>; announceStop?: () => void };
   try {
     running =
       transport === 'stdio'
@@ -203,6 +203,14 @@ export async function serve(
     throw listenFailure(error, settings) ?? error;
   }
   const reason = await stopRequested(transport);
+  const delaySeconds = config.shutdownDelaySeconds;
+  if (running.announceStop !== undefined && delaySeconds > 0) {
+    // For balancers that route by polling /readyz (HAProxy, Kubernetes): they take the replica
+    // out of rotation while it still serves, so no request is on its way when it closes.
+    running.announceStop();
+    log.info({ signal: reason, delaySeconds }, 'stopping: /readyz answers 503 before the drain');
+    await new Promise((resolve) => setTimeout(resolve, delaySeconds * 1000));
+  }
   // Fly's kill_timeout must stay above TOOLBRIDGE_SHUTDOWN_TIMEOUT_SECONDS (fly.staging.toml).
   log.info(
     { signal: reason, timeoutSeconds: config.shutdownTimeoutSeconds },

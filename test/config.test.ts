@@ -63,6 +63,7 @@ describe('loadConfig: defaults and meanings of the Python variables', () => {
       rateLimits: [],
       allowedHosts: [],
       shutdownTimeoutSeconds: 7,
+      shutdownDelaySeconds: 0,
       redisUrl: undefined,
       redisPassword: undefined,
       backChannel: {
@@ -116,6 +117,7 @@ describe('loadConfig: defaults and meanings of the Python variables', () => {
         TOOLBRIDGE_SESSION_IDLE_SECONDS: '600',
         TOOLBRIDGE_MAX_SESSIONS: '500',
         TOOLBRIDGE_SHUTDOWN_TIMEOUT_SECONDS: '20',
+        TOOLBRIDGE_SHUTDOWN_DELAY_SECONDS: '3',
         TOOLBRIDGE_SERVICE_KEYS: `[{"id":"rt","sha256":"${'e'.repeat(64)}","scopes":[]}]`,
         TOOLBRIDGE_IDENTITY_HEADER: 'x-agent-user',
         TOOLBRIDGE_IDENTITY_SECRET: 'identity-secret-0123456789-0123456789',
@@ -147,6 +149,7 @@ describe('loadConfig: defaults and meanings of the Python variables', () => {
       sessionIdleSeconds: 600,
       maxSessions: 500,
       shutdownTimeoutSeconds: 20,
+      shutdownDelaySeconds: 3,
       backChannel: {
         serviceKeys: [{ id: 'rt', sha256: 'e'.repeat(64), scopes: [] }],
         identityHeader: 'x-agent-user',
@@ -359,6 +362,7 @@ describe('loadConfig: one error naming every bad variable, never a value', () =>
     ['TOOLBRIDGE_SESSION_IDLE_SECONDS', '9', 'a whole number of seconds from 10 to 86400'],
     ['TOOLBRIDGE_MAX_SESSIONS', '-5', 'an integer from 1 to 1000000'],
     ['TOOLBRIDGE_SHUTDOWN_TIMEOUT_SECONDS', '3601', 'a whole number of seconds from 0 to 3600'],
+    ['TOOLBRIDGE_SHUTDOWN_DELAY_SECONDS', '301', 'a whole number of seconds from 0 to 300'],
     ['TOOLBRIDGE_REDIS_URL', 'redis.internal:SENTINEL', 'expects a redis:// or rediss:// URL'],
     ['TOOLBRIDGE_REDIS_URL', 'https://:SENTINEL@h.example', 'expects a redis:// or rediss:// URL'],
     ['TOOLBRIDGE_REDIS_URL', 'redis://:SENTINEL@h.example/x', 'expects no path'],

@@ -25,7 +25,9 @@ import { MCP_HEADERS, callTool, initializeBody, rawRequest, structuredOf } from 
  *   then sent SIGTERM at once, with calls under way. No call may be lost. Without the cordon
  *   (the balancer still routing to the replica as it stops), HTTP/1.1 leaves a race the gateway
  *   can narrow but not close: a request still on the wire when the listener or an idle
- *   connection closes is reset (src/http/server.ts).
+ *   connection closes is reset (src/http/server.ts). A balancer that polls /readyz instead
+ *   closes it with TOOLBRIDGE_SHUTDOWN_DELAY_SECONDS: the replica says 503 there and serves on
+ *   until the balancer has stopped sending, then drains.
  */
 
 const REDIS_PASSWORD = 'faults-redis-SENTINEL-pw';
@@ -218,12 +220,94 @@ async function upstreamRunning(origin: string): Promise<number> {
   return Number(value ?? 0);
 }
 
-/** The calls a replica finished after it logged that it was shutting down. */
+const LogLine = z.object({ msg: z.string(), time: z.iso.datetime() });
+
+/** When (Date.now()) a process logged `msg` first. */
+function loggedAt(lines: readonly string[], msg: string): number | undefined {
+  for (const line of lines.join('\n').split('\n')) {
+    if (!line.includes(msg)) continue;
+    const parsed = LogLine.safeParse(JSON.parse(line));
+    if (parsed.success && parsed.data.msg === msg) return Date.parse(parsed.data.time);
+  }
+  return undefined;
+}
+
+/** The calls a replica finished after it logged that it was stopping (delay or drain). */
 function callsFinishedDraining(lines: readonly string[]): number {
   const log = lines.join('\n').split('\n');
-  const stop = log.findIndex((line) => line.includes('shutting down: draining'));
+  const stop = log.findIndex((line) => /"msg":"(stopping: |shutting down: draining)/.test(line));
   if (stop === -1) return 0;
   return log.slice(stop).filter((line) => line.includes('"msg":"tool call"')).length;
+}
+
+/**
+ * How the balancer learns that a replica stops: told first, as Fly's proxy is before it stops a
+ * machine (`cordon`), or by polling /readyz, which the replica turns to 503 for
+ * TOOLBRIDGE_SHUTDOWN_DELAY_SECONDS while it goes on serving (`readiness`).
+ */
+type Notice = 'cordon' | 'readiness';
+
+/** k6 at 60 calls/s through three replicas; one is stopped mid-run. Nothing may be lost. */
+async function stopOneUnderLoad(notice: Notice) {
+  const redis = await startRedis({ password: REDIS_PASSWORD });
+  onCleanup(() => redis.close());
+  // An API that takes its time, so calls overlap and the replica has some under way when told.
+  const set = await startReplicaSet({
+    redis: { port: redis.port, password: REDIS_PASSWORD },
+    apiDelayMs: 300,
+    ...(notice === 'readiness'
+      ? { env: { TOOLBRIDGE_SHUTDOWN_DELAY_SECONDS: '2' }, readinessCheckMs: 250 }
+      : {}),
+  });
+  const k6 = await startK6('steady.js', {
+    MCP_URL: `${set.balancer.url}/mcp`,
+    JWT_SECRET: STACK_JWT_SECRET,
+    TENANT_ID: REPLICA_TENANT,
+    RUN_ID: `sigterm-${notice}`,
+    STEADY_RATE: '60',
+    STEADY_DURATION: '20s',
+  });
+  const [, victim, ...others] = set.replicas;
+  if (victim === undefined) throw new Error('no second replica');
+  // Mid-run, with more of it left than the delay and the 7 s drain timeout, and calls under way.
+  await sleep(6_000);
+  await expect.poll(() => upstreamRunning(victim.url), { timeout: 10_000 }).toBeGreaterThan(1);
+  const exited = new Promise<number | null>((resolve) => victim.child.once('exit', resolve));
+  if (notice === 'cordon') await set.balancer.cordon(1);
+  victim.child.kill('SIGTERM');
+  const code = await exited;
+  const { code: k6Code, output, summary } = await k6.finished;
+
+  expect(k6Code, output).toBe(0);
+  const { metrics, root_group } = summary;
+  const calls = root_group.checks['tools/call succeeded'];
+  const figures = {
+    sent: metrics.mcp_tool_calls.count,
+    completed: calls?.passes,
+    failed: calls?.fails,
+    failedChecks: metrics.checks.fails,
+    failedHttpRequests: metrics.http_req_failed.passes,
+    mcpErrors: metrics.mcp_errors.passes,
+  };
+  expect(figures, output).toEqual({
+    sent: figures.sent,
+    completed: figures.sent,
+    failed: 0,
+    failedChecks: 0,
+    failedHttpRequests: 0,
+    mcpErrors: 0,
+  });
+  // Twenty seconds at 60/s, less what a busy machine kept k6 from starting (no VU free).
+  expect(figures.sent).toBeGreaterThan(600);
+
+  // The replica finished what it had under way, then stopped cleanly within its drain timeout.
+  expect(code).toBe(0);
+  expect(callsFinishedDraining(victim.lines)).toBeGreaterThan(0);
+  const log = victim.lines.join('\n');
+  expect(log).toContain('"msg":"stopped"');
+  expect(log).not.toContain('shutdown timeout reached');
+  expect(others.every(running)).toBe(true);
+  return set;
 }
 
 describe('one replica stopped with SIGTERM during k6 load through the balancer', () => {
@@ -231,61 +315,18 @@ describe('one replica stopped with SIGTERM during k6 load through the balancer',
   beforeAll(() => findOrBuildK6(() => undefined), 600_000);
 
   it('loses no call: every call k6 sent completed, those under way on the stopped replica too', async () => {
-    const redis = await startRedis({ password: REDIS_PASSWORD });
-    onCleanup(() => redis.close());
-    // An API that takes its time, so calls overlap and the replica has some under way when told.
-    const set = await startReplicaSet({
-      redis: { port: redis.port, password: REDIS_PASSWORD },
-      apiDelayMs: 300,
-    });
-    const k6 = await startK6('steady.js', {
-      MCP_URL: `${set.balancer.url}/mcp`,
-      JWT_SECRET: STACK_JWT_SECRET,
-      TENANT_ID: REPLICA_TENANT,
-      RUN_ID: 'sigterm',
-      STEADY_RATE: '60',
-      STEADY_DURATION: '20s',
-    });
-    const [, victim, ...others] = set.replicas;
-    if (victim === undefined) throw new Error('no second replica');
-    // Mid-run, with more of it left than the 7 s drain timeout, and calls under way there.
-    await sleep(6_000);
-    await expect.poll(() => upstreamRunning(victim.url), { timeout: 10_000 }).toBeGreaterThan(1);
-    // As Fly's proxy stops a machine: out of rotation first, then the signal (here at once).
-    const exited = new Promise<number | null>((resolve) => victim.child.once('exit', resolve));
-    await set.balancer.cordon(1);
-    victim.child.kill('SIGTERM');
-    const code = await exited;
-    const { code: k6Code, output, summary } = await k6.finished;
+    await stopOneUnderLoad('cordon');
+  }, 90_000);
 
-    expect(k6Code, output).toBe(0);
-    const { metrics, root_group } = summary;
-    const calls = root_group.checks['tools/call succeeded'];
-    const figures = {
-      sent: metrics.mcp_tool_calls.count,
-      completed: calls?.passes,
-      failed: calls?.fails,
-      failedChecks: metrics.checks.fails,
-      failedHttpRequests: metrics.http_req_failed.passes,
-      mcpErrors: metrics.mcp_errors.passes,
-    };
-    expect(figures, output).toEqual({
-      sent: figures.sent,
-      completed: figures.sent,
-      failed: 0,
-      failedChecks: 0,
-      failedHttpRequests: 0,
-      mcpErrors: 0,
-    });
-    // Twenty seconds at 60/s, less what a busy machine kept k6 from starting (no VU free).
-    expect(figures.sent).toBeGreaterThan(600);
-
-    // The replica finished what it had under way, then stopped cleanly within its drain timeout.
-    expect(code).toBe(0);
-    expect(callsFinishedDraining(victim.lines)).toBeGreaterThan(0);
-    const log = victim.lines.join('\n');
-    expect(log).toContain('"msg":"stopped"');
-    expect(log).not.toContain('shutdown timeout reached');
-    expect(others.every(running)).toBe(true);
+  it('loses no call without a cordon when the balancer polls /readyz and the replica delays its stop', async () => {
+    const set = await stopOneUnderLoad('readiness');
+    // The balancer marked the replica down before it stopped taking connections.
+    const drainedAt = loggedAt(
+      set.replicas[1]?.lines ?? [],
+      'shutting down: draining in-flight calls',
+    );
+    const downAt = set.balancer.downAt.get('r1');
+    expect(drainedAt).toBeDefined();
+    expect(downAt).toBeLessThan(drainedAt ?? 0);
   }, 90_000);
 });

@@ -34,6 +34,8 @@ export interface Balancer {
   readonly url: string;
   /** The requests logged so far, oldest first (it grows). */
   readonly served: readonly Served[];
+  /** When each replica (`r1`) was last marked down by its readiness checks (Date.now()). */
+  readonly downAt: ReadonlyMap<string, number>;
   /**
    * Resolves with what `check` returns once it is not undefined, checked on every log line; so a
    * test waits for the line it needs rather than for time to pass.
@@ -110,12 +112,25 @@ export async function startLoadBalancer(replicas: readonly string[]): Promise<st
   return (await startBalancer(replicas)).url;
 }
 
+export interface BalancerOptions {
+  /**
+   * Poll each replica's /readyz this often and route only to those that answer 200, as HAProxy
+   * or a Kubernetes Service is run in front of replicas. Unset: no checks.
+   */
+  readonly readinessCheckMs?: number;
+}
+
 /** Like startLoadBalancer, with the log of the requests it served and its runtime API. */
-export async function startBalancer(replicas: readonly string[]): Promise<Balancer> {
+export async function startBalancer(
+  replicas: readonly string[],
+  { readinessCheckMs }: BalancerOptions = {},
+): Promise<Balancer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'toolbridge-haproxy-'));
   const adminSocket = join(dir, 'admin.sock');
-  const servers = replicas.map((origin, i) => `  server r${i} ${new URL(origin).host}`);
+  const check =
+    readinessCheckMs === undefined ? '' : ` check inter ${readinessCheckMs}ms fall 1 rise 2`;
+  const servers = replicas.map((origin, i) => `  server r${i} ${new URL(origin).host}${check}`);
   const config = [
     'global',
     '  maxconn 2000',
@@ -143,6 +158,10 @@ export async function startBalancer(replicas: readonly string[]): Promise<Balanc
     // A replica that refuses the connection (killed) is skipped for the next, as Fly's proxy does.
     '  retries 2',
     '  option redispatch 1',
+    // /readyz asks the API, which may be slow on purpose: a check may take longer than `inter`.
+    ...(readinessCheckMs === undefined
+      ? []
+      : ['  option httpchk GET /readyz', '  timeout check 3s']),
     ...servers,
     '',
   ].join('\n');
@@ -153,6 +172,7 @@ export async function startBalancer(replicas: readonly string[]): Promise<Balanc
   let stderr = '';
   let partial = '';
   const served: Served[] = [];
+  const downAt = new Map<string, number>();
   const listeners = new Set<() => void>();
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (chunk: string) => {
@@ -162,6 +182,8 @@ export async function startBalancer(replicas: readonly string[]): Promise<Balanc
     for (const line of lines) {
       const request = parseServed(line);
       if (request !== undefined) served.push(request);
+      const down = /Server replicas\/(r\d+) is DOWN/.exec(line)?.[1];
+      if (down !== undefined) downAt.set(down, Date.now());
     }
     for (const listener of listeners) listener();
   });
@@ -207,7 +229,7 @@ export async function startBalancer(replicas: readonly string[]): Promise<Balanc
     runtimeCommand(adminSocket, `set server replicas/r${index} state drain`);
   for (let i = 0; i < 100; i += 1) {
     if (await Promise.race([accepts(port), failed])) {
-      return { url: `http://127.0.0.1:${port}`, served, until, cordon };
+      return { url: `http://127.0.0.1:${port}`, served, downAt, until, cordon };
     }
     await sleep(50);
   }

@@ -24,6 +24,8 @@ export interface ReplicaSetOptions {
   readonly apiDelayMs?: number;
   /** More environment, the same for every replica (limits, say). */
   readonly env?: Readonly<Record<string, string>>;
+  /** The balancer polls each replica's /readyz this often (default: no checks). */
+  readonly readinessCheckMs?: number;
 }
 
 const TENANT_SECRET = 'replicas-tenant-secret';
@@ -41,6 +43,7 @@ export async function startReplicaSet({
   count = 3,
   apiDelayMs = 0,
   env = {},
+  readinessCheckMs,
 }: ReplicaSetOptions) {
   const api = createBackendHandler({
     jwtSecret: STACK_JWT_SECRET,
@@ -69,7 +72,10 @@ export async function startReplicaSet({
   const replicas: readonly Replica[] = await Promise.all(
     Array.from({ length: count }, () => startGatewayProcess(shared)),
   );
-  const balancer = await startBalancer(replicas.map(({ url }) => url));
+  const balancer = await startBalancer(
+    replicas.map(({ url }) => url),
+    readinessCheckMs === undefined ? {} : { readinessCheckMs },
+  );
   return { replicas, balancer };
 }
 

@@ -41,8 +41,13 @@ async function slowBackend(): Promise<{ url: string; listingArrived: Promise<und
 const TextContent = z.object({ type: z.literal('text'), text: z.string() });
 
 /** The gateway as a process in front of `backendUrl`, draining for `shutdownSeconds`. */
-const startGateway = (backendUrl: string, shutdownSeconds: string) =>
+const startGateway = (
+  backendUrl: string,
+  shutdownSeconds: string,
+  env: Record<string, string> = {},
+) =>
   startGatewayProcess({
+    ...env,
     TOOLBRIDGE_GO_API_BASE_URL: backendUrl,
     TOOLBRIDGE_TENANT_HEADER_SECRET: TENANT_SECRET,
     TOOLBRIDGE_JWT_SECRET: STACK_JWT_SECRET,
@@ -144,6 +149,52 @@ describe('graceful shutdown on SIGTERM', () => {
     expect(child.exitCode).toBe(0);
     expect(lines.join('\n')).toContain(
       'shutdown timeout reached with tool calls still running; they were cut',
+    );
+  });
+
+  it('with a shutdown delay, says 503 on /readyz alone while it serves as before, then drains', async () => {
+    const backend = await slowBackend();
+    const delaySeconds = 2;
+    const { child, url, lines } = await startGateway(backend.url, '7', {
+      TOOLBRIDGE_SHUTDOWN_DELAY_SECONDS: String(delaySeconds),
+    });
+    const { http } = await clients(url);
+    const inFlight = http.callTool({ name: 'list_notes', arguments: {} });
+    await backend.listingArrived;
+    const exited = once(child, 'exit');
+    const stopping = Date.now();
+    child.kill('SIGTERM');
+    await expect
+      .poll(async () => (await fetch(`${url}/readyz`)).status, { timeout: 1_000 })
+      .toBe(503);
+    expect(await (await fetch(`${url}/readyz`)).json()).toMatchObject({
+      status: 'not_ready',
+      reasons: ['shutting down'],
+    });
+    // A balancer that has not polled yet still sends work here, and it is all served.
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    const late = await clients(url);
+    const served = await late.http.callTool({
+      name: 'create_note',
+      arguments: { title: 'late', content: 'c' },
+    });
+    expect(served.isError).toBe(false);
+    expect((await inFlight).isError).toBe(false);
+    expect(Date.now() - stopping).toBeLessThan(delaySeconds * 1000);
+
+    await exited;
+    expect(child.exitCode).toBe(0);
+    expect(Date.now() - stopping).toBeGreaterThanOrEqual(delaySeconds * 1000);
+    const messages = lines.map((line) => /"msg":"([^"]*)"/.exec(line)?.[1]);
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        'stopping: /readyz answers 503 before the drain',
+        'shutting down: draining in-flight calls',
+        'stopped',
+      ]),
+    );
+    expect(messages.indexOf('stopping: /readyz answers 503 before the drain')).toBeLessThan(
+      messages.indexOf('shutting down: draining in-flight calls'),
     );
   });
 
