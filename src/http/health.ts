@@ -67,11 +67,11 @@ interface SharedVerdict {
 }
 
 /**
- * The backend probe, shared: requests that arrive while one runs, or within `cacheMs` of its
- * answer, get that answer. A flood of /readyz (it needs no credentials) then costs the API at
+ * A probe, shared: requests that arrive while one runs, or within `cacheMs` of its answer, get
+ * that answer. A flood of /readyz (it needs no credentials) then costs the API, and Redis, at
  * most a probe per `cacheMs`, not one per request.
  */
-function sharedProbe(url: string, timeoutMs: number, cacheMs: number) {
+function sharedProbe(probe: () => Promise<string | undefined>, cacheMs: number) {
   let last: SharedVerdict | undefined;
   return (): Promise<string | undefined> => {
     const settledAt = last?.settledAt;
@@ -81,7 +81,7 @@ function sharedProbe(url: string, timeoutMs: number, cacheMs: number) {
     ) {
       return last.verdict;
     }
-    const current: SharedVerdict = { verdict: probeBackend(url, timeoutMs), settledAt: undefined };
+    const current: SharedVerdict = { verdict: probe(), settledAt: undefined };
     last = current;
     void current.verdict.then(() => {
       current.settledAt = performance.now();
@@ -107,15 +107,18 @@ export function addHealthRoutes(
     storeReadiness,
   }: HealthOptions,
 ): void {
-  const probe = sharedProbe(backendUrl, probeTimeoutMs, probeCacheMs);
+  const probe = sharedProbe(() => probeBackend(backendUrl, probeTimeoutMs), probeCacheMs);
+  const store =
+    storeReadiness === undefined ? undefined : sharedProbe(storeReadiness, probeCacheMs);
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
     const reasons = drain.draining ? ['shutting down'] : [];
     if (reasons.length === 0) {
-      const [backend, store] = await Promise.all([probe(), storeReadiness?.()]);
-      for (const reason of [backend, store]) if (reason !== undefined) reasons.push(reason);
+      for (const reason of await Promise.all([probe(), store?.()])) {
+        if (reason !== undefined) reasons.push(reason);
+      }
     }
     const body = { status: reasons.length === 0 ? 'ready' : 'not_ready', reasons, warnings };
     res.status(reasons.length === 0 ? 200 : 503).json(body);

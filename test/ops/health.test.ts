@@ -1,9 +1,12 @@
+import { once } from 'node:events';
+import { createConnection } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { startStack as startFrontedStack } from '../e2e/stack.ts';
 import { onCleanup } from '../helpers/loopback.ts';
+import { startRedis } from '../helpers/redis.ts';
 import { stackToken, startStack } from '../helpers/stack.ts';
 
 const Ready = z.object({
@@ -60,7 +63,32 @@ describe('a flood of /readyz', () => {
     expect((await fetch(`${stack.gateway.url}/readyz`)).status).toBe(200);
     expect(probes()).toBe(2);
   });
+
+  it('costs Redis a PING per half second, not one per request', async () => {
+    const redis = await startRedis();
+    onCleanup(() => redis.close());
+    const { gateway } = await startStack({ redisUrl: redis.url });
+    const before = await pings(redis.port);
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, () => fetch(`${gateway.url}/readyz`)),
+    );
+    expect(answers.map((answer) => answer.status)).toEqual(Array.from({ length: 50 }, () => 200));
+    // One per half second of answers (one, unless this machine is slow enough to spread 50
+    // requests over more), where it was one per request.
+    expect((await pings(redis.port)) - before).toBeLessThanOrEqual(3);
+  });
 });
+
+/** How many PING commands redis-server has served, from INFO commandstats. */
+async function pings(port: number): Promise<number> {
+  const socket = createConnection({ port, host: '127.0.0.1' });
+  socket.setEncoding('utf8');
+  let answer = '';
+  socket.on('data', (chunk: string) => (answer += chunk));
+  socket.end('INFO commandstats\r\nQUIT\r\n');
+  await once(socket, 'close');
+  return Number(/cmdstat_ping:calls=(\d+)/.exec(answer)?.[1] ?? 0);
+}
 
 describe('/metrics', () => {
   it('counts tool calls, upstream requests, sessions and auth failures, with no tenant or subject labels', async () => {
