@@ -3,7 +3,8 @@
  * cannot work (each a start-up error naming it, never a value), and what goes unused.
  */
 import { describe, expect, it } from 'vitest';
-import { describeConfig, loadConfig, type ConfigMode } from '../src/config.ts';
+import { describeConfig } from '../src/config-describe.ts';
+import { loadConfig, type ConfigMode } from '../src/config.ts';
 import { AppError } from '../src/errors.ts';
 import { runCli } from './helpers/cli.ts';
 

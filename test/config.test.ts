@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CONFIG_VARIABLES, describeConfig, loadConfig, readDotenv } from '../src/config.ts';
+import { describeConfig } from '../src/config-describe.ts';
+import { CONFIG_VARIABLES, loadConfig, readDotenv } from '../src/config.ts';
 import { AppError } from '../src/errors.ts';
 
 const SECRET = 'tenant-secret-0123456789-SENTINEL';

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { runDoctor, runKeysNew, runSign, runToken } from './index.ts';
-import { describeConfig, loadConfigFromProcess, type ConfigMode } from '../config.ts';
+import { describeConfig } from '../config-describe.ts';
+import { loadConfigFromProcess, type ConfigMode } from '../config.ts';
 import { loadDevSecret } from '../dev-secrets.ts';
 import { AppError } from '../errors.ts';
 import { VERSION } from '../gateway.ts';
