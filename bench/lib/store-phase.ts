@@ -15,7 +15,14 @@ import { startGatewayProcess, type GatewayOptions } from './children.ts';
 import type { PeakRound } from './compare.ts';
 import type { GcPauses } from './gc.ts';
 import type { Send } from './load.ts';
-import { callInSession, endpoint, openSession, type Endpoint, type McpSession } from './mcp.ts';
+import {
+  callInSession,
+  createNote,
+  endpoint,
+  openSession,
+  type Endpoint,
+  type McpSession,
+} from './mcp.ts';
 import { outcomeOf, runModeRounds } from './mode-rounds.ts';
 import type { Child } from './processes.ts';
 import type { LatencyPhase } from './results.ts';
@@ -86,17 +93,19 @@ async function serve(
 }
 
 /** The note every call reads, created through `url` (both gateways act for the same user). */
-async function createNote(url: string, authorization: string): Promise<string> {
+async function noteFor(url: string, authorization: string): Promise<string> {
   const to = endpoint(url, 1);
-  const session = await openSession(to, authorization);
-  const created = await callInSession(to, authorization, session, 'create_note', {
-    title: 'bench',
-    content: 'the note every store-comparison call reads',
-  });
-  await to.pool.close();
-  const uid = /"uid":"([0-9a-f-]{36})"/.exec(created ?? '')?.[1];
-  if (uid === undefined) throw new Error(`create_note failed: ${created ?? '(error)'}`);
-  return uid;
+  try {
+    const session = await openSession(to, authorization);
+    return await createNote(
+      to,
+      authorization,
+      session,
+      'the note every store-comparison call reads',
+    );
+  } finally {
+    await to.pool.close();
+  }
 }
 
 export async function compareStores(context: StoreContext): Promise<StoreResults> {
@@ -112,7 +121,7 @@ export async function compareStores(context: StoreContext): Promise<StoreResults
     children.push(memory.child);
     const inRedis = await startGatewayProcess({ ...context.gateway, redisUrl: redis.url });
     children.push(inRedis.child);
-    const uid = await createNote(memory.url, context.authorization);
+    const uid = await noteFor(memory.url, context.authorization);
     const served: Record<StoreMode, Served> = {
       memory: await serve(memory.child, memory.url, context, uid),
       redis: await serve(inRedis.child, inRedis.url, context, uid),
