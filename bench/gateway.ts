@@ -59,7 +59,6 @@ async function main(): Promise<void> {
     sessions,
     warmup,
     gatewayNodeFlags,
-    backendAuth,
   } = options();
   const progress = (text: string) => process.stderr.write(`… ${text}\n`);
 
@@ -76,7 +75,6 @@ async function main(): Promise<void> {
     tenant: TENANT,
     maxSessions: sessions,
     nodeFlags: gatewayNodeFlags,
-    backendAuth,
   };
   // The generator's own pauses delay the answers it times, on every path alike.
   const generatorGc = watchGc();

@@ -1,15 +1,14 @@
 /** The command line of bench/gateway.ts: its options, checked, or usage and exit code 64. */
 import { parseArgs } from 'node:util';
 
-export const USAGE = `Usage: node --expose-gc bench/gateway.ts [-d seconds] [-r rounds] [-c connections] [-n sessions] [-w seconds] [--backend-auth forward|mint] [--only redis|auth-modes] [--no-redis] [--no-auth-modes]
+export const USAGE = `Usage: node --expose-gc bench/gateway.ts [-d seconds] [-r rounds] [-c connections] [-n sessions] [-w seconds] [--only redis|auth-modes] [--no-redis] [--no-auth-modes]
 
-  -d, --duration <s>           seconds per measured phase (default 8; thirteen phases, four more for Redis, four for the auth modes)
+  -d, --duration <s>           seconds per measured phase (default 8; thirteen phases, four more for Redis, six for the auth modes)
   -r, --rounds <k>             latency rounds each phase is split into (default 4)
   -c, --connections <n>        closed-loop workers = pool connections per path (default 16)
   -n, --sessions <n>           idle 2025-era sessions for the memory figure (default 2000)
   -w, --warmup <s>             warm-up seconds per path before measuring (default 2)
   --gateway-node-flags=<f>     extra node flags for the gateway, e.g. --gateway-node-flags=--cpu-prof
-  --backend-auth <mode>        TOOLBRIDGE_BACKEND_AUTH of the paths' and store phase's gateways: forward (default) or mint
   --only redis                 only the session-store comparison: Redis mode against memory mode
   --only auth-modes            only the backend-auth comparison: forward, mint, service key + identity
   --no-redis                   leave the session-store comparison out (it needs redis-server on PATH)
@@ -39,8 +38,6 @@ export interface BenchOptions {
   readonly sessions: number;
   readonly warmup: number;
   readonly gatewayNodeFlags: readonly string[];
-  /** What the gateways show the API: the caller's token, or one they mint per user. */
-  readonly backendAuth: 'forward' | 'mint';
 }
 
 /** The options, or what to print and the exit code: 0 for --help, 64 for a usage error. */
@@ -66,7 +63,6 @@ export function parseOptions(args: readonly string[]): Parsed {
         sessions: { type: 'string', short: 'n', default: '2000' },
         warmup: { type: 'string', short: 'w', default: '2' },
         'gateway-node-flags': { type: 'string', default: '' },
-        'backend-auth': { type: 'string', default: 'forward' },
         only: { type: 'string' },
         redis: { type: 'boolean', default: true },
         'auth-modes': { type: 'boolean', default: true },
@@ -88,10 +84,6 @@ export function parseOptions(args: readonly string[]): Parsed {
     const [name, integer] = unfit;
     return usageError(`--${name} expects a positive ${integer ? 'integer' : 'number'}`);
   }
-  const backendAuth = (['forward', 'mint'] as const).find(
-    (mode) => mode === values['backend-auth'],
-  );
-  if (backendAuth === undefined) return usageError('--backend-auth expects forward or mint');
   const only = PHASES.find((phase) => phase === values.only);
   if (values.only !== undefined && only === undefined) {
     return usageError(`--only expects ${PHASES.join(' or ')}`);
@@ -113,7 +105,6 @@ export function parseOptions(args: readonly string[]): Parsed {
       sessions: Number(values.sessions),
       warmup: Number(values.warmup),
       gatewayNodeFlags: values['gateway-node-flags'].split(' ').filter((flag) => flag !== ''),
-      backendAuth,
     },
   };
 }

@@ -35,7 +35,6 @@ describe.each([
   { args: ['--only', 'redis', '--no-redis'], says: 'leave nothing to run' },
   { args: ['-r', '1.5'], says: '--rounds expects a positive integer' },
   { args: ['-d', '0'], says: '--duration expects a positive number' },
-  { args: ['--backend-auth', 'exchange'], says: '--backend-auth expects forward or mint' },
   { args: ['--frobnicate'], says: 'Unknown option' },
 ])('parseOptions($args)', ({ args, says }) => {
   it('is a usage error (64)', () => {
