@@ -132,6 +132,17 @@ async function notesPerUser(url: string, authorization: string, identities: Iden
   }
 }
 
+/** The note of the client token's user (forward and mint act for that user alike). */
+async function clientNote(url: string, authorization: string): Promise<string> {
+  const to = endpoint(url, 1);
+  try {
+    const session = await openSession(to, authorization);
+    return await createNote(to, authorization, session, "the client token user's note");
+  } finally {
+    await to.pool.close();
+  }
+}
+
 /** Calls every user once through `served`; throws unless all succeed. */
 async function checkEveryUser(mode: AuthMode, served: Served, users: number): Promise<void> {
   const results = await Promise.all(Array.from({ length: users }, (_, slot) => served.send(slot)));
@@ -165,15 +176,7 @@ export async function compareAuthModes(context: AuthContext): Promise<AuthResult
     });
     await identities.prepare();
     progress(`auth modes: a note for the client token's user and for each of ${USERS} users`);
-    const clientUid = await (async () => {
-      const to = endpoint(forward.url, 1);
-      try {
-        const session = await openSession(to, authorization);
-        return await createNote(to, authorization, session, "the client token user's note");
-      } finally {
-        await to.pool.close();
-      }
-    })();
+    const clientUid = await clientNote(forward.url, authorization);
     const userUids = await notesPerUser(agent.url, runtime.authorization, identities);
     const asClient: CallOf = () => ({ credentials: authorization, uid: clientUid });
     let call = 0;
