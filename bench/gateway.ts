@@ -26,14 +26,22 @@
  *   4. the session store (lib/store-phase.ts): two more gateways, one with its sessions in
  *      memory and one in a redis-server started on loopback, serving 2025-era calls on open
  *      sessions: peak and latency in alternating rounds, gateway and redis-server CPU apart.
- *      `--only redis` runs this phase alone, `--no-redis` leaves it out.
+ *      `--only redis` runs this phase alone, `--no-redis` leaves it out;
+ *   5. the backend auth modes (lib/auth-phase.ts, issue 18): three more gateways, forwarding the
+ *      client's token, minting a backend token per user, and taking an agent runtime's service
+ *      key with a per-call identity token for 100 users (mint behind it), serving 2025-era calls
+ *      on open sessions: peak, gateway CPU per call and latency in alternating rounds, each mode
+ *      against forward; failed calls counted and described (exit code 1 if any).
+ *      `--only auth-modes` runs this phase alone, `--no-auth-modes` leaves it out.
  */
+import { compareAuthModes } from './lib/auth-phase.ts';
 import { benchCredentials } from './lib/credentials.ts';
 import { startBackendProcess, startCanaryProcess, type GatewayOptions } from './lib/children.ts';
 import { watchGc } from './lib/gc.ts';
 import { options } from './lib/options.ts';
 import { measurePaths } from './lib/paths-phase.ts';
 import type { Child } from './lib/processes.ts';
+import { printAuthReport } from './lib/report-auth.ts';
 import { intro, printReport } from './lib/report.ts';
 import { printStoreReport } from './lib/report-store.ts';
 import { compareStores } from './lib/store-phase.ts';
@@ -44,13 +52,13 @@ async function main(): Promise<void> {
   const {
     paths,
     redis,
+    authModes,
     duration,
     rounds,
     connections,
     sessions,
     warmup,
     gatewayNodeFlags,
-    backendAuth,
   } = options();
   const progress = (text: string) => process.stderr.write(`… ${text}\n`);
 
@@ -67,7 +75,6 @@ async function main(): Promise<void> {
     tenant: TENANT,
     maxSessions: sessions,
     nodeFlags: gatewayNodeFlags,
-    backendAuth,
   };
   // The generator's own pauses delay the answers it times, on every path alike.
   const generatorGc = watchGc();
@@ -96,10 +103,18 @@ async function main(): Promise<void> {
     const storeResults = redis
       ? await compareStores({ ...common, backendPid: backend.child.pid })
       : undefined;
+    const authResults = authModes
+      ? await compareAuthModes({ ...common, backendPid: backend.child.pid })
+      : undefined;
     const out = (text: string) => process.stdout.write(text);
     intro(process.argv.slice(2), globalThis.gc !== undefined, out);
     if (pathResults !== undefined) printReport(pathResults, out);
     if (storeResults !== undefined) printStoreReport(storeResults, out);
+    if (authResults !== undefined) {
+      printAuthReport(authResults, out);
+      // Figures of failing calls are not the modes' cost: say so to whatever runs the bench.
+      if (Object.values(authResults.failed).some((count) => count > 0)) process.exitCode = 1;
+    }
   } finally {
     for (const child of children.reverse()) await child.stop();
   }

@@ -48,6 +48,8 @@ export interface GatewayOptions {
   readonly redisUrl?: string;
   /** TOOLBRIDGE_BACKEND_AUTH (default forward). */
   readonly backendAuth?: 'forward' | 'mint';
+  /** TOOLBRIDGE_SERVICE_KEYS (hashes only) and TOOLBRIDGE_IDENTITY_SECRET: agent runtimes' calls. */
+  readonly backChannel?: { readonly serviceKeys: string; readonly identitySecret: string };
 }
 
 /** `node src/main.ts` in front of the backend, with the memory probe preloaded. */
@@ -84,6 +86,12 @@ export async function startGatewayProcess(
       ...(options.backendAuth === undefined
         ? {}
         : { TOOLBRIDGE_BACKEND_AUTH: options.backendAuth }),
+      ...(options.backChannel === undefined
+        ? {}
+        : {
+            TOOLBRIDGE_SERVICE_KEYS: options.backChannel.serviceKeys,
+            TOOLBRIDGE_IDENTITY_SECRET: options.backChannel.identitySecret,
+          }),
       PROBE_LOOP_RESOLUTION_MS: '10',
     },
   );

@@ -66,8 +66,14 @@ export const MCP_REMOTE_CLIENT: ClientHello = {
   capabilities: { roots: { listChanged: true }, sampling: {}, elicitation: {} },
 };
 
-const baseHeaders = (authorization: string) => ({
-  authorization,
+/**
+ * Who a request is from: a client's `Authorization` value, or every header that says it (an agent
+ * runtime's service key and the identity of the user a call is for).
+ */
+export type Credentials = string | Readonly<Record<string, string>>;
+
+const baseHeaders = (credentials: Credentials) => ({
+  ...(typeof credentials === 'string' ? { authorization: credentials } : credentials),
   'content-type': 'application/json',
   accept: 'application/json, text/event-stream',
 });
@@ -80,7 +86,7 @@ export interface McpSession {
 /** Opens a 2025-era session: initialize, then notifications/initialized. */
 export async function openSession(
   to: Endpoint,
-  authorization: string,
+  authorization: Credentials,
   client: ClientHello = BENCH_CLIENT,
 ): Promise<McpSession> {
   const init = await post(
@@ -112,14 +118,15 @@ export function toolResult(status: number, text: string): string | undefined {
 
 let nextId = 1;
 
-export async function callInSession(
+/** A tools/call in a session, and the gateway's answer as it came. */
+export const callInSessionReply = (
   to: Endpoint,
-  authorization: string,
+  authorization: Credentials,
   session: McpSession,
   name: string,
   args: Record<string, unknown>,
-): Promise<string | undefined> {
-  const reply = await post(
+) =>
+  post(
     to,
     {
       ...baseHeaders(authorization),
@@ -133,7 +140,33 @@ export async function callInSession(
       params: { name, arguments: args },
     }),
   );
+
+export async function callInSession(
+  to: Endpoint,
+  authorization: Credentials,
+  session: McpSession,
+  name: string,
+  args: Record<string, unknown>,
+): Promise<string | undefined> {
+  const reply = await callInSessionReply(to, authorization, session, name, args);
   return toolResult(reply.status, reply.text);
+}
+
+/** Creates a note in `session` as the caller `credentials` name; resolves with its uid. */
+export async function createNote(
+  to: Endpoint,
+  credentials: Credentials,
+  session: McpSession,
+  content: string,
+): Promise<string> {
+  const reply = await callInSessionReply(to, credentials, session, 'create_note', {
+    title: 'bench',
+    content,
+  });
+  const uid = /"uid":"([0-9a-f-]{36})"/.exec(toolResult(reply.status, reply.text) ?? '')?.[1];
+  if (uid === undefined)
+    throw new Error(`create_note answered ${reply.status}: ${reply.text.slice(0, 300)}`);
+  return uid;
 }
 
 export async function callStateless(

@@ -4,7 +4,8 @@
  */
 import { int, ms, row } from './format.ts';
 import { LATENCY_COLUMNS, LATENCY_WIDTHS, phaseCells } from './report-latency.ts';
-import { STORE_MODES, STORES, perCall, storeDifferences, type Pair } from './store-compare.ts';
+import { perCall } from './compare.ts';
+import { STORE_MODES, STORES, storeDifferences, type Pair } from './store-compare.ts';
 import type { StoreResults } from './store-phase.ts';
 
 const micros = (value: number) => (Number.isFinite(value) ? `${int(value)} µs` : '-');

@@ -1,11 +1,11 @@
 /**
- * The arithmetic of the session-store comparison (store-phase.ts): closed-loop rounds pooled
- * into one peak, CPU per call, the rate of the latency rounds, and Redis mode against memory mode
- * as differences and ratios. No I/O, so test/bench/ checks it.
+ * The arithmetic of the session-store comparison (store-phase.ts): Redis mode against memory
+ * mode as differences and ratios (pooling, CPU per call and the rate are compare.ts's). No I/O,
+ * so test/bench/ checks it.
  */
 import type { CpuUsed } from './children.ts';
+import { perCall, ratio, type PeakRound } from './compare.ts';
 import { median } from './format.ts';
-import type { ClosedLoopResult } from './load.ts';
 import type { LatencyPhase } from './results.ts';
 
 export const STORES = {
@@ -14,42 +14,6 @@ export const STORES = {
 } as const;
 export type StoreMode = keyof typeof STORES;
 export const STORE_MODES = ['memory', 'redis'] as const;
-
-/** One closed-loop round, or several pooled. */
-export interface PeakRound {
-  readonly result: ClosedLoopResult;
-  readonly cpu: CpuUsed;
-}
-
-/** Rounds of one path as one peak: calls over the rounds' seconds together, CPU summed. */
-export function pooledPeak(rounds: readonly PeakRound[]): PeakRound {
-  const sum = (pick: (round: PeakRound) => number) =>
-    rounds.reduce((total, round) => total + pick(round), 0);
-  const ok = sum((round) => round.result.ok);
-  const seconds = sum((round) => round.result.seconds);
-  return {
-    result: {
-      ok,
-      failed: sum((round) => round.result.failed),
-      seconds,
-      perSecond: seconds > 0 ? ok / seconds : Number.NaN,
-    },
-    cpu: {
-      hop: sum((round) => round.cpu.hop),
-      store: sum((round) => round.cpu.store),
-      backend: sum((round) => round.cpu.backend),
-      generator: sum((round) => round.cpu.generator),
-    },
-  };
-}
-
-/** µs of CPU per call; NaN when there were no calls or no reading. */
-export const perCall = (cpuMs: number, calls: number): number =>
-  calls > 0 ? (cpuMs * 1000) / calls : Number.NaN;
-
-/** `of` / `to`; NaN unless both are finite and `to` is not 0. */
-export const ratio = (of: number, to: number): number =>
-  Number.isFinite(of) && Number.isFinite(to) && to !== 0 ? of / to : Number.NaN;
 
 /** One figure in both modes, and what Redis mode adds to it. */
 export interface Pair {
@@ -67,16 +31,6 @@ export const pair = (memory: number, redis: number): Pair => ({
   added: redis - memory,
   ratio: ratio(redis, memory),
 });
-
-/**
- * Calls/s for the latency rounds: `fraction` of the lower of the peaks, so both modes are
- * measured at one rate that neither is saturated at. At least 1.
- */
-export function rateAt(fraction: number, peaks: readonly number[]): number {
-  const finite = peaks.filter((peak) => Number.isFinite(peak) && peak > 0);
-  if (finite.length === 0) return 1;
-  return Math.max(1, Math.floor(fraction * Math.min(...finite)));
-}
 
 /** One mode's measurements: its pooled peak and its pooled latency rounds. */
 export interface StoreSide {

@@ -11,21 +11,22 @@
  */
 import { spawnSync } from 'node:child_process';
 import { startRedis } from '../../test/helpers/redis.ts';
-import { startGatewayProcess, withCpu, type GatewayOptions } from './children.ts';
-import { int } from './format.ts';
+import { startGatewayProcess, type GatewayOptions } from './children.ts';
+import type { PeakRound } from './compare.ts';
 import type { GcPauses } from './gc.ts';
-import { closedLoop, type Send } from './load.ts';
-import { callInSession, endpoint, openSession, type Endpoint, type McpSession } from './mcp.ts';
+import type { Send } from './load.ts';
+import {
+  callInSession,
+  createNote,
+  endpoint,
+  openSession,
+  type Endpoint,
+  type McpSession,
+} from './mcp.ts';
+import { outcomeOf, runModeRounds } from './mode-rounds.ts';
 import type { Child } from './processes.ts';
 import type { LatencyPhase } from './results.ts';
-import { PRIME_SECONDS, alternate, interleaved, measureRound } from './rounds.ts';
-import {
-  STORE_MODES,
-  pooledPeak,
-  rateAt,
-  type PeakRound,
-  type StoreMode,
-} from './store-compare.ts';
+import { STORE_MODES, type StoreMode } from './store-compare.ts';
 
 /** The latency rounds run at this fraction of the lower peak, as the paths' rounds at half. */
 export const LATENCY_FRACTION = 0.5;
@@ -92,21 +93,23 @@ async function serve(
 }
 
 /** The note every call reads, created through `url` (both gateways act for the same user). */
-async function createNote(url: string, authorization: string): Promise<string> {
+async function noteFor(url: string, authorization: string): Promise<string> {
   const to = endpoint(url, 1);
-  const session = await openSession(to, authorization);
-  const created = await callInSession(to, authorization, session, 'create_note', {
-    title: 'bench',
-    content: 'the note every store-comparison call reads',
-  });
-  await to.pool.close();
-  const uid = /"uid":"([0-9a-f-]{36})"/.exec(created ?? '')?.[1];
-  if (uid === undefined) throw new Error(`create_note failed: ${created ?? '(error)'}`);
-  return uid;
+  try {
+    const session = await openSession(to, authorization);
+    return await createNote(
+      to,
+      authorization,
+      session,
+      'the note every store-comparison call reads',
+    );
+  } finally {
+    await to.pool.close();
+  }
 }
 
 export async function compareStores(context: StoreContext): Promise<StoreResults> {
-  const { duration, rounds, connections, warmup, progress } = context;
+  const { progress } = context;
   progress('store comparison: starting redis-server and two gateways (memory, Redis)');
   const redis = await startRedis();
   const children: Child[] = [];
@@ -118,84 +121,37 @@ export async function compareStores(context: StoreContext): Promise<StoreResults
     children.push(memory.child);
     const inRedis = await startGatewayProcess({ ...context.gateway, redisUrl: redis.url });
     children.push(inRedis.child);
-    const uid = await createNote(memory.url, context.authorization);
+    const uid = await noteFor(memory.url, context.authorization);
     const served: Record<StoreMode, Served> = {
       memory: await serve(memory.child, memory.url, context, uid),
       redis: await serve(inRedis.child, inRedis.url, context, uid),
     };
     pools.push(served.memory.to, served.redis.to);
-    const pids = (mode: StoreMode) => ({
-      hop: served[mode].child.pid,
-      store: storePid,
-      backend: context.backendPid,
+    const runs = await runModeRounds({
+      ...context,
+      label: 'store comparison',
+      modes: STORE_MODES,
+      server: (mode) => served[mode],
+      pids: (mode) => ({
+        hop: served[mode].child.pid,
+        store: storePid,
+        backend: context.backendPid,
+      }),
+      fraction: LATENCY_FRACTION,
     });
-
-    for (const mode of STORE_MODES) {
-      progress(`store comparison warm-up: ${mode} (${warmup} s)`);
-      await closedLoop(served[mode].send, connections, warmup);
-    }
-
-    const peakRounds = await alternate(
-      STORE_MODES,
-      rounds,
-      async (mode) => {
-        await closedLoop(served[mode].send, connections, PRIME_SECONDS);
-        return withCpu(pids(mode), () =>
-          closedLoop(served[mode].send, connections, duration / rounds),
-        );
-      },
-      (round, turn) => {
-        progress(
-          `store comparison peak, round ${round + 1}/${rounds}: ${turn.join(', ')} (${duration / rounds} s each)`,
-        );
-      },
-    );
-    const peakOf = (mode: StoreMode) => pooledPeak(peakRounds.get(mode) ?? []);
-    const peaks = { memory: peakOf('memory'), redis: peakOf('redis') };
-    const rate = rateAt(LATENCY_FRACTION, [
-      peaks.memory.result.perSecond,
-      peaks.redis.result.perSecond,
-    ]);
-
-    const [memoryLatency, redisLatency] = await interleaved(
-      STORE_MODES,
-      rounds,
-      async (mode) =>
-        (
-          await measureRound({
-            send: served[mode].send,
-            rate,
-            seconds: duration / rounds,
-            connections,
-            pids: pids(mode),
-            gateway: served[mode].child,
-            gatewayOnPath: true,
-            canary: context.canary,
-            generatorGc: context.generatorGc,
-          })
-        ).round,
-      (round, turn) => {
-        progress(
-          `store comparison latency at ${int(rate)} calls/s, round ${round + 1}/${rounds}: ${turn.join(', ')} (${duration / rounds} s each)`,
-        );
-      },
-    );
-    if (memoryLatency === undefined || redisLatency === undefined) {
-      throw new Error('a store mode has no latency rounds');
-    }
-    const perRound = (mode: StoreMode) =>
-      (peakRounds.get(mode) ?? []).map((round) => round.result.perSecond);
+    const inMemory = outcomeOf(runs, 'memory');
+    const inRedisStore = outcomeOf(runs, 'redis');
     return {
       redisVersion: redisVersion(),
-      connections,
-      duration,
-      rounds,
-      warmup,
-      peaks,
-      peakRounds: { memory: perRound('memory'), redis: perRound('redis') },
+      connections: context.connections,
+      duration: context.duration,
+      rounds: context.rounds,
+      warmup: context.warmup,
+      peaks: { memory: inMemory.peak, redis: inRedisStore.peak },
+      peakRounds: { memory: inMemory.peakRounds, redis: inRedisStore.peakRounds },
       fraction: LATENCY_FRACTION,
-      rate,
-      latency: { memory: memoryLatency, redis: redisLatency },
+      rate: runs.rate,
+      latency: { memory: inMemory.latency, redis: inRedisStore.latency },
       problems: children.flatMap((child) =>
         child.lines.filter((line) => /"level":"(warn|error|fatal)"/.test(line)),
       ),

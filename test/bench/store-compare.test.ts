@@ -5,17 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import type { CpuUsed } from '../../bench/lib/children.ts';
 import type { LatencyPhase } from '../../bench/lib/results.ts';
+import { perCall, pooledPeak, rateAt, ratio, type PeakRound } from '../../bench/lib/compare.ts';
 import { alternate } from '../../bench/lib/rounds.ts';
-import {
-  pair,
-  perCall,
-  pooledPeak,
-  rateAt,
-  ratio,
-  storeDifferences,
-  type PeakRound,
-  type StoreMode,
-} from '../../bench/lib/store-compare.ts';
+import { pair, storeDifferences, type StoreMode } from '../../bench/lib/store-compare.ts';
 
 const cpu = (hop: number, store: number, backend = 0, generator = 0): CpuUsed => ({
   hop,

@@ -1,0 +1,240 @@
+/**
+ * The backend-auth comparison of bench/gateway.ts (issue 18): three gateways up at once in front
+ * of the same API, alike but for how callers and the API are authenticated:
+ *   forward      the client's HS256 token, verified and forwarded to the API as sent;
+ *   mint         the same client token, and a backend token the gateway mints per user (cached);
+ *   service-key  an agent runtime: `Bearer tbk_…` (one key, TOOLBRIDGE_SERVICE_KEYS) and, on every
+ *                call, the user's identity token in x-toolbridge-user (HS256 with
+ *                TOOLBRIDGE_IDENTITY_SECRET), calls going to USERS users in turn; backend auth mint.
+ * Each serves 2025-era tools/call get_note on sessions kept open, one per worker, every call
+ * reading a note its user owns. Rounds as in the store comparison (mode-rounds.ts). Every failed
+ * call is counted and described, warm-up included: a mode that measures errors measures nothing.
+ */
+import { startGatewayProcess, type GatewayOptions } from './children.ts';
+import {
+  AUTH_MODES,
+  describeFailure,
+  failureLog,
+  type AuthMode,
+  type FailureLog,
+} from './auth-compare.ts';
+import type { GcPauses } from './gc.ts';
+import { benchRuntime, hs256Identities, identityPool, type IdentityPool } from './identities.ts';
+import type { Send } from './load.ts';
+import {
+  callInSessionReply,
+  createNote,
+  endpoint,
+  openSession,
+  toolResult,
+  type Credentials,
+  type Endpoint,
+  type McpSession,
+} from './mcp.ts';
+import { outcomeOf, runModeRounds, type ModeOutcome } from './mode-rounds.ts';
+import type { Child } from './processes.ts';
+
+/** Users the runtime calls for; each has its identity token and its note. */
+export const USERS = 100;
+/** The latency rounds run at this fraction of the lowest peak, as the other phases' at half. */
+export const LATENCY_FRACTION = 0.5;
+const IDENTITY_HEADER = 'x-toolbridge-user';
+const TENANT_CLAIM = 'tenant_id';
+
+export interface AuthContext {
+  /** The gateway as the other phases start it; each mode sets its own backend auth. */
+  readonly gateway: GatewayOptions;
+  /** The bench's client token (`Bearer …`). */
+  readonly authorization: string;
+  readonly backendPid: number;
+  readonly canary: Child;
+  readonly generatorGc: { take(): GcPauses };
+  readonly duration: number;
+  readonly rounds: number;
+  readonly connections: number;
+  readonly warmup: number;
+  readonly progress: (text: string) => void;
+}
+
+export interface AuthResults {
+  readonly connections: number;
+  readonly duration: number;
+  readonly rounds: number;
+  readonly warmup: number;
+  readonly users: number;
+  readonly fraction: number;
+  readonly rate: number;
+  readonly figures: Readonly<Record<AuthMode, ModeOutcome<AuthMode>>>;
+  /** Failed calls per mode over the whole phase (warm-up and priming included), and samples. */
+  readonly failed: Readonly<Record<AuthMode, number>>;
+  readonly failures: readonly string[];
+  /** The gateways' warn/error log lines. */
+  readonly problems: readonly string[];
+}
+
+interface Served {
+  readonly child: Child;
+  readonly to: Endpoint;
+  readonly send: Send;
+}
+
+/** What one call of a mode sends: who it is from, and the note it reads. */
+type CallOf = () => { credentials: Credentials; uid: string };
+
+/** C sessions opened on one gateway, and a sender that calls get_note in them in turn. */
+async function serve(
+  mode: AuthMode,
+  gateway: { child: Child; url: string },
+  opener: Credentials,
+  next: CallOf,
+  context: AuthContext,
+  failures: FailureLog,
+): Promise<Served> {
+  const { connections } = context;
+  const to = endpoint(gateway.url, connections);
+  const sessions: McpSession[] = [];
+  for (let i = 0; i < connections; i += 1) sessions.push(await openSession(to, opener));
+  const send: Send = async (slot) => {
+    const session = sessions[slot % connections];
+    if (session === undefined) return false;
+    const { credentials, uid } = next();
+    try {
+      const reply = await callInSessionReply(to, credentials, session, 'get_note', { uid });
+      if (toolResult(reply.status, reply.text) !== undefined) return true;
+      failures.record(mode, describeFailure(reply.status, reply.text));
+    } catch (error) {
+      failures.record(mode, error instanceof Error ? error.message : String(error));
+    }
+    return false;
+  };
+  return { child: gateway.child, to, send };
+}
+
+/** The runtime's headers for user `index`. */
+const runtimeCall = (authorization: string, identities: IdentityPool, index: number) => ({
+  authorization,
+  [IDENTITY_HEADER]: identities.tokenOf(index),
+});
+
+/** One note per user, created through the service-key gateway as that user. */
+async function notesPerUser(url: string, authorization: string, identities: IdentityPool) {
+  const to = endpoint(url, 1);
+  try {
+    const session = await openSession(to, runtimeCall(authorization, identities, 0));
+    const uids: string[] = [];
+    for (let index = 0; index < identities.users.length; index += 1) {
+      const credentials = runtimeCall(authorization, identities, index);
+      uids.push(await createNote(to, credentials, session, `user ${index}'s note`));
+    }
+    return uids;
+  } finally {
+    await to.pool.close();
+  }
+}
+
+/** The note of the client token's user (forward and mint act for that user alike). */
+async function clientNote(url: string, authorization: string): Promise<string> {
+  const to = endpoint(url, 1);
+  try {
+    const session = await openSession(to, authorization);
+    return await createNote(to, authorization, session, "the client token user's note");
+  } finally {
+    await to.pool.close();
+  }
+}
+
+/** Calls every user once through `served`; throws unless all succeed. */
+async function checkEveryUser(mode: AuthMode, served: Served, users: number): Promise<void> {
+  const results = await Promise.all(Array.from({ length: users }, (_, slot) => served.send(slot)));
+  const failed = results.filter((ok) => !ok).length;
+  if (failed > 0) throw new Error(`${mode}: ${failed} of ${users} first calls failed`);
+}
+
+export async function compareAuthModes(context: AuthContext): Promise<AuthResults> {
+  const { progress, gateway, authorization } = context;
+  progress('auth modes: starting three gateways (forward, mint, service key + identity)');
+  const runtime = benchRuntime(gateway.tenant);
+  const identities = identityPool(
+    Array.from({ length: USERS }, (_, i) => `bench-agent-user-${String(i).padStart(3, '0')}`),
+    hs256Identities(runtime.identitySecret, TENANT_CLAIM, gateway.tenant),
+  );
+  const failures = failureLog();
+  const children: Child[] = [];
+  const pools: Endpoint[] = [];
+  const started = async (options: GatewayOptions) => {
+    const up = await startGatewayProcess(options);
+    children.push(up.child);
+    return up;
+  };
+  try {
+    const forward = await started({ ...gateway, backendAuth: 'forward' });
+    const mint = await started({ ...gateway, backendAuth: 'mint' });
+    const agent = await started({
+      ...gateway,
+      backendAuth: 'mint',
+      backChannel: { serviceKeys: runtime.serviceKeys, identitySecret: runtime.identitySecret },
+    });
+    await identities.prepare();
+    progress(`auth modes: a note for the client token's user and for each of ${USERS} users`);
+    const clientUid = await clientNote(forward.url, authorization);
+    const userUids = await notesPerUser(agent.url, runtime.authorization, identities);
+    const asClient: CallOf = () => ({ credentials: authorization, uid: clientUid });
+    let call = 0;
+    const asRuntime: CallOf = () => {
+      const index = call++ % USERS;
+      return {
+        credentials: runtimeCall(runtime.authorization, identities, index),
+        uid: userUids[index] ?? '',
+      };
+    };
+    const served: Record<AuthMode, Served> = {
+      forward: await serve('forward', forward, authorization, asClient, context, failures),
+      mint: await serve('mint', mint, authorization, asClient, context, failures),
+      'service-key': await serve(
+        'service-key',
+        agent,
+        runtimeCall(runtime.authorization, identities, 0),
+        asRuntime,
+        context,
+        failures,
+      ),
+    };
+    pools.push(...AUTH_MODES.map((mode) => served[mode].to));
+    for (const mode of AUTH_MODES) await checkEveryUser(mode, served[mode], USERS);
+
+    const runs = await runModeRounds({
+      ...context,
+      label: 'auth modes',
+      modes: AUTH_MODES,
+      server: (mode) => served[mode],
+      pids: (mode) => ({ hop: served[mode].child.pid, backend: context.backendPid }),
+      fraction: LATENCY_FRACTION,
+    });
+    return {
+      connections: context.connections,
+      duration: context.duration,
+      rounds: context.rounds,
+      warmup: context.warmup,
+      users: USERS,
+      fraction: LATENCY_FRACTION,
+      rate: runs.rate,
+      figures: {
+        forward: outcomeOf(runs, 'forward'),
+        mint: outcomeOf(runs, 'mint'),
+        'service-key': outcomeOf(runs, 'service-key'),
+      },
+      failed: {
+        forward: failures.count('forward'),
+        mint: failures.count('mint'),
+        'service-key': failures.count('service-key'),
+      },
+      failures: failures.samples(),
+      problems: children.flatMap((child) =>
+        child.lines.filter((line) => /"level":"(warn|error|fatal)"/.test(line)),
+      ),
+    };
+  } finally {
+    for (const pool of pools) await pool.pool.close();
+    for (const child of children.reverse()) await child.stop();
+  }
+}
