@@ -29,7 +29,7 @@
  *      `--only redis` runs this phase alone, `--no-redis` leaves it out;
  *   5. the backend auth modes (lib/auth-phase.ts, issue 18): three more gateways, forwarding the
  *      client's token, minting a backend token per user, and taking an agent runtime's service
- *      key with a per-call identity token for 100 users (mint behind it), serving 2025-era calls
+ *      key with a per-call identity token (mint behind it), for the same 100 users, serving 2025-era calls
  *      on open sessions: peak, gateway CPU per call and latency in alternating rounds, each mode
  *      against forward; failed calls counted and described (exit code 1 if any).
  *      `--only auth-modes` runs this phase alone, `--no-auth-modes` leaves it out.

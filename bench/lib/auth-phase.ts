@@ -1,15 +1,18 @@
 /**
  * The backend-auth comparison of bench/gateway.ts (issue 18): three gateways up at once in front
  * of the same API, alike but for how callers and the API are authenticated:
- *   forward      the client's HS256 token, verified and forwarded to the API as sent;
- *   mint         the same client token, and a backend token the gateway mints per user (cached);
+ *   forward      each user's HS256 client token, verified and forwarded to the API as sent;
+ *   mint         the same client tokens, and a backend token the gateway mints per user (cached);
  *   service-key  an agent runtime: `Bearer tbk_…` (one key, TOOLBRIDGE_SERVICE_KEYS) and, on every
  *                call, the user's identity token in x-toolbridge-user (HS256 with
- *                TOOLBRIDGE_IDENTITY_SECRET), calls going to USERS users in turn; backend auth mint.
- * Each serves 2025-era tools/call get_note on sessions kept open, one per worker, every call
- * reading a note its user owns. Rounds as in the store comparison (mode-rounds.ts). Every failed
+ *                TOOLBRIDGE_IDENTITY_SECRET); backend auth mint.
+ * In every mode calls go to the same USERS users in turn, each reading a note its user owns, as
+ * 2025-era tools/call get_note on sessions kept open: a session per user for client tokens (a
+ * session belongs to its opener), a session per worker for the runtime's key (one session
+ * carries every user's calls). Rounds as in the store comparison (mode-rounds.ts). Every failed
  * call is counted and described, warm-up included: a mode that measures errors measures nothing.
  */
+import { SignJWT } from 'jose';
 import { startGatewayProcess, type GatewayOptions } from './children.ts';
 import {
   AUTH_MODES,
@@ -78,14 +81,17 @@ interface Served {
   readonly send: Send;
 }
 
-/** What one call of a mode sends: who it is from, and the note it reads. */
-type CallOf = () => { credentials: Credentials; uid: string };
+/**
+ * What one call of a mode sends: who it is from, the note it reads and, when sessions belong to
+ * users, the index of its user's session (else the worker's).
+ */
+type CallOf = () => { credentials: Credentials; uid: string; session?: number };
 
-/** C sessions opened on one gateway, and a sender that calls get_note in them in turn. */
+/** A session per opener on one gateway, and a sender that calls get_note in them. */
 async function serve(
   mode: AuthMode,
   gateway: { child: Child; url: string },
-  opener: Credentials,
+  openers: readonly Credentials[],
   next: CallOf,
   context: AuthContext,
   failures: FailureLog,
@@ -93,11 +99,11 @@ async function serve(
   const { connections } = context;
   const to = endpoint(gateway.url, connections);
   const sessions: McpSession[] = [];
-  for (let i = 0; i < connections; i += 1) sessions.push(await openSession(to, opener));
+  for (const opener of openers) sessions.push(await openSession(to, opener));
   const send: Send = async (slot) => {
-    const session = sessions[slot % connections];
+    const { credentials, uid, session: index = slot % sessions.length } = next();
+    const session = sessions[index];
     if (session === undefined) return false;
-    const { credentials, uid } = next();
     try {
       const reply = await callInSessionReply(to, credentials, session, 'get_note', { uid });
       if (toolResult(reply.status, reply.text) !== undefined) return true;
@@ -132,15 +138,20 @@ async function notesPerUser(url: string, authorization: string, identities: Iden
   }
 }
 
-/** The note of the client token's user (forward and mint act for that user alike). */
-async function clientNote(url: string, authorization: string): Promise<string> {
-  const to = endpoint(url, 1);
-  try {
-    const session = await openSession(to, authorization);
-    return await createNote(to, authorization, session, "the client token user's note");
-  } finally {
-    await to.pool.close();
-  }
+/** Each user's client token, signed as the bench's own (benchCredentials), for two hours. */
+function clientTokens(users: readonly string[], jwtSecret: string, tenant: string) {
+  const key = new TextEncoder().encode(jwtSecret);
+  return Promise.all(
+    users.map(async (user) => {
+      const token = await new SignJWT({ [TENANT_CLAIM]: tenant })
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setSubject(user)
+        .setIssuedAt()
+        .setExpirationTime('2h')
+        .sign(key);
+      return `Bearer ${token}`;
+    }),
+  );
 }
 
 /** Calls every user once through `served`; throws unless all succeed. */
@@ -151,13 +162,15 @@ async function checkEveryUser(mode: AuthMode, served: Served, users: number): Pr
 }
 
 export async function compareAuthModes(context: AuthContext): Promise<AuthResults> {
-  const { progress, gateway, authorization } = context;
+  const { progress, gateway } = context;
   progress('auth modes: starting three gateways (forward, mint, service key + identity)');
   const runtime = benchRuntime(gateway.tenant);
+  const users = Array.from({ length: USERS }, (_, i) => `bench-user-${String(i).padStart(3, '0')}`);
   const identities = identityPool(
-    Array.from({ length: USERS }, (_, i) => `bench-agent-user-${String(i).padStart(3, '0')}`),
+    users,
     hs256Identities(runtime.identitySecret, TENANT_CLAIM, gateway.tenant),
   );
+  const tokens = await clientTokens(users, gateway.jwtSecret, gateway.tenant);
   const failures = failureLog();
   const children: Child[] = [];
   const pools: Endpoint[] = [];
@@ -175,10 +188,18 @@ export async function compareAuthModes(context: AuthContext): Promise<AuthResult
       backChannel: { serviceKeys: runtime.serviceKeys, identitySecret: runtime.identitySecret },
     });
     await identities.prepare();
-    progress(`auth modes: a note for the client token's user and for each of ${USERS} users`);
-    const clientUid = await clientNote(forward.url, authorization);
+    // The API keeps notes per user: those made through the runtime's gateway are the same
+    // users' notes when the other two modes act for them.
+    progress(`auth modes: a note for each of ${USERS} users`);
     const userUids = await notesPerUser(agent.url, runtime.authorization, identities);
-    const asClient: CallOf = () => ({ credentials: authorization, uid: clientUid });
+    // Each mode its own turn counter: the modes' rounds alternate, and each goes round the users.
+    const asClient = (): CallOf => {
+      let call = 0;
+      return () => {
+        const index = call++ % USERS;
+        return { credentials: tokens[index] ?? '', uid: userUids[index] ?? '', session: index };
+      };
+    };
     let call = 0;
     const asRuntime: CallOf = () => {
       const index = call++ % USERS;
@@ -187,13 +208,16 @@ export async function compareAuthModes(context: AuthContext): Promise<AuthResult
         uid: userUids[index] ?? '',
       };
     };
+    const runtimeOpeners = Array.from({ length: context.connections }, () =>
+      runtimeCall(runtime.authorization, identities, 0),
+    );
     const served: Record<AuthMode, Served> = {
-      forward: await serve('forward', forward, authorization, asClient, context, failures),
-      mint: await serve('mint', mint, authorization, asClient, context, failures),
+      forward: await serve('forward', forward, tokens, asClient(), context, failures),
+      mint: await serve('mint', mint, tokens, asClient(), context, failures),
       'service-key': await serve(
         'service-key',
         agent,
-        runtimeCall(runtime.authorization, identities, 0),
+        runtimeOpeners,
         asRuntime,
         context,
         failures,

@@ -103,13 +103,13 @@ export function printAuthReport(results: AuthResults, out: (text: string) => voi
     '  setup     three gateways up at once in front of one API, alike but for TOOLBRIDGE_BACKEND_AUTH and service keys:\n',
   );
   out(
-    "            forward and mint: the bench's HS256 client token, one user; service key + identity: one tbk_ key (TOOLBRIDGE_SERVICE_KEYS),\n",
+    `            calls for ${results.users} users in turn in every mode; forward and mint: each user's HS256 client token, on the user's own open session;\n`,
   );
   out(
-    `            an HS256 identity token per call in x-toolbridge-user for ${results.users} users in turn (each signed once, ${IDENTITY_TTL_SECONDS} s, renewed ${RENEW_BEFORE_SECONDS} s before exp), backend auth mint;\n`,
+    `            service key + identity: one tbk_ key (TOOLBRIDGE_SERVICE_KEYS) on ${results.connections} open sessions (one per worker), and the user's HS256 identity\n`,
   );
   out(
-    `            ${results.connections} open sessions per gateway (one per worker); ${results.warmup} s warm-up each\n`,
+    `            token in x-toolbridge-user (each signed once, ${IDENTITY_TTL_SECONDS} s, renewed ${RENEW_BEFORE_SECONDS} s before exp), backend auth mint; ${results.warmup} s warm-up each\n`,
   );
   out(
     "  calls     MCP tools/call get_note {uid} with Mcp-Session-Id, uid a note of the call's user\n",
