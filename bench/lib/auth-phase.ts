@@ -21,7 +21,6 @@ import {
   type AuthMode,
   type FailureLog,
 } from './auth-compare.ts';
-import type { GcPauses } from './gc.ts';
 import { benchRuntime, hs256Identities, identityPool, type IdentityPool } from './identities.ts';
 import type { Send } from './load.ts';
 import {
@@ -34,7 +33,7 @@ import {
   type Endpoint,
   type McpSession,
 } from './mcp.ts';
-import { outcomeOf, runModeRounds, type ModeOutcome } from './mode-rounds.ts';
+import { outcomeOf, runModeRounds, type ModeOutcome, type RoundsContext } from './mode-rounds.ts';
 import type { Child } from './processes.ts';
 
 /** Users the runtime calls for; each has its identity token and its note. */
@@ -44,19 +43,10 @@ export const LATENCY_FRACTION = 0.5;
 const IDENTITY_HEADER = 'x-toolbridge-user';
 const TENANT_CLAIM = 'tenant_id';
 
-export interface AuthContext {
+export interface AuthContext extends RoundsContext {
   /** The gateway as the other phases start it; each mode sets its own backend auth. */
   readonly gateway: GatewayOptions;
-  /** The bench's client token (`Bearer …`). */
-  readonly authorization: string;
   readonly backendPid: number;
-  readonly canary: Child;
-  readonly generatorGc: { take(): GcPauses };
-  readonly duration: number;
-  readonly rounds: number;
-  readonly connections: number;
-  readonly warmup: number;
-  readonly progress: (text: string) => void;
 }
 
 export interface AuthResults {

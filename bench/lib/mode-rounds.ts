@@ -20,7 +20,18 @@ export interface ModeServer {
   readonly send: Send;
 }
 
-export interface ModeRoundsSetup<M extends string> {
+/** What every phase of alternating rounds is given by bench/gateway.ts. */
+export interface RoundsContext {
+  readonly canary: Child;
+  readonly generatorGc: { take(): GcPauses };
+  readonly duration: number;
+  readonly rounds: number;
+  readonly connections: number;
+  readonly warmup: number;
+  readonly progress: (text: string) => void;
+}
+
+export interface ModeRoundsSetup<M extends string> extends RoundsContext {
   /** Names the phase in progress lines. */
   readonly label: string;
   /** The modes, in the order of the first round. */
@@ -30,13 +41,6 @@ export interface ModeRoundsSetup<M extends string> {
   readonly pids: (mode: M) => CpuPids;
   /** The latency rounds run at this fraction of the lowest peak. */
   readonly fraction: number;
-  readonly canary: Child;
-  readonly generatorGc: { take(): GcPauses };
-  readonly duration: number;
-  readonly rounds: number;
-  readonly connections: number;
-  readonly warmup: number;
-  readonly progress: (text: string) => void;
 }
 
 /** One mode's figures. */

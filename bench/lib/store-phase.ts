@@ -13,7 +13,6 @@ import { spawnSync } from 'node:child_process';
 import { startRedis } from '../../test/helpers/redis.ts';
 import { startGatewayProcess, type GatewayOptions } from './children.ts';
 import type { PeakRound } from './compare.ts';
-import type { GcPauses } from './gc.ts';
 import type { Send } from './load.ts';
 import {
   callInSession,
@@ -23,7 +22,7 @@ import {
   type Endpoint,
   type McpSession,
 } from './mcp.ts';
-import { outcomeOf, runModeRounds } from './mode-rounds.ts';
+import { outcomeOf, runModeRounds, type RoundsContext } from './mode-rounds.ts';
 import type { Child } from './processes.ts';
 import type { LatencyPhase } from './results.ts';
 import { STORE_MODES, type StoreMode } from './store-compare.ts';
@@ -31,18 +30,11 @@ import { STORE_MODES, type StoreMode } from './store-compare.ts';
 /** The latency rounds run at this fraction of the lower peak, as the paths' rounds at half. */
 export const LATENCY_FRACTION = 0.5;
 
-export interface StoreContext {
+export interface StoreContext extends RoundsContext {
   /** The gateway as the other phases start it; Redis mode adds TOOLBRIDGE_REDIS_URL. */
   readonly gateway: GatewayOptions;
   readonly authorization: string;
   readonly backendPid: number;
-  readonly canary: Child;
-  readonly generatorGc: { take(): GcPauses };
-  readonly duration: number;
-  readonly rounds: number;
-  readonly connections: number;
-  readonly warmup: number;
-  readonly progress: (text: string) => void;
 }
 
 export interface StoreResults {
