@@ -2,6 +2,7 @@ import type { JWTVerifyGetKey } from 'jose';
 import type { Dispatcher } from 'undici';
 import { claimOf } from '../auth/identity.ts';
 import { describeBackendAuth } from '../config-backend.ts';
+import { createMinter } from '../proxy/mint.ts';
 import type { Config } from '../config.ts';
 import { checkAgentRuntimes } from './identity-check.ts';
 import { createProbeAgent, probe, statusLine, targetOf, type ProbeContext } from './probe.ts';
@@ -42,6 +43,30 @@ function tenantOf(config: Config): Tenant {
     : { id: fromToken, source: `the '${claim}' claim of TOOLBRIDGE_JWT_TOKEN` };
 }
 
+type SessionToken = Pick<SessionCheck, 'token' | 'minted'>;
+
+/** The subject of the token the doctor mints in mint mode; the API sees it on one session. */
+export const DOCTOR_SUBJECT = 'toolbridge-doctor';
+
+/**
+ * The token the session check acts with: in mint mode with a tenant to sign for, one minted as
+ * the gateway mints them (the gateway sends no other), so a backend secret, issuer or audience
+ * that the API would refuse is found before any client is; else TOOLBRIDGE_JWT_TOKEN.
+ */
+function sessionToken(config: Config, now: () => number): SessionToken {
+  const tenant = tenantOf(config);
+  const { mode, secret = config.auth.jwtSecret, issuer, audience } = config.backendAuth;
+  if (mode !== 'mint' || tenant === undefined || secret === undefined) {
+    return { token: config.jwtToken };
+  }
+  const minter = createMinter(
+    { secret, issuer, audience, tenantClaim: config.auth.tenantClaim },
+    now,
+  );
+  const authorization = minter.authorization(DOCTOR_SUBJECT, tenant.id);
+  return { token: authorization.slice('Bearer '.length), minted: true };
+}
+
 /** Check 1. Returns the base URL and secret when there is a remote API to check. */
 function checkConfig(
   config: Config,
@@ -80,6 +105,7 @@ async function checkRemote(
   report: Report,
   ctx: ProbeContext,
   secret: string,
+  session: SessionToken,
 ): Promise<void> {
   const healthz = await probe(ctx, 'GET', '/healthz');
   const label = `backend reachable (${ctx.target.hostPort})`;
@@ -108,7 +134,7 @@ async function checkRemote(
     return;
   }
   await checkSession(report, ctx, {
-    token: config.jwtToken,
+    ...session,
     secret,
     tenant: tenantOf(config),
     tenantClaim: config.auth.tenantClaim,
@@ -127,10 +153,14 @@ export async function runDoctor(
   out: Sink,
   options: DoctorOptions = {},
 ): Promise<number> {
+  const now = options.now ?? Date.now;
+  const session = sessionToken(config, now);
   const report = createReport(out, [
     config.tenantHeaderSecret,
-    config.jwtToken,
+    session.token,
+    ...(session.token?.split('.') ?? []),
     config.auth.jwtSecret,
+    config.backendAuth.secret,
     config.redisPassword,
     ...redisUrlPasswords(config.redisUrl),
     config.backChannel.identitySecret,
@@ -145,10 +175,10 @@ export async function runDoctor(
       target: targetOf(remote.baseUrl),
       dispatcher,
       timeoutMs,
-      now: options.now ?? Date.now,
+      now,
     };
     try {
-      await checkRemote(config, report, ctx, remote.secret);
+      await checkRemote(config, report, ctx, remote.secret, session);
     } finally {
       // destroy, not close: a timed-out request must not keep the process alive.
       if (dispatcher !== options.dispatcher) await dispatcher.destroy();
@@ -158,7 +188,7 @@ export async function runDoctor(
   await checkRedis(config, report, options.timeoutMs ?? DOCTOR_TIMEOUT_MS);
   await checkAgentRuntimes(config, report, {
     token: options.identityToken,
-    now: options.now ?? Date.now,
+    now,
     jwks: options.jwks,
   });
   const failures = report.failures;

@@ -17,9 +17,13 @@ export const SECRET_MISMATCH =
   "TOOLBRIDGE_TENANT_HEADER_SECRET does not match the API's TENANT_HEADER_SECRET";
 export const TOKEN_REFUSED =
   'the API rejected TOOLBRIDGE_JWT_TOKEN (expired, wrong key, or issuer/audience)';
+export const MINTED_REFUSED =
+  'the API rejected a backend token minted as the gateway mints them (TOOLBRIDGE_BACKEND_AUTH=mint): wrong secret, or issuer/audience';
 
 export interface SessionCheck {
   readonly token: string | undefined;
+  /** The token was minted here, as the gateway mints them, rather than TOOLBRIDGE_JWT_TOKEN. */
+  readonly minted?: boolean;
   readonly secret: string;
   readonly tenant: { readonly id: string; readonly source: string } | undefined;
   readonly tenantClaim: string;
@@ -78,7 +82,7 @@ export async function checkSession(
   const label = 'session creation with signed headers';
   if (check.token === undefined) {
     report.skip(
-      `${label}: skipped. No TOOLBRIDGE_JWT_TOKEN: in per-user mode the gateway forwards each client's own token, so this check needs TOOLBRIDGE_JWT_TOKEN set for the doctor run`,
+      `${label}: skipped. No TOOLBRIDGE_JWT_TOKEN: in per-user mode the gateway forwards each client's own token, so this check needs TOOLBRIDGE_JWT_TOKEN set for the doctor run (with TOOLBRIDGE_BACKEND_AUTH=mint and TOOLBRIDGE_TENANT_ID the doctor mints one itself)`,
     );
     return;
   }
@@ -124,6 +128,14 @@ export async function checkSession(
       SECRET_MISMATCH,
       "copy the API's TENANT_HEADER_SECRET into TOOLBRIDGE_TENANT_HEADER_SECRET byte for byte (it is the literal text, never base64-decoded)",
       `POST ${SESSIONS_PATH} answered 401 "${TENANT_REJECTED}" for ${who}${clock}`,
+    );
+    return;
+  }
+  if (status === 401 && said === TOKEN_REJECTED && check.minted === true) {
+    report.fail(
+      MINTED_REFUSED,
+      "set TOOLBRIDGE_BACKEND_JWT_SECRET (else TOOLBRIDGE_JWT_SECRET is used) to the API's JWT_HS256_SECRET, and, when the API has Auth0 settings, TOOLBRIDGE_BACKEND_JWT_ISSUER to https://<AUTH0_DOMAIN>/ and TOOLBRIDGE_BACKEND_JWT_AUDIENCE to its AUTH0_AUDIENCE",
+      `POST ${SESSIONS_PATH} answered 401 "${TOKEN_REJECTED}" for sub ${JSON.stringify(subject)}`,
     );
     return;
   }
