@@ -12,7 +12,7 @@ import { startBackend } from '../src/backend/index.ts';
 import { startFront } from './e2e/stack.ts';
 import { recordCliOutput } from './helpers/cli.ts';
 import { onCleanup } from './helpers/loopback.ts';
-import { recordOutput } from './helpers/secret-ledger.ts';
+import { recordOutput, registerEnvSecrets } from './helpers/secret-ledger.ts';
 
 const MAIN = resolve(import.meta.dirname, '../src/main.ts');
 
@@ -80,15 +80,14 @@ async function desktopEnv(apiUrl: string) {
     .setProtectedHeader({ alg: 'HS256' })
     .setExpirationTime('10m')
     .sign(new TextEncoder().encode(JWT_SECRET));
-  return {
-    token,
-    env: {
-      TOOLBRIDGE_GO_API_BASE_URL: apiUrl,
-      TOOLBRIDGE_TENANT_ID: 'desktop-tenant',
-      TOOLBRIDGE_TENANT_HEADER_SECRET: TENANT_SECRET,
-      TOOLBRIDGE_JWT_TOKEN: token,
-    },
+  const env = {
+    TOOLBRIDGE_GO_API_BASE_URL: apiUrl,
+    TOOLBRIDGE_TENANT_ID: 'desktop-tenant',
+    TOOLBRIDGE_TENANT_HEADER_SECRET: TENANT_SECRET,
+    TOOLBRIDGE_JWT_TOKEN: token,
   };
+  registerEnvSecrets(env);
+  return { token, env };
 }
 
 describe('toolbridge-mcp --stdio (Claude Desktop configurations)', () => {

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
-import { DEV_BANNER_TOKEN, recordChild, recordText } from './secret-ledger.ts';
+import { DEV_BANNER_TOKEN, recordChild, recordText, registerEnvSecrets } from './secret-ledger.ts';
 
 const MAIN = resolve(import.meta.dirname, '../../src/main.ts');
 
@@ -41,6 +41,7 @@ export function startCli(args: readonly string[], env: Record<string, string> = 
     env: { PATH: process.env['PATH'] ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  registerEnvSecrets(env);
   recordChild(child, nameOf(args), { stdout: stdoutOf(args) });
   let stdout = '';
   let stderr = '';

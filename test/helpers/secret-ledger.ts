@@ -45,6 +45,16 @@ export const DEV_BANNER_TOKEN: ProductLine = {
   previous: /^ {2}Dev bearer token /,
 };
 
+/** The names of environment variables whose values are secret (the gateway's and Redis's). */
+const SECRET_VARIABLE = /SECRET|TOKEN|PASSWORD/;
+
+/** Registers the secret values of an environment a gateway or CLI process is started with. */
+export function registerEnvSecrets(env: Readonly<Record<string, string | undefined>>): void {
+  for (const [name, value] of Object.entries(env)) {
+    if (SECRET_VARIABLE.test(name)) registerSecret(value);
+  }
+}
+
 /** Values no output may carry, for the rest of the test file. */
 export function registerSecret(...values: readonly (string | undefined)[]): void {
   for (const value of values) if (value !== undefined && value !== '') ledger().secrets.add(value);

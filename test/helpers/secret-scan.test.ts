@@ -33,6 +33,11 @@ describe('scanText', () => {
       'authorization: Bearer opaque_0123456789abcdefXYZ',
       'bearer credential',
     ],
+    [
+      'a bearer credential in JSON',
+      '{"sent":"Bearer opaque_0123456789abcdefXYZ"}',
+      'bearer credential',
+    ],
     ['the suite marker', 'tenant-secret-SENTINEL-1', 'SENTINEL marker'],
   ])('finds %s, with its line', (_name, leak, kind) => {
     const findings = scan(`clean line\n${leak}\nclean again`);

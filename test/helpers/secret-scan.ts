@@ -55,8 +55,8 @@ const SHAPES: readonly (readonly [LeakKind, RegExp])[] = [
   // Header and payload are base64url JSON objects; an unsigned token (alg none) replays nowhere.
   ['JWT', /\beyJ[\w-]{2,}\.eyJ[\w-]{2,}\.[\w-]+/g],
   // Long enough for any real credential; `Bearer realm="…"` and `Bearer error="…"` (challenge
-  // parameters, not credentials) end at `=` followed by a quote and do not match.
-  ['bearer credential', /\bBearer\s+([\w.~+/-]{20,}=*)(?![\w.~+/="-])/g],
+  // parameters, not credentials) are a name, `=` and a quote, and do not match.
+  ['bearer credential', /\bBearer\s+(?![\w-]+=")([\w.~+/-]{20,}=*)/g],
   ['SENTINEL marker', /SENTINEL/g],
 ];
 
