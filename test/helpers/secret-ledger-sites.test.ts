@@ -20,7 +20,7 @@ const NOT_GATEWAY_OUTPUT: Readonly<Record<string, string>> = {
   'entry.test.ts': "the entry module's Node version check, asserted word for word",
 };
 
-const SITE = /\b(spawn|spawnSync|execFile|fork|createLogger)\(|new StdioClientTransport\(/;
+const SITE = /\b(spawn|spawnSync|fork|createLogger)\(|\bexecFile\b|new StdioClientTransport\(/;
 const FEEDS = /secret-ledger\.ts|recordCliOutput|log-capture\.ts/;
 
 function sourceFiles(dir: string): string[] {
