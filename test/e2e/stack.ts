@@ -479,7 +479,13 @@ export async function connectWith(
       : new StreamableHTTPClientTransport(new URL(`${baseUrl}/mcp`), {
           requestInit: { headers },
         });
-  await client.connect(transport);
+  try {
+    await client.connect(transport);
+  } catch (error) {
+    // A refused connection's error carries the gateway's answer.
+    recordText(`error connecting (${era})`, error instanceof Error ? error.message : String(error));
+    throw error;
+  }
   onCleanup(async () => {
     await client.close().catch(() => undefined);
   });
