@@ -5,6 +5,9 @@ export default defineConfig({
     environment: 'node',
     // Tests that spawn the CLI or real clients start a fresh process each time.
     testTimeout: 20_000,
+    // Issue 18: every test's output is scanned for secrets, raw keys and tokens (docs/testing.md).
+    // Both projects inherit it (extends: true).
+    setupFiles: ['test/setup/secret-scan.ts'],
     projects: [
       {
         extends: true,

@@ -12,9 +12,11 @@ import { createLogger } from '../src/log.ts';
 import { startGateway } from '../src/gateway.ts';
 import { serve } from '../src/serve.ts';
 import { listen } from './helpers/loopback.ts';
+import { recordChild, recordOutput, registerSecret } from './helpers/secret-ledger.ts';
 
 const MAIN = resolve(import.meta.dirname, '../src/main.ts');
 const JWT_SECRET = 'listen-test-jwt-secret-0123456789';
+registerSecret(JWT_SECRET);
 const workdir = mkdtempSync(join(tmpdir(), 'toolbridge-listen-'));
 afterAll(() => {
   rmSync(workdir, { recursive: true, force: true });
@@ -32,6 +34,7 @@ async function start(env: Record<string, string>) {
     env: { PATH: process.env['PATH'] ?? '', TOOLBRIDGE_JWT_SECRET: JWT_SECRET, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  recordChild(child, 'gateway (listen)');
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -89,6 +92,7 @@ describe('when the gateway cannot listen', () => {
   it('closes the embedded API before failing', async () => {
     const port = await occupiedPort();
     const lines: string[] = [];
+    recordOutput('serve() log', () => lines.join(''));
     const log = createLogger({
       level: 'info',
       destination: {

@@ -6,7 +6,9 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SignJWT } from 'jose';
 import { z } from 'zod';
+import { recordCliOutput } from './helpers/cli.ts';
 import { openRaw } from './helpers/raw-socket.ts';
+import { recordChild, registerEnvSecrets } from './helpers/secret-ledger.ts';
 import { MCP_HEADERS, initializeBody, rawRequest } from './e2e/stack.ts';
 
 const MAIN = resolve(import.meta.dirname, '../src/main.ts');
@@ -33,6 +35,8 @@ function run(env: Record<string, string>, args: string[] = [], cwd = workdir) {
     encoding: 'utf8',
     timeout: 15_000,
   });
+  registerEnvSecrets(env);
+  recordCliOutput(args, result);
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -43,6 +47,8 @@ async function start(env: Record<string, string>, cwd = workdir) {
     env: cleanEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  registerEnvSecrets(env);
+  recordChild(child, 'gateway (npm start)');
   let stdout = '';
   child.stdout.setEncoding('utf8');
   await new Promise<void>((done, fail) => {

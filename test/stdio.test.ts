@@ -10,7 +10,9 @@ import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { startBackend } from '../src/backend/index.ts';
 import { startFront } from './e2e/stack.ts';
+import { recordCliOutput } from './helpers/cli.ts';
 import { onCleanup } from './helpers/loopback.ts';
+import { recordOutput, registerEnvSecrets } from './helpers/secret-ledger.ts';
 
 const MAIN = resolve(import.meta.dirname, '../src/main.ts');
 
@@ -30,6 +32,9 @@ function spawnStdio(env: Record<string, string>) {
     });
   });
   const seen = { stdout: '', stderr: '' };
+  // stdout carries the protocol: the gateway's answers, error texts included.
+  recordOutput('gateway --stdio stdout', () => seen.stdout);
+  recordOutput('gateway --stdio stderr', () => seen.stderr);
   child.stdout.on('data', (chunk: Buffer) => {
     seen.stdout += chunk.toString();
   });
@@ -75,15 +80,14 @@ async function desktopEnv(apiUrl: string) {
     .setProtectedHeader({ alg: 'HS256' })
     .setExpirationTime('10m')
     .sign(new TextEncoder().encode(JWT_SECRET));
-  return {
-    token,
-    env: {
-      TOOLBRIDGE_GO_API_BASE_URL: apiUrl,
-      TOOLBRIDGE_TENANT_ID: 'desktop-tenant',
-      TOOLBRIDGE_TENANT_HEADER_SECRET: TENANT_SECRET,
-      TOOLBRIDGE_JWT_TOKEN: token,
-    },
+  const env = {
+    TOOLBRIDGE_GO_API_BASE_URL: apiUrl,
+    TOOLBRIDGE_TENANT_ID: 'desktop-tenant',
+    TOOLBRIDGE_TENANT_HEADER_SECRET: TENANT_SECRET,
+    TOOLBRIDGE_JWT_TOKEN: token,
   };
+  registerEnvSecrets(env);
+  return { token, env };
 }
 
 describe('toolbridge-mcp --stdio (Claude Desktop configurations)', () => {
@@ -98,6 +102,7 @@ describe('toolbridge-mcp --stdio (Claude Desktop configurations)', () => {
       stderr: 'pipe',
     });
     let stderr = '';
+    recordOutput('gateway --stdio stderr (SDK transport)', () => stderr);
     transport.stderr?.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
     });
@@ -138,6 +143,7 @@ describe('toolbridge-mcp --stdio (Claude Desktop configurations)', () => {
       env,
       encoding: 'utf8',
     });
+    recordCliOutput(['token'], minted);
     expect(minted.status).toBe(0);
     const token = minted.stdout.trim();
 
@@ -148,6 +154,9 @@ describe('toolbridge-mcp --stdio (Claude Desktop configurations)', () => {
       env: { ...env, TOOLBRIDGE_JWT_TOKEN: token },
       stderr: 'pipe',
     });
+    let stderr = '';
+    transport.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    recordOutput('gateway --stdio stderr (SDK transport)', () => stderr);
     const client = new Client({ name: 'stdio-embedded-test', version: '1.0.0' });
     await client.connect(transport);
     onCleanup(() => client.close());

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createLogger } from '../../src/log.ts';
 import { listen } from '../helpers/loopback.ts';
+import { recordOutput } from '../helpers/secret-ledger.ts';
 import {
   closedPortUrl,
   MCP_HEADERS,
@@ -287,6 +288,7 @@ describe('the JWKS endpoint fails', () => {
     '$name: 503 with Retry-After and no invalid_token, one warning, nothing upstream',
     async ({ url }) => {
       const lines: string[] = [];
+      recordOutput('gateway log (JWKS failure)', () => lines.join(''));
       const logger = createLogger({
         level: 'warn',
         destination: new Writable({

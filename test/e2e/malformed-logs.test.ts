@@ -11,6 +11,7 @@ import { z } from 'zod';
 import type { HttpTimeouts } from '../../src/http/server.ts';
 import { createLogger } from '../../src/log.ts';
 import { openRaw, type RawConnection } from '../helpers/raw-socket.ts';
+import { recordOutput } from '../helpers/secret-ledger.ts';
 import {
   MCP_HEADERS,
   initializeBody,
@@ -296,6 +297,7 @@ const Line = z.looseObject({ level: z.string(), msg: z.string() });
 /** A stack logging at `info` into `lines`, with a 2025 session and an SSE session open. */
 async function startLogged(httpTimeouts?: HttpTimeouts) {
   const lines: string[] = [];
+  recordOutput('gateway log (malformed-logs)', () => lines.join(''));
   const logger = createLogger({
     level: 'info',
     destination: new Writable({

@@ -20,17 +20,23 @@ import { z } from 'zod';
 import type { ScopeSettings } from '../../src/auth/scopes.ts';
 import { createBackendHandler, type BackendOptions } from '../../src/backend/index.ts';
 import { startGateway, type GatewaySettings, type RunningGateway } from '../../src/gateway.ts';
-import { createLogger, type Logger } from '../../src/log.ts';
+import type { Logger } from '../../src/log.ts';
 import type { HttpTimeouts } from '../../src/http/server.ts';
 import { parseRateLimits } from '../../src/limits/rules.ts';
 import { freePort } from '../../bench/lib/processes.ts';
+import { gatewayLogger } from '../helpers/log-capture.ts';
 import { onCleanup } from '../helpers/loopback.ts';
+import { recordText, registerSecret } from '../helpers/secret-ledger.ts';
 
 export const SESSIONS_PATH = '/v1/sync/sessions';
 export const TENANT = 'tenant-e2e';
 
-export const randomSecret = (label: string): string =>
-  `${label}-${randomBytes(24).toString('hex')}`;
+/** A fresh secret, registered with the secret ledger: no output of the test may carry it. */
+export function randomSecret(label: string): string {
+  const secret = `${label}-${randomBytes(24).toString('hex')}`;
+  registerSecret(secret);
+  return secret;
+}
 
 /** JSON.parse typed as unknown, so callers have to narrow. */
 export const parseJson = (text: string): unknown => JSON.parse(text);
@@ -379,6 +385,7 @@ export interface Stack {
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const jwtSecret = randomSecret('jwt');
   const tenantHeaderSecret = randomSecret('tenant');
+  registerSecret(options.backendJwtSecret);
   const front = await startFront({
     jwtSecret: options.backendJwtSecret ?? jwtSecret,
     tenantHeaderSecret,
@@ -419,7 +426,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
   const gateway = await startGateway(
     settings,
-    options.logger ?? createLogger({ level: 'silent' }),
+    options.logger ?? gatewayLogger('gateway log (e2e startStack)', settings),
     options.now === undefined ? {} : { now: options.now },
   );
   onCleanup(() => gateway.close());
@@ -472,7 +479,13 @@ export async function connectWith(
       : new StreamableHTTPClientTransport(new URL(`${baseUrl}/mcp`), {
           requestInit: { headers },
         });
-  await client.connect(transport);
+  try {
+    await client.connect(transport);
+  } catch (error) {
+    // A refused connection's error carries the gateway's answer.
+    recordText(`error connecting (${era})`, error instanceof Error ? error.message : String(error));
+    throw error;
+  }
   onCleanup(async () => {
     await client.close().catch(() => undefined);
   });
@@ -508,8 +521,16 @@ export async function callTool(
   args: Record<string, unknown> = {},
   requestOptions: { signal?: AbortSignal; timeout?: number } = {},
 ): Promise<ToolResult> {
-  const result: unknown = await client.callTool({ name, arguments: args }, requestOptions);
-  return ToolResult.parse(result);
+  let result: unknown;
+  try {
+    result = await client.callTool({ name, arguments: args }, requestOptions);
+  } catch (error) {
+    recordText(`error calling ${name}`, error instanceof Error ? error.message : String(error));
+    throw error;
+  }
+  const parsed = ToolResult.parse(result);
+  if (parsed.isError === true) recordText(`${name} result (isError)`, JSON.stringify(parsed));
+  return parsed;
 }
 
 /** The single text block of a result. */
@@ -536,7 +557,16 @@ export async function rawRequest(
 ): Promise<{ status: number; headers: Headers; text: string; json: unknown }> {
   const response = await fetch(url, { redirect: 'manual', ...init });
   const text = await response.text();
+  recordRefusal(`${init.method ?? 'GET'} ${url}`, response.status, response.headers, text);
   return { status: response.status, headers: response.headers, text, json: tryJson(text) };
+}
+
+/** An error answer's body and challenge go to the secret ledger: error texts a client sees. */
+function recordRefusal(what: string, status: number, headers: Headers, text: string): void {
+  if (status < 400) return;
+  const challenge = headers.get('www-authenticate');
+  const withChallenge = challenge === null ? text : `WWW-Authenticate: ${challenge}\n${text}`;
+  recordText(`answer to ${what} (${status})`, withChallenge);
 }
 
 export const MCP_HEADERS = {
@@ -635,6 +665,7 @@ export async function probeSse(
     return { status: 200, headers: response.headers, text: '', json: undefined };
   }
   const text = await response.text();
+  recordRefusal(`GET ${url}`, response.status, response.headers, text);
   return { status: response.status, headers: response.headers, text, json: tryJson(text) };
 }
 
@@ -651,5 +682,7 @@ export async function nodeRequest(
   });
   const chunks: Buffer[] = [];
   for await (const chunk of res) if (Buffer.isBuffer(chunk)) chunks.push(chunk);
-  return { status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') };
+  const text = Buffer.concat(chunks).toString('utf8');
+  if ((res.statusCode ?? 0) >= 400) recordText(`answer to ${options.method} ${url}`, text);
+  return { status: res.statusCode ?? 0, text };
 }

@@ -10,13 +10,13 @@ import { createIdentityResolver } from '../../src/auth/identity.ts';
 import type { ScopePolicy } from '../../src/auth/scopes.ts';
 import { createClientVerifier, type ClientVerifier } from '../../src/auth/verifier.ts';
 import { createDrain } from '../../src/drain.ts';
-import { createLogger } from '../../src/log.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import { createPrincipalCarrier } from '../../src/mcp/principal.ts';
 import { SERVER_NAME, createServerFactory } from '../../src/mcp/server.ts';
 import { createToolCaller, type ToolCaller } from '../../src/mcp/tool-call.ts';
 import type { ToolResult, ToolRuntime } from '../../src/tools/index.ts';
 import type { SessionStore } from '../../src/store/index.ts';
+import { capturingLogger } from './log-capture.ts';
 import { listen, onCleanup } from './loopback.ts';
 import { memorySessions } from './sessions.ts';
 import { STACK_JWT_SECRET } from './stack.ts';
@@ -100,7 +100,8 @@ export async function startApp(
   sharedStore?: SessionStore,
   options: AppOptions = {},
 ) {
-  const logger = createLogger({ level: 'silent' });
+  // Its lines go to the secret ledger only (test/setup/secret-scan.ts).
+  const { logger } = capturingLogger('trace');
   const waiting: ((signal: AbortSignal) => void)[] = [];
   const deps = {
     tools: fakeTools(waiting),

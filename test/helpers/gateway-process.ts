@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
 import { onCleanup } from './loopback.ts';
+import { recordChild, registerEnvSecrets } from './secret-ledger.ts';
 
 const MAIN = resolve(import.meta.dirname, '../../src/main.ts');
 
@@ -15,6 +16,8 @@ export async function startGatewayProcess(env: Record<string, string>) {
     env: { PATH: process.env['PATH'] ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  registerEnvSecrets(env);
+  recordChild(child, 'gateway process');
   onCleanup(async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGKILL');

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { findOrBuildK6 } from '../../load/k6-binary.ts';
 export { findOrBuildK6 } from '../../load/k6-binary.ts';
 import { onCleanup } from './loopback.ts';
+import { recordOutput } from './secret-ledger.ts';
 
 /**
  * One `k6 run` of a script in load/k6/, as a test's child process (killed after the test if still
@@ -68,6 +69,8 @@ export async function startK6(
     { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
+  // k6 prints what its requests got back when a check fails: the gateway's error texts.
+  recordOutput('k6', () => output);
   for (const stream of [child.stdout, child.stderr]) {
     stream.setEncoding('utf8');
     stream.on('data', (chunk: string) => (output += chunk));

@@ -17,6 +17,7 @@ import { exportJWK, generateKeyPair } from 'jose';
 import Provider, { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import { z } from 'zod';
 import { listen } from './loopback.ts';
+import { registerSecret } from './secret-ledger.ts';
 
 export interface OidcClient {
   readonly id: string;
@@ -98,6 +99,7 @@ export async function startOidcProvider(options: OidcOptions): Promise<RunningOi
   const secrets = new Map(
     options.clients.map((client) => [client.id, randomBytes(24).toString('hex')]),
   );
+  registerSecret(...secrets.values());
   const scopesOf = new Map(options.clients.map((client) => [client.id, client.scopes]));
 
   const provider = new Provider(issuer, {

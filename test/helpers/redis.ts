@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { registerSecret } from './secret-ledger.ts';
 
 /**
  * A real `redis-server` on a free loopback port, for the store tests: nothing persisted, unless
@@ -70,6 +71,9 @@ export interface RedisOptions {
 
 export async function startRedis(options: RedisOptions = {}): Promise<RedisServer> {
   const port = await freePort();
+  // The gateway is told it, and must not tell anyone (redis-server's own output is not scanned:
+  // it is not the gateway's).
+  registerSecret(options.password);
   const dir = mkdtempSync(join(tmpdir(), 'toolbridge-redis-'));
   const persistence =
     options.persist === true

@@ -8,13 +8,14 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { SignJWT } from 'jose';
 import { z } from 'zod';
 import { startBackend } from '../../src/backend/index.ts';
-import { startGateway } from '../../src/gateway.ts';
-import { createLogger } from '../../src/log.ts';
+import { startGateway, type GatewaySettings } from '../../src/gateway.ts';
+import { gatewayLogger } from '../helpers/log-capture.ts';
 import { onCleanup } from '../helpers/loopback.ts';
+import { recordChild } from '../helpers/secret-ledger.ts';
 
 export const TENANT = 'tenant-interop';
 
@@ -37,20 +38,18 @@ export async function startStack(): Promise<InteropStack> {
   const tenantHeaderSecret = `tenant-${randomBytes(24).toString('hex')}`;
   const backend = await startBackend({ port: 0, jwtSecret, tenantHeaderSecret });
   onCleanup(() => backend.close());
-  const gateway = await startGateway(
-    {
-      goApiBaseUrl: backend.url,
-      tenantHeaderSecret,
-      auth: { mode: 'jwt', jwtSecret, tenantClaim: 'tenant_id' },
-      host: '127.0.0.1',
-      port: 0,
-      allowedOrigins: [],
-      toolTimeoutMs: 10_000,
-      sessionIdleSeconds: 1800,
-      maxSessions: 1000,
-    },
-    createLogger({ level: 'silent' }),
-  );
+  const settings: GatewaySettings = {
+    goApiBaseUrl: backend.url,
+    tenantHeaderSecret,
+    auth: { mode: 'jwt', jwtSecret, tenantClaim: 'tenant_id' },
+    host: '127.0.0.1',
+    port: 0,
+    allowedOrigins: [],
+    toolTimeoutMs: 10_000,
+    sessionIdleSeconds: 1800,
+    maxSessions: 1000,
+  };
+  const gateway = await startGateway(settings, gatewayLogger('gateway log (interop)', settings));
   onCleanup(() => gateway.close());
   return {
     url: gateway.url,
@@ -92,6 +91,8 @@ export async function runClient(
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    // The client prints what the gateway answered, error texts included.
+    recordChild(child, `client ${basename(command)}`);
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

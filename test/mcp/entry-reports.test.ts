@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createLogger } from '../../src/log.ts';
+import { recordOutput } from '../helpers/secret-ledger.ts';
 import { createEntryReports } from '../../src/mcp/entry-reports.ts';
 
 const Line = z.looseObject({
@@ -18,10 +19,13 @@ const Line = z.looseObject({
 
 function setup() {
   const lines: z.infer<typeof Line>[] = [];
+  let text = '';
+  recordOutput('entry reports log', () => text);
   const logger = createLogger({
     level: 'info',
     destination: new Writable({
       write(line: Buffer, _encoding, done) {
+        text += line.toString();
         lines.push(Line.parse(JSON.parse(line.toString())));
         done();
       },

@@ -3,6 +3,7 @@ import { Client, InMemoryTransport } from '@modelcontextprotocol/client';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createLogger } from '../../src/log.ts';
+import { recordOutput, registerSecret } from '../helpers/secret-ledger.ts';
 import { createServerFactory } from '../../src/mcp/server.ts';
 import type { ToolRuntime } from '../../src/tools/index.ts';
 
@@ -50,6 +51,8 @@ const tools: ToolRuntime = {
 
 async function connected(level: 'info' | 'warn') {
   const lines: string[] = [];
+  registerSecret(TOKEN);
+  recordOutput(`server log (${level})`, () => lines.join(''));
   const logger = createLogger({
     level,
     secrets: [TOKEN],

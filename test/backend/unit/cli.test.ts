@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createTenantSigner } from '../../../src/tenant-headers/index.ts';
+import { recordChild } from '../../helpers/secret-ledger.ts';
 
 const CLI = resolve(import.meta.dirname, '../../../src/backend/cli.ts');
 
@@ -12,6 +13,9 @@ async function startCli(args: string[]) {
     env: { PATH: process.env['PATH'] ?? '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // `npm run backend` prints working dev credentials (a tenant header secret and a token) on
+  // stdout, for the developer to paste: product output by design, not a log. stderr is scanned.
+  recordChild(child, 'npm run backend', { stdout: 'product output' });
   let output = '';
   child.stdout.setEncoding('utf8');
   await new Promise<void>((done, fail) => {
