@@ -3,6 +3,7 @@ import type { Dispatcher } from 'undici';
 import { claimOf } from '../auth/identity.ts';
 import { describeBackendAuth } from '../config-backend.ts';
 import { createMinter } from '../proxy/mint.ts';
+import { redisUrlPasswords } from '../store/redis-target.ts';
 import type { Config } from '../config.ts';
 import { checkAgentRuntimes } from './identity-check.ts';
 import { createProbeAgent, probe, statusLine, targetOf, type ProbeContext } from './probe.ts';
@@ -140,12 +141,6 @@ async function checkRemote(
     tenantClaim: config.auth.tenantClaim,
     skewMeasured: measured !== undefined,
   });
-}
-
-/** The password in a Redis URL, in both spellings a line could carry it. */
-function redisUrlPasswords(url: string | undefined): string[] {
-  const password = url === undefined ? '' : new URL(url).password;
-  return password === '' ? [] : [password, decodeURIComponent(password)];
 }
 
 export async function runDoctor(

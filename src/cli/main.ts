@@ -7,6 +7,7 @@ import { AppError } from '../errors.ts';
 import { VERSION } from '../gateway.ts';
 import { createLogger } from '../log.ts';
 import { serve } from '../serve.ts';
+import { redisUrlPasswords } from '../store/redis-target.ts';
 
 /**
  * sysexits(3) codes, so supervisors can tell a usage or configuration error from a crash, and
@@ -155,6 +156,8 @@ async function main(): Promise<number> {
       config.auth.jwtSecret,
       config.backChannel.identitySecret,
       config.backendAuth.secret,
+      config.redisPassword,
+      ...redisUrlPasswords(config.redisUrl),
     ],
     // stdout carries the protocol in stdio mode, so logs go to stderr there.
     pretty: !values.stdio && process.stdout.isTTY,

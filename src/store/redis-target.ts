@@ -7,3 +7,9 @@ export function redisTarget(url: string): string {
   const parsed = new URL(url);
   return `${parsed.hostname}:${parsed.port === '' ? '6379' : parsed.port}`;
 }
+
+/** The password in a Redis URL, in both spellings a line could carry it: for log scrubbers. */
+export function redisUrlPasswords(url: string | undefined): string[] {
+  const password = url === undefined ? '' : new URL(url).password;
+  return password === '' ? [] : [password, decodeURIComponent(password)];
+}
