@@ -117,6 +117,12 @@ describe('gateway with a Redis session store', () => {
 
     await redis.stop();
     try {
+      // One readiness answer stands for half a second (a flood of /readyz costs Redis one PING).
+      await expect
+        .poll(async () => (await rawRequest(`${gateway.url}/readyz`, {})).status, {
+          timeout: 2_000,
+        })
+        .toBe(503);
       const ready = await rawRequest(`${gateway.url}/readyz`, {});
       expect(ready.status).toBe(503);
       expect(ready.text).toContain('TOOLBRIDGE_REDIS_URL');
