@@ -202,7 +202,10 @@ export function createRedisSessionStore(options: RedisStoreOptions): RedisSessio
       missed.clear();
       closed = true;
       connection.subscriber.off('ready', onReady);
-      await connection.subscriber.unsubscribe(channel, hear).catch(() => undefined);
+      // Not awaited: the subscriber queues commands while Redis is away, so with Redis down the
+      // UNSUBSCRIBE would wait for ever and so would a stopping gateway (closing the connection,
+      // its owner's part, ends it anyway).
+      void connection.subscriber.unsubscribe(channel, hear).catch(() => undefined);
     },
   };
 }
