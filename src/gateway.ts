@@ -34,6 +34,8 @@ export {
 
 /** How long a shutdown waits, after cutting the calls still running, for their answers. */
 const CUT_ANSWER_MS = 1_000;
+/** How long a starting replica waits for its session store before it listens anyway. */
+const STORE_START_WAIT_MS = 3_000;
 
 /** The parts of a gateway, built once; `close()` releases sessions and the upstream pool. */
 export function createGateway(settings: GatewaySettings, logger: Logger, deps: GatewayDeps = {}) {
@@ -175,6 +177,8 @@ export function createGateway(settings: GatewaySettings, logger: Logger, deps: G
   });
   return {
     app,
+    /** Settles true once the session store can serve, false after `timeoutMs`. */
+    storeReady: (timeoutMs: number) => backplane.whenReady(timeoutMs),
     metrics,
     newServer,
     sessions,
@@ -227,6 +231,15 @@ export async function startGateway(
   deps: GatewayDeps = {},
 ): Promise<RunningGateway> {
   const gateway = createGateway(settings, logger, deps);
+  // A replica that listened before its Redis connection was up answered its first session
+  // requests 503. It waits for Redis a little; a Redis down at start-up is the outage case
+  // (fail fast, /readyz 503), not a reason to stay closed.
+  if (!(await gateway.storeReady(STORE_START_WAIT_MS))) {
+    logger.warn(
+      { waitedMs: STORE_START_WAIT_MS },
+      'listening without the session store: Redis did not answer at start-up; session requests fail fast until it does',
+    );
+  }
   const server: HttpServer = createHttpServer(gateway.app, settings.httpTimeouts, logger).listen(
     settings.port,
     settings.host,

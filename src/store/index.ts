@@ -22,6 +22,8 @@ export interface SessionBackplane {
   readonly buckets: TokenBuckets;
   /** For /readyz: undefined when ready, else the reason (no host, port or password). */
   readiness(): Promise<string | undefined>;
+  /** Settles true once the store can serve, or false after `timeoutMs`. */
+  whenReady(timeoutMs: number): Promise<boolean>;
   /** For the `toolbridge_session_store_sessions` gauge. */
   sessions(): Promise<{ store: 'memory' | 'redis'; streamable: number; sse: number }>;
   close(): Promise<void>;
@@ -57,6 +59,7 @@ export function createSessionBackplane(
       relay: createMemoryRelay(),
       buckets: createMemoryBuckets(clock),
       readiness: () => Promise.resolve(undefined),
+      whenReady: () => Promise.resolve(true),
       sessions: () => sessions(store),
       close: () => store.close(),
     };
@@ -79,6 +82,7 @@ export function createSessionBackplane(
     relay: createRedisRelay(connection),
     buckets,
     readiness: () => redisReadiness(connection),
+    whenReady: (timeoutMs) => connection.whenReady(timeoutMs),
     sessions: () => sessions(store),
     async close() {
       await store.close();
