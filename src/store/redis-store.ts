@@ -194,7 +194,7 @@ export function createRedisSessionStore(options: RedisStoreOptions): RedisSessio
     },
 
     /** Leaves the connection open: it is the caller's, shared with the relay and health. */
-    async close() {
+    close() {
       clearInterval(timer);
       for (const beating of holds) clearInterval(beating);
       holds.clear();
@@ -206,6 +206,7 @@ export function createRedisSessionStore(options: RedisStoreOptions): RedisSessio
       // UNSUBSCRIBE would wait for ever and so would a stopping gateway (closing the connection,
       // its owner's part, ends it anyway).
       void connection.subscriber.unsubscribe(channel, hear).catch(() => undefined);
+      return Promise.resolve();
     },
   };
 }
