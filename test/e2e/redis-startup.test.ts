@@ -5,8 +5,7 @@ import { startGatewayProcess } from '../helpers/gateway-process.ts';
 import { onCleanup } from '../helpers/loopback.ts';
 import { capturingLogger } from '../helpers/log-capture.ts';
 import { startRedis } from '../helpers/redis.ts';
-import { STACK_JWT_SECRET, stackToken } from '../helpers/stack.ts';
-import { startGateway } from '../../src/gateway.ts';
+import { STACK_JWT_SECRET, stackToken, startStack } from '../helpers/stack.ts';
 import { startBackend } from '../../src/backend/index.ts';
 import { MCP_HEADERS, initializeBody, rawRequest } from './stack.ts';
 
@@ -19,31 +18,9 @@ import { MCP_HEADERS, initializeBody, rawRequest } from './stack.ts';
 const TENANT_SECRET = 'startup-tenant-secret';
 
 async function start(redisUrl: string) {
-  const backend = await startBackend({
-    port: 0,
-    jwtSecret: STACK_JWT_SECRET,
-    tenantHeaderSecret: TENANT_SECRET,
-  });
-  onCleanup(() => backend.close());
   const log = capturingLogger('info');
   const started = Date.now();
-  const gateway = await startGateway(
-    {
-      goApiBaseUrl: backend.url,
-      tenantHeaderSecret: TENANT_SECRET,
-      auth: { mode: 'jwt', jwtSecret: STACK_JWT_SECRET, tenantClaim: 'tenant_id' },
-      host: '127.0.0.1',
-      port: 0,
-      allowedOrigins: [],
-      toolTimeoutMs: 5000,
-      sessionIdleSeconds: 60,
-      maxSessions: 10,
-      pinnedTenant: 'startup',
-      redisUrl,
-    },
-    log.logger,
-  );
-  onCleanup(() => gateway.close());
+  const { gateway } = await startStack({ redisUrl }, log.logger);
   return { gateway, log, startedInMs: Date.now() - started };
 }
 

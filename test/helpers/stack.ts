@@ -1,6 +1,7 @@
 import { SignJWT, type JWTPayload } from 'jose';
 import { startBackend } from '../../src/backend/index.ts';
 import { startGateway, type GatewaySettings } from '../../src/gateway.ts';
+import type { Logger } from '../../src/log.ts';
 import { gatewayLogger } from './log-capture.ts';
 import { onCleanup } from './loopback.ts';
 import { registerSecret } from './secret-ledger.ts';
@@ -11,9 +12,10 @@ registerSecret(STACK_JWT_SECRET, TENANT_SECRET);
 
 /**
  * The embedded API and a gateway in front of it, both on loopback port 0 and closed after the
- * test. `overrides` change gateway settings (auth mode, shared token, …).
+ * test. `overrides` change gateway settings (auth mode, shared token, …); `logger`, when the test
+ * reads the gateway's log (capturingLogger), replaces the ledger's.
  */
-export async function startStack(overrides: Partial<GatewaySettings> = {}) {
+export async function startStack(overrides: Partial<GatewaySettings> = {}, logger?: Logger) {
   const backend = await startBackend({
     port: 0,
     jwtSecret: STACK_JWT_SECRET,
@@ -33,7 +35,10 @@ export async function startStack(overrides: Partial<GatewaySettings> = {}) {
     maxSessions: 10,
     ...overrides,
   };
-  const gateway = await startGateway(settings, gatewayLogger('gateway log (startStack)', settings));
+  const gateway = await startGateway(
+    settings,
+    logger ?? gatewayLogger('gateway log (startStack)', settings),
+  );
   onCleanup(() => gateway.close());
   return { gateway, backend };
 }
