@@ -8,12 +8,12 @@
 import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { SignJWT } from 'jose';
 import { createIdentityVerifier } from '../src/auth/identity-token.ts';
 import { createOnBehalfVerifier } from '../src/auth/on-behalf.ts';
 import { createServiceKeyLookup, newServiceKey } from '../src/auth/service-keys.ts';
 import { createClientVerifier } from '../src/auth/verifier.ts';
 import { createMinter } from '../src/proxy/mint.ts';
+import { hs256Token, nowSeconds } from './lib/credentials.ts';
 
 const SECONDS = Number(process.argv[2] ?? '1');
 const USERS = 100;
@@ -32,23 +32,18 @@ async function measure(name: string, work: (i: number) => unknown): Promise<void
   process.stdout.write(`${name.padEnd(58)} ${micros.toFixed(2).padStart(8)} µs/call\n`);
 }
 
-const hs256 = (secret: string, claims: Record<string, unknown>, seconds = 300) =>
-  new SignJWT(claims)
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setIssuedAt()
-    .setExpirationTime(Math.floor(Date.now() / 1000) + seconds)
-    .sign(new TextEncoder().encode(secret));
+/** A five-minute token for `sub`, as identity tokens and short-lived client tokens are. */
+const hs256 = (secret: string, sub: string) =>
+  hs256Token(secret, { sub, tenant: TENANT }, nowSeconds(), nowSeconds() + 300);
 
 const users = Array.from({ length: USERS }, (_, i) => `user-${String(i)}`);
 const user = (i: number) => users[i % USERS] ?? '';
 const clientSecret = randomBytes(32).toString('base64url');
 const identitySecret = randomBytes(32).toString('base64url');
 const clientTokens = await Promise.all(
-  users.map(async (sub) => `Bearer ${await hs256(clientSecret, { sub, tenant_id: TENANT })}`),
+  users.map(async (sub) => `Bearer ${await hs256(clientSecret, sub)}`),
 );
-const identities = await Promise.all(
-  users.map((sub) => hs256(identitySecret, { sub, tenant_id: TENANT })),
-);
+const identities = await Promise.all(users.map((sub) => hs256(identitySecret, sub)));
 const { key, entry } = newServiceKey({ id: 'bench', scopes: [] });
 const runtimeAuthorization = `Bearer ${key}`;
 

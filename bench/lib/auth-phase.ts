@@ -12,8 +12,8 @@
  * carries every user's calls). Rounds as in the store comparison (mode-rounds.ts). Every failed
  * call is counted and described, warm-up included: a mode that measures errors measures nothing.
  */
-import { SignJWT } from 'jose';
 import { startGatewayProcess, type GatewayOptions } from './children.ts';
+import { hs256Token, nowSeconds } from './credentials.ts';
 import {
   AUTH_MODES,
   describeFailure,
@@ -130,17 +130,12 @@ async function notesPerUser(url: string, authorization: string, identities: Iden
 
 /** Each user's client token, signed as the bench's own (benchCredentials), for two hours. */
 function clientTokens(users: readonly string[], jwtSecret: string, tenant: string) {
-  const key = new TextEncoder().encode(jwtSecret);
+  const iat = nowSeconds();
   return Promise.all(
-    users.map(async (user) => {
-      const token = await new SignJWT({ [TENANT_CLAIM]: tenant })
-        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-        .setSubject(user)
-        .setIssuedAt()
-        .setExpirationTime('2h')
-        .sign(key);
-      return `Bearer ${token}`;
-    }),
+    users.map(
+      async (sub) =>
+        `Bearer ${await hs256Token(jwtSecret, { sub, tenant, tenantClaim: TENANT_CLAIM }, iat, iat + 7_200)}`,
+    ),
   );
 }
 

@@ -6,8 +6,8 @@
  * and again, a fresh one per user every few minutes. Nothing here is ever printed.
  */
 import { randomBytes } from 'node:crypto';
-import { SignJWT } from 'jose';
 import { newServiceKey } from '../../src/auth/service-keys.ts';
+import { hs256Token } from './credentials.ts';
 
 /** exp − iat of each identity token: the gateway's default TOOLBRIDGE_IDENTITY_MAX_TTL_SECONDS. */
 export const IDENTITY_TTL_SECONDS = 300;
@@ -41,15 +41,9 @@ export type SignIdentity = (user: string, iat: number) => Promise<IdentityToken>
 
 /** HS256 identities with `sub`, the tenant claim, `iat` and `exp` = iat + IDENTITY_TTL_SECONDS. */
 export function hs256Identities(secret: string, tenantClaim: string, tenant: string): SignIdentity {
-  const key = new TextEncoder().encode(secret);
   return async (user, iat) => {
     const exp = iat + IDENTITY_TTL_SECONDS;
-    const token = await new SignJWT({ [tenantClaim]: tenant })
-      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-      .setSubject(user)
-      .setIssuedAt(iat)
-      .setExpirationTime(exp)
-      .sign(key);
+    const token = await hs256Token(secret, { sub: user, tenant, tenantClaim }, iat, exp);
     return { token, exp };
   };
 }
